@@ -1,0 +1,140 @@
+"""JWT loaders, role checks and token revocation."""
+
+import functools
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, g
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    current_user,
+    verify_jwt_in_request,
+)
+
+from api.errors import Forbidden, error_payload
+from api.extensions import db, jwt
+from api.models import RevokedToken, TokenFamily, User
+from api.models.types import utcnow
+
+
+def _unauthorized(message: str, code: str = "unauthorized"):
+    from flask import jsonify
+
+    response = jsonify(error_payload(401, code, message))
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def issue_tokens(user: User, family_id: str | None = None) -> dict:
+    """A new access and refresh token pair in one token family."""
+    family_id = family_id or str(uuid.uuid4())
+    if db.session.get(TokenFamily, family_id) is None:
+        db.session.add(TokenFamily(id=family_id, user_id=user.id))
+    claims = {"fam": family_id, "gen": user.token_generation}
+    identity = str(user.id)
+    return {
+        "access_token": create_access_token(identity=identity, additional_claims=claims),
+        "refresh_token": create_refresh_token(identity=identity, additional_claims=claims),
+    }
+
+
+def revoke_token(payload: dict) -> None:
+    """Stop one token from being accepted again."""
+    if db.session.get(RevokedToken, payload["jti"]) is None:
+        db.session.add(
+            RevokedToken(
+                jti=payload["jti"],
+                token_type=payload["type"],
+                family_id=payload.get("fam"),
+                user_id=int(payload["sub"]),
+                expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            )
+        )
+
+
+def revoke_family(family_id: str | None, reason: str) -> None:
+    """Revoke a sign-in: its access token and every refresh token in its chain."""
+    family = db.session.get(TokenFamily, family_id) if family_id else None
+    if family is not None and family.revoked_at is None:
+        family.revoked_at = utcnow()
+        family.revoked_reason = reason
+
+
+def _is_revoked(payload: dict) -> bool:
+    user = db.session.get(User, int(payload["sub"]))
+    if user is None or not user.active or payload.get("gen") != user.token_generation:
+        return True
+    family = db.session.get(TokenFamily, payload.get("fam")) if payload.get("fam") else None
+    if family is None or family.revoked_at is not None:
+        return True
+    if db.session.get(RevokedToken, payload["jti"]) is not None:
+        if payload["type"] == "refresh":
+            # A used refresh token came back: it may be stolen, so end the whole sign-in.
+            revoke_family(family.id, "refresh_reuse")
+            db.session.commit()
+        return True
+    return False
+
+
+def register_jwt_handlers(app: Flask) -> None:
+    """Make every JWT failure a 401 in our error shape; load the user from the database."""
+
+    @jwt.user_lookup_loader
+    def load_user(_header, payload):
+        return db.session.get(User, int(payload["sub"]))
+
+    @jwt.user_lookup_error_loader
+    def user_missing(_header, _payload):
+        return _unauthorized("The account for this token no longer exists.", "invalid_token")
+
+    @jwt.token_in_blocklist_loader
+    def check_revoked(_header, payload):
+        return _is_revoked(payload)
+
+    @jwt.revoked_token_loader
+    def revoked(_header, _payload):
+        return _unauthorized("This token has been revoked; sign in again.", "token_revoked")
+
+    @jwt.expired_token_loader
+    def expired(_header, _payload):
+        return _unauthorized("Your session has expired; sign in again.", "token_expired")
+
+    @jwt.invalid_token_loader
+    def invalid(reason):
+        return _unauthorized(f"The token is not valid: {reason}.", "invalid_token")
+
+    @jwt.unauthorized_loader
+    def missing(reason):
+        return _unauthorized("Authentication is required: send a Bearer token.")
+
+    @jwt.needs_fresh_token_loader
+    def not_fresh(_header, _payload):
+        return _unauthorized("A fresh sign-in is required.")
+
+    @jwt.token_verification_failed_loader
+    def failed(_header, _payload):
+        return _unauthorized("The token could not be verified.", "invalid_token")
+
+
+def authenticated(*roles: str, refresh: bool = False, any_token: bool = False):
+    """Require a valid token (and, if given, one of the roles, read from the database)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request(refresh=refresh, verify_type=not any_token)
+            g.viewer = current_user
+            if roles and current_user.role not in roles:
+                raise Forbidden("Your role is not allowed to do this.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def viewer() -> User:
+    """The signed-in user for this request."""
+    return current_user

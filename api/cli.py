@@ -1,0 +1,70 @@
+"""Flask CLI commands: users, demo data, audit verification."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from api.errors import ApiError
+from api.models.user import ROLES
+
+
+def register_cli(app: Flask) -> None:
+    users = AppGroup("users", help="Manage user accounts.")
+    audit_group = AppGroup("audit", help="Check the audit log.")
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--password", required=True)
+    @click.option("--role", required=True, type=click.Choice(ROLES))
+    @click.option("--name", "display_name", default=None, help="Display name")
+    @click.option("--school-id", "school_ids", multiple=True, type=int)
+    def create_user(email, password, role, display_name, school_ids):
+        """Create a user (for the first admin, or scripts)."""
+        from api.services.accounts import create_user as create
+
+        data = {
+            "email": email,
+            "password": password,
+            "role": role,
+            "display_name": display_name or email.split("@")[0],
+            "school_ids": list(school_ids),
+        }
+        try:
+            user = create(data, actor=None)
+        except ApiError as error:
+            details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (error.details or {}).items())
+            raise click.ClickException(f"{error.message} {details}".strip()) from error
+        click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+    @audit_group.command("verify")
+    def verify():
+        """Walk the hash chain and name the first broken row."""
+        from api.services.audit import verify_chain
+
+        checked, broken, reason = verify_chain()
+        if broken is not None:
+            raise click.ClickException(
+                f"Audit chain broken at row id {broken.id} (seq {broken.seq}): {reason}. "
+                f"{checked} rows before it are intact."
+            )
+        click.echo(f"Audit chain intact: {checked} rows verified.")
+
+    @app.cli.command("demo-data")
+    @click.option(
+        "--activities",
+        "count",
+        type=click.IntRange(0, 5_000_000),
+        default=None,
+        help="How many activities (default: a term's worth, about 2,000).",
+    )
+    @click.option("--seed", type=int, default=2025)
+    @click.option("--if-empty", is_flag=True, help="Only load into a database with no users.")
+    def demo_data(count, seed, if_empty):
+        """Load demo schools, users (passwords printed) and a term of activities."""
+        from api.services.demo import load_demo
+
+        summary = load_demo(count, seed, if_empty=if_empty)
+        click.echo(summary)
+
+    app.cli.add_command(users)
+    app.cli.add_command(audit_group)

@@ -1,0 +1,35 @@
+"""Engine settings: SQLite tuned for several gunicorn workers writing at once."""
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+
+from api.extensions import db
+
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def configure_engine(app: Flask) -> None:
+    """WAL, busy_timeout and foreign keys on every SQLite connection; writes begin IMMEDIATE."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event below emit BEGIN, not the sqlite3 module.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # A write transaction takes the write lock up front, so it waits (busy_timeout)
+        # instead of failing with "database is locked" when it tries to upgrade later.
+        reading = has_request_context() and request.method in READ_ONLY_METHODS
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

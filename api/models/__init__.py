@@ -1,0 +1,21 @@
+"""All models, imported so Alembic and the app see the whole metadata."""
+
+from api.models.activity import Activity, ActivityRevision
+from api.models.audit import AuditEvent
+from api.models.school import School, school_assignment
+from api.models.sync import SequenceCounter, SyncMutation
+from api.models.user import LoginAttempt, RevokedToken, TokenFamily, User
+
+__all__ = [
+    "Activity",
+    "ActivityRevision",
+    "AuditEvent",
+    "LoginAttempt",
+    "RevokedToken",
+    "School",
+    "SequenceCounter",
+    "SyncMutation",
+    "TokenFamily",
+    "User",
+    "school_assignment",
+]

@@ -1,0 +1,130 @@
+"""Activities an officer logs, and every version of them."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.extensions import db
+from api.models.types import UTCDateTime, utcnow
+
+CATEGORIES = {
+    "education": (
+        "Education",
+        "Presentations to classes on safety, online safety and law-related topics.",
+    ),
+    "counselling": (
+        "Counselling",
+        "Law-related counselling of a student or family; relationship building.",
+    ),
+    "mediation": ("Mediation", "Mediation and restorative practices between students."),
+    "emergency_response": (
+        "Emergency response",
+        "Immediate response to a threat or emergency; emergency preparedness (drills, plans).",
+    ),
+    "community_referral": (
+        "Community referral",
+        "Helping a student or family reach a community resource "
+        "(mental health, youth services, housing, addictions).",
+    ),
+}
+AUDIENCES = ("students", "staff", "families", "community")
+REFERRALS = (
+    "mental_health",
+    "youth_services",
+    "family_services",
+    "addictions",
+    "housing",
+    "victim_services",
+    "other",
+)
+OUTCOMES = ("none", "follow_up", "referral_made", "alternative_measures", "charge_laid")
+STATUSES = ("submitted", "confirmed", "disputed")
+CONTENT_FIELDS = (
+    "school_id",
+    "category",
+    "started_at",
+    "duration_minutes",
+    "audience",
+    "participant_count",
+    "summary",
+    "referral_to",
+    "outcome",
+)
+
+
+class Activity(db.Model):
+    __tablename__ = "activity"
+    __table_args__ = (
+        CheckConstraint(f"category IN {tuple(CATEGORIES)}", name="ck_activity_category"),
+        CheckConstraint(f"status IN {STATUSES}", name="ck_activity_status"),
+        CheckConstraint(f"outcome IS NULL OR outcome IN {OUTCOMES}", name="ck_activity_outcome"),
+        CheckConstraint(
+            f"referral_to IS NULL OR referral_to IN {REFERRALS}", name="ck_activity_referral"
+        ),
+        CheckConstraint(
+            "category <> 'community_referral' OR referral_to IS NOT NULL",
+            name="ck_activity_referral_required",
+        ),
+        CheckConstraint("duration_minutes BETWEEN 1 AND 720", name="ck_activity_duration"),
+        CheckConstraint("participant_count BETWEEN 0 AND 5000", name="ck_activity_participants"),
+        CheckConstraint("version >= 1", name="ck_activity_version"),
+        Index("ix_activity_started", "started_at", "id"),
+        Index("ix_activity_officer_started", "officer_id", "started_at", "id"),
+        Index("ix_activity_school_started", "school_id", "started_at", "id"),
+        Index("ix_activity_officer_seq", "officer_id", "change_seq"),
+        Index("ix_activity_school_seq", "school_id", "change_seq"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int]
+    audience: Mapped[list] = mapped_column(JSON, default=list)
+    participant_count: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[str | None] = mapped_column(String(500))
+    referral_to: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    review_note: Mapped[str | None] = mapped_column(String(500))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1)
+    # The version at which content last changed; later versions were reviews only.
+    content_version: Mapped[int] = mapped_column(default=1)
+    # Position in the change feed that devices pull; taken inside the writing transaction.
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def content(self) -> dict:
+        """The client-owned fields, in a canonical comparable form."""
+        return {name: getattr(self, name) for name in CONTENT_FIELDS}
+
+
+class ActivityRevision(db.Model):
+    """One row per version of an activity: who did what, when, and what changed."""
+
+    __tablename__ = "activity_revision"
+    __table_args__ = (
+        db.UniqueConstraint("activity_id", "version", name="uq_revision_activity_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("activity.id", ondelete="CASCADE")
+    )
+    version: Mapped[int]
+    action: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    client_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)

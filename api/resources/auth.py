@@ -1,0 +1,66 @@
+"""Sign in, rotate tokens, sign out, and who am I."""
+
+from flask import current_app, request
+from flask.views import MethodView
+
+from api.auth import authenticated, viewer
+from api.extensions import Blueprint, limiter
+from api.schemas.account import LoginSchema, MeSchema, TokenSchema
+from api.services import accounts
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and tokens")
+
+
+def _token_response(result: dict) -> dict:
+    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return {**result, "token_type": "Bearer", "expires_in": int(lifetime.total_seconds())}
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    decorators = [limiter.limit(_login_limit, methods=["POST"])]
+
+    @blp.doc(security=[])
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, description="Wrong email or password (one message for both)")
+    @blp.alt_response(429, description="Too many attempts (address or account)")
+    def post(self, body):
+        """Sign in with email and password."""
+        return _token_response(accounts.login(body["email"], body["password"], request.remote_addr))
+
+
+@blp.route("/auth/refresh")
+class Refresh(MethodView):
+    @authenticated(refresh=True)
+    @blp.doc(description="Send the refresh token as the Bearer token. It is spent on use.")
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, description="Missing, expired, revoked or reused refresh token")
+    def post(self):
+        """Exchange a refresh token for a new access token and a rotated refresh token."""
+        return _token_response(accounts.refresh(viewer()))
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @authenticated(any_token=True)
+    @blp.doc(description="Send either the access or the refresh token as the Bearer token.")
+    @blp.response(204)
+    @blp.alt_response(401, description="No valid token")
+    def post(self):
+        """Revoke the presented token and its refresh token."""
+        accounts.logout()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @authenticated()
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, description="No valid token")
+    def get(self):
+        """The signed-in user, role and schools."""
+        return viewer()

@@ -1,0 +1,57 @@
+"""HTTP helpers the resources share: ETags, If-Match, id-ordered pages."""
+
+from flask import request
+from sqlalchemy import Select
+
+from api.errors import PreconditionFailed
+from api.extensions import db
+from api.services.activities import decode_cursor, encode_cursor
+
+IF_MATCH_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": 'The ETag (version) you last read, e.g. "3"; 412 when stale',
+        }
+    ]
+}
+
+
+def etag(version: int) -> dict:
+    return {"ETag": f'"{version}"'}
+
+
+def if_match_version() -> int | None:
+    """The version named by If-Match, None when absent or '*'."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    values = [v.strip() for v in header.split(",")]
+    for value in values:
+        if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
+            return int(value[1:-1])
+        if value.isdigit():
+            return int(value)
+    raise PreconditionFailed('If-Match must be a strong ETag such as "3".')
+
+
+def check_if_match(current_version: int) -> None:
+    expected = if_match_version()
+    if expected is not None and expected != current_version:
+        raise PreconditionFailed(
+            f"The record has changed (now version {current_version}); reload and try again.",
+            details={"version": [f"Current version is {current_version}."]},
+        )
+
+
+def id_page(query: Select, model, limit: int, cursor: str | None) -> dict:
+    """A page of records ordered by id, with an opaque cursor for the next."""
+    if cursor:
+        (last_id,) = decode_cursor(cursor, 1)
+        query = query.where(model.id > int(last_id))
+    items = list(db.session.scalars(query.order_by(None).order_by(model.id).limit(limit + 1)))
+    next_cursor = encode_cursor([items[limit - 1].id]) if len(items) > limit else None
+    return {"items": items[:limit], "next_cursor": next_cursor}

@@ -1,0 +1,219 @@
+"""Activity schemas: what clients send, what they get back."""
+
+from datetime import UTC, datetime, timedelta
+
+from flask import g
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from api.models.activity import AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES
+from api.schemas.common import PageQuerySchema, StrictSchema
+from api.services.privacy import identifier_problems
+
+SERVER_OWNED = (
+    "officer_id",
+    "status",
+    "review_note",
+    "reviewed_by",
+    "reviewed_at",
+    "version",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=2)
+FREE_TEXT_HIDDEN_FROM = ("program_manager",)
+
+
+def refuse_server_owned(data):
+    """Name each server-owned key a client sent; they are never silently applied."""
+    if isinstance(data, dict):
+        sent = [key for key in SERVER_OWNED if key in data]
+        if sent:
+            raise ValidationError({key: ["Set by the server; do not send it."] for key in sent})
+    return data
+
+
+class ActivityContentSchema(StrictSchema):
+    """The fields an officer owns."""
+
+    school_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    started_at = fields.AwareDateTime(
+        required=True, metadata={"description": "RFC 3339 with offset"}
+    )
+    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=720))
+    audience = fields.List(
+        fields.String(validate=validate.OneOf(AUDIENCES)),
+        load_default=list,
+        validate=validate.Length(max=len(AUDIENCES)),
+    )
+    participant_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=5000))
+    summary = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "At most 500 characters; must not identify anyone"},
+    )
+    referral_to = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(REFERRALS),
+        metadata={"description": "Required when category is community_referral"},
+    )
+    outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OUTCOMES))
+
+    @pre_load
+    def _server_owned(self, data, **kwargs):
+        return refuse_server_owned(data)
+
+    @validates("started_at")
+    def _started_at_plausible(self, value, **kwargs):
+        if value < EARLIEST or value > datetime.now(UTC) + FUTURE_SLACK:
+            raise ValidationError("Must be a real time, not far in the past or future.")
+
+    @validates("summary")
+    def _no_identifiers(self, value, **kwargs):
+        problems = identifier_problems(value)
+        if problems:
+            raise ValidationError(problems)
+
+    @validates("audience")
+    def _unique_audience(self, value, **kwargs):
+        if len(set(value)) != len(value):
+            raise ValidationError("List each audience once.")
+
+    @validates_schema
+    def _referral_required(self, data, partial=False, **kwargs):
+        if partial:
+            return
+        if data.get("category") == "community_referral" and not data.get("referral_to"):
+            raise ValidationError("Required for community referrals.", field_name="referral_to")
+
+
+class ActivityCreateSchema(ActivityContentSchema):
+    id = fields.UUID(load_default=None, metadata={"description": "Client-chosen UUID (optional)"})
+
+
+class ActivityUpdateSchema(ActivityContentSchema):
+    """Content fields only, each optional."""
+
+    def __init__(self, **kwargs):
+        super().__init__(partial=True, **kwargs)
+
+
+class ActivitySchema(Schema):
+    id = fields.UUID()
+    officer_id = fields.Integer()
+    school_id = fields.Integer()
+    category = fields.String()
+    started_at = fields.AwareDateTime()
+    duration_minutes = fields.Integer()
+    audience = fields.List(fields.String())
+    participant_count = fields.Integer()
+    summary = fields.String(
+        allow_none=True, metadata={"description": "Absent for program managers"}
+    )
+    referral_to = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    review_note = fields.String(allow_none=True)
+    reviewed_by = fields.Integer(allow_none=True)
+    reviewed_at = fields.AwareDateTime(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+    @post_dump
+    def _hide_free_text(self, data, **kwargs):
+        viewer = g.get("viewer")
+        if viewer is not None and viewer.role in FREE_TEXT_HIDDEN_FROM:
+            data.pop("summary", None)
+            data.pop("review_note", None)
+        return data
+
+
+class ActivityPageSchema(Schema):
+    items = fields.List(fields.Nested(ActivitySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ActivityQuerySchema(PageQuerySchema):
+    school_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    officer_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    from_ = fields.Date(data_key="from", metadata={"description": "On or after (started_at)"})
+    to = fields.Date(metadata={"description": "On or before (started_at)"})
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must not be before 'from'.", field_name="to")
+
+
+class ReviewSchema(StrictSchema):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class DisputeSchema(StrictSchema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "Why the school disputes this activity"},
+    )
+
+
+class BulkReviewSchema(StrictSchema):
+    ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
+    action = fields.String(required=True, validate=validate.OneOf(["confirm", "dispute"]))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class ErrorObjectSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+
+
+class BulkReviewResultSchema(Schema):
+    id = fields.UUID()
+    ok = fields.Boolean()
+    activity = fields.Nested(ActivitySchema)
+    error = fields.Nested(ErrorObjectSchema)
+
+
+class BulkReviewResponseSchema(Schema):
+    results = fields.List(fields.Nested(BulkReviewResultSchema))
+
+
+class RevisionSchema(Schema):
+    version = fields.Integer()
+    action = fields.String()
+    actor_id = fields.Integer()
+    at = fields.AwareDateTime()
+    client_time = fields.AwareDateTime(allow_none=True)
+    changes = fields.Dict(metadata={"description": "field → {from, to}"})
+
+    @post_dump
+    def _hide_free_text(self, data, **kwargs):
+        viewer = g.get("viewer")
+        if viewer is not None and viewer.role in FREE_TEXT_HIDDEN_FROM:
+            for key in ("summary", "review_note"):
+                data["changes"].pop(key, None)
+        return data
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(RevisionSchema))
+    next_cursor = fields.String(allow_none=True)

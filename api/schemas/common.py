@@ -1,0 +1,38 @@
+"""Schemas shared by every resource: the error shape, pagination, versions."""
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class StrictSchema(Schema):
+    """Body schema that refuses keys it does not know (an allow-list)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(
+        required=True, metadata={"description": "Stable machine code, e.g. validation_error"}
+    )
+    message = fields.String(required=True, metadata={"description": "Human sentence"})
+    details = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "Field name → list of messages, for validation errors"},
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(
+        load_default=50, validate=validate.Range(min=1, max=500), metadata={"description": "1–500"}
+    )
+    cursor = fields.String(
+        load_default=None, validate=validate.Length(max=512), metadata={"description": "Opaque"}
+    )
+
+
+class MessageSchema(Schema):
+    message = fields.String()

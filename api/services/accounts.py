@@ -1,0 +1,186 @@
+"""Sign-in, lockout, token rotation, and managing users."""
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_jwt_extended import get_jwt
+from sqlalchemy import func, select
+
+from api.auth import issue_tokens, revoke_family, revoke_token
+from api.errors import ApiError, Conflict, Invalid, Unauthorized
+from api.extensions import db
+from api.models import LoginAttempt, School, User
+from api.models.types import utcnow
+from api.services import audit
+from api.services.passwords import hash_password, needs_rehash, password_problems, verify_password
+
+BAD_CREDENTIALS = "The email or password is incorrect."
+SCOPED_ROLES = ("officer", "school_leader")
+
+
+class AccountLocked(ApiError):
+    status, code = 429, "account_locked"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _recent_failures(email: str) -> int:
+    window_start = utcnow() - timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+    last_success = select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+    )
+    since = func.coalesce(last_success.scalar_subquery(), window_start)
+    return db.session.scalar(
+        select(func.count()).where(
+            LoginAttempt.email == email,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at >= window_start,
+            LoginAttempt.at > since,
+        )
+    )
+
+
+def login(email: str, password: str, remote_addr: str | None) -> dict:
+    """Check credentials and open a sign-in; same answer for unknown email and bad password."""
+    email = normalise_email(email)
+    if _recent_failures(email) >= current_app.config["LOCKOUT_THRESHOLD"]:
+        minutes = current_app.config["LOCKOUT_MINUTES"]
+        raise AccountLocked(
+            f"Too many failed sign-ins for this account. Try again in {minutes} minutes."
+        )
+    user = db.session.scalar(select(User).where(User.email == email))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        db.session.add(
+            LoginAttempt(
+                email=email,
+                user_id=user.id if user else None,
+                succeeded=False,
+                remote_addr=remote_addr,
+            )
+        )
+        audit.record(
+            "login_failed",
+            "user",
+            user.id if user else None,
+            changes={"email": email, "remote_addr": remote_addr},
+        )
+        db.session.commit()
+        raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    db.session.add(
+        LoginAttempt(email=email, user_id=user.id, succeeded=True, remote_addr=remote_addr)
+    )
+    audit.record("login", "user", user.id, actor_id=user.id)
+    tokens = issue_tokens(user)
+    db.session.commit()
+    return {**tokens, "user": user}
+
+
+def refresh(user: User) -> dict:
+    """Rotate: the presented refresh token is spent, a new pair is issued in its family."""
+    payload = get_jwt()
+    revoke_token(payload)
+    tokens = issue_tokens(user, family_id=payload["fam"])
+    db.session.commit()
+    return {**tokens, "user": user}
+
+
+def logout() -> None:
+    """Revoke the presented token and the sign-in (refresh chain) it belongs to."""
+    payload = get_jwt()
+    revoke_token(payload)
+    revoke_family(payload.get("fam"), "logout")
+    db.session.commit()
+
+
+def _schools_for(ids: list[int]) -> list[School]:
+    schools = db.session.scalars(select(School).where(School.id.in_(ids))).all() if ids else []
+    missing = sorted(set(ids) - {s.id for s in schools})
+    if missing:
+        raise Invalid(
+            "Some schools do not exist.",
+            details={"school_ids": [f"No school with id {i}." for i in missing]},
+        )
+    return list(schools)
+
+
+def _check_password(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise Invalid("The password is not acceptable.", details={"password": problems})
+
+
+def _check_assignment(role: str, school_ids: list[int]) -> None:
+    if school_ids and role not in SCOPED_ROLES:
+        raise Invalid(
+            "Only officers and school leaders are assigned to schools.",
+            details={"school_ids": ["Must be empty for this role."]},
+        )
+
+
+def _email_free(email: str, user_id: int | None = None) -> None:
+    existing = db.session.scalar(select(User.id).where(User.email == email))
+    if existing is not None and existing != user_id:
+        raise Conflict("A user with this email already exists.", code="email_taken")
+
+
+def create_user(data: dict, actor: User | None) -> User:
+    email = normalise_email(data["email"])
+    school_ids = data.get("school_ids", [])
+    _check_password(data["password"])
+    _check_assignment(data["role"], school_ids)
+    _email_free(email)
+    user = User(
+        email=email,
+        display_name=data["display_name"],
+        role=data["role"],
+        active=data.get("active", True),
+        password_hash=hash_password(data["password"]),
+        schools=_schools_for(school_ids),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user_create",
+        "user",
+        user.id,
+        actor_id=actor.id if actor else None,
+        changes={"email": email, "role": user.role, "school_ids": school_ids},
+    )
+    db.session.commit()
+    return user
+
+
+def update_user(user: User, data: dict, actor: User) -> User:
+    """Apply an admin's changes; deactivation and password resets revoke every token."""
+    changes: dict = {}
+    role = data.get("role", user.role)
+    school_ids = data.get("school_ids", user.school_ids if role in SCOPED_ROLES else [])
+    _check_assignment(role, school_ids)
+    if "email" in data and normalise_email(data["email"]) != user.email:
+        email = normalise_email(data["email"])
+        _email_free(email, user.id)
+        changes["email"] = [user.email, email]
+        user.email = email
+    for field in ("display_name", "role", "active"):
+        if field in data and data[field] != getattr(user, field):
+            changes[field] = [getattr(user, field), data[field]]
+            setattr(user, field, data[field])
+    if sorted(school_ids) != user.school_ids:
+        changes["school_ids"] = [user.school_ids, sorted(school_ids)]
+        user.schools = _schools_for(school_ids)
+    if data.get("password"):
+        _check_password(data["password"])
+        user.password_hash = hash_password(data["password"])
+        changes["password"] = "reset"
+    if "password" in changes or changes.get("active") == [True, False]:
+        user.token_generation += 1
+    if changes:
+        user.version += 1
+        audit.record("user_update", "user", user.id, actor_id=actor.id, changes=changes)
+    db.session.commit()
+    return user

@@ -1,0 +1,89 @@
+"""Append events to the hash-chained audit log, and verify the chain."""
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+
+from api.extensions import db
+from api.models import AuditEvent
+from api.models.sync import next_value
+from api.models.types import utcnow
+
+GENESIS = "0" * 64
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def canonical_content(event: AuditEvent) -> str:
+    """The row's own content, serialised the same way every time."""
+    content = {
+        "seq": event.seq,
+        "at": _iso(event.at),
+        "client_time": _iso(event.client_time),
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "changes": event.changes,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical_content(event)).encode()).hexdigest()
+
+
+def record(
+    action: str,
+    target_type: str,
+    target_id: object = None,
+    *,
+    actor_id: int | None = None,
+    changes: dict | None = None,
+    client_time: datetime | None = None,
+) -> AuditEvent:
+    """Add an event in the current transaction; the counter lock orders the chain."""
+    seq = next_value("audit")
+    prev = db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)).scalar()
+    event = AuditEvent(
+        seq=seq,
+        at=utcnow().replace(microsecond=0),
+        client_time=client_time.replace(microsecond=0) if client_time else None,
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        changes=json.loads(json.dumps(changes or {}, default=str)),
+    )
+    event.prev_hash = prev or GENESIS
+    event.hash = chain_hash(event.prev_hash, event)
+    db.session.add(event)
+    return event
+
+
+def verify_chain(batch: int = 5000) -> tuple[int, AuditEvent | None, str]:
+    """Walk the chain in order; return (rows checked, first broken row, reason)."""
+    prev_hash, checked, expected_seq = GENESIS, 0, 1
+    while True:
+        rows = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.seq >= expected_seq)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return checked, None, ""
+        for event in rows:
+            if event.seq != expected_seq:
+                return checked, event, f"sequence gap: expected {expected_seq}, found {event.seq}"
+            if event.prev_hash != prev_hash:
+                return checked, event, "prev_hash does not match the previous row's hash"
+            if event.hash != chain_hash(prev_hash, event):
+                return checked, event, "hash does not match the row's content"
+            prev_hash, expected_seq = event.hash, expected_seq + 1
+            checked += 1
+        db.session.expunge_all()

@@ -1,0 +1,126 @@
+"""Fixtures: an app on a freshly migrated database (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), a client, a CLI runner, and factories."""
+
+import os
+import shutil
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from api import create_app
+from api.extensions import db
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-0123456789-0123456789",
+    "JWT_SECRET_KEY": "test-jwt-secret-key-0123456789-0123456789",
+    "LOG_LEVEL": "WARNING",
+}
+COUNTERS = ("activity", "audit")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: real-browser tests in headless Chromium")
+    config.addinivalue_line("markers", "slow: starts servers or runs long property tests")
+    config.addinivalue_line("markers", "sqlite_only: needs the embedded SQLite database")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="SQLite-specific; the PostgreSQL run skips it")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _migrate(url: str) -> None:
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(directory="migrations")
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate once per session: a template file for SQLite, the schema for PostgreSQL."""
+    if POSTGRES_URL:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _migrate(POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+            if row[0] != "alembic_version"
+        ]
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for name in COUNTERS:
+            connection.execute(
+                text(
+                    "INSERT INTO sequence_counter (name, value, purged_through) VALUES (:n, 0, 0)"
+                ),
+                {"n": name},
+            )
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    """A fresh, migrated database for one test."""
+    if POSTGRES_URL:
+        _reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path / f"test-{uuid.uuid4().hex}.sqlite3"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build an app on this test's database, with optional config overrides."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -68,3 +68,37 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users)
     app.cli.add_command(audit_group)
+    register_sync_cli(app)
+
+
+def register_sync_cli(app: Flask) -> None:
+    sync_group = AppGroup("sync", help="Offline sync housekeeping.")
+
+    @sync_group.command("purge")
+    @click.option(
+        "--days",
+        type=click.IntRange(0, 36500),
+        default=None,
+        help="Keep this many days (default: SYNC_RETENTION_DAYS).",
+    )
+    @click.option(
+        "--include-confirmed",
+        is_flag=True,
+        help="Also purge activities that were confirmed before they were deleted.",
+    )
+    def purge(days, include_confirmed):
+        """Purge old tombstones and applied-mutation records; older cursors get reset."""
+        from flask import current_app
+
+        from api.services.sync import purge as purge_sync
+
+        days = current_app.config["SYNC_RETENTION_DAYS"] if days is None else days
+        done = purge_sync(days, include_confirmed=include_confirmed)
+        click.echo(
+            f"Purged {done['tombstones']} tombstones ({done['revisions']} revisions) and "
+            f"{done['mutations']} sync mutation records older than {days} days "
+            f"(before {done['cutoff']:%Y-%m-%d %H:%M} UTC); pull cursors before "
+            f"sequence {done['purged_through']} now get reset."
+        )
+
+    app.cli.add_command(sync_group)

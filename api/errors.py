@@ -3,7 +3,7 @@
 import logging
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.extensions import db
@@ -167,6 +167,23 @@ def _database_unavailable(error: OperationalError):
     return response
 
 
+def _is_unique_violation(error: IntegrityError) -> bool:
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
+def _integrity(error: IntegrityError):
+    """Two requests raced to create the same thing: a 409 the client can retry, not a 500."""
+    if not _is_unique_violation(error):
+        return _unexpected(error)
+    log.warning("unique constraint conflict: %s", type(error.orig).__name__)
+    db.session.rollback()
+    message = "This conflicts with a change saved at the same moment; reload and try again."
+    response = jsonify(error_payload(409, "conflict", message))
+    response.status_code = 409
+    return response
+
+
 def _unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
@@ -180,4 +197,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(IntegrityError, _integrity)
     app.register_error_handler(Exception, _unexpected)

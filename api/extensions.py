@@ -1,6 +1,7 @@
 """Extensions created once here and bound to the app in the factory."""
 
 import flask_smorest
+from flask import current_app, request
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -19,7 +20,29 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 jwt = JWTManager()
 migrate = Migrate()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _write_limit() -> str:
+    return current_app.config["WRITE_RATE_LIMIT"]
+
+
+def _not_an_api_write() -> bool:
+    """Reads, the PWA and sign-in (limited on its own) are outside the shared write limit."""
+    return (
+        request.method not in WRITE_METHODS
+        or not request.path.startswith("/api/")
+        or request.path == "/api/v1/auth/login"
+    )
+
+
+# WRITE_RATE_LIMIT: one budget per client address shared by every API write.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    application_limits=[_write_limit],
+    application_limits_exempt_when=_not_an_api_write,
+)
 
 
 class StrictParser(FlaskParser):
@@ -40,6 +63,12 @@ class Blueprint(flask_smorest.Blueprint):
     """Our Blueprint: strict argument parsing and our error responses documented."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def alt_response(self, status_code, response=None, **kwargs):
+        """Document error responses with our Error schema unless told otherwise."""
+        if response is None and "schema" not in kwargs and int(status_code) >= 400:
+            kwargs["schema"] = ErrorSchema
+        return super().alt_response(status_code, response, **kwargs)
 
 
 class Api(flask_smorest.Api):

@@ -1,17 +1,103 @@
-"""Serves the offline app in pwa/ at the site root."""
+"""Serves the offline app in pwa/ at the site root, with a service worker Flask renders."""
 
+import hashlib
+import json
 from pathlib import Path
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, Response, abort, request, send_from_directory
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+WORKER_TEMPLATE = "sw.js"
+STATIC_DIRS = ("js", "icons", "vendor")
+STATIC_SUFFIXES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".html": "text/html; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
+}
+# Not part of the shell a device needs offline (licences, notes).
+NOT_PRECACHED = {WORKER_TEMPLATE}
 
 blp = Blueprint("pwa", __name__)
+
+
+def shell_files() -> list[Path]:
+    """Every file the service worker precaches, in a stable order."""
+    return sorted(
+        path
+        for path in PWA_DIR.rglob("*")
+        if path.is_file()
+        and path.suffix in STATIC_SUFFIXES
+        and path.name not in NOT_PRECACHED
+        and (path.parent == PWA_DIR or path.relative_to(PWA_DIR).parts[0] in STATIC_DIRS)
+    )
+
+
+def shell_urls() -> list[str]:
+    """The URLs to precache: the root for index.html, then each file's path."""
+    urls = []
+    for path in shell_files():
+        relative = path.relative_to(PWA_DIR).as_posix()
+        urls.append("/" if relative == "index.html" else "/" + relative)
+    return urls
+
+
+def shell_version() -> str:
+    """A hash over every file in pwa/ (names and bytes): any deploy changes it."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in PWA_DIR.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(PWA_DIR).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _static(relative: str) -> Response:
+    path = (PWA_DIR / relative).resolve()
+    if PWA_DIR not in path.parents or not path.is_file() or path.suffix not in STATIC_SUFFIXES:
+        abort(404)
+    response = send_from_directory(PWA_DIR, relative, max_age=0)
+    response.headers["Content-Type"] = STATIC_SUFFIXES[path.suffix]
+    # Revalidate every time; offline copies come from the service worker's cache.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @blp.get("/")
 def index():
     """The app shell."""
-    response = send_from_directory(PWA_DIR, "index.html")
+    return _static("index.html")
+
+
+@blp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest."""
+    return _static("manifest.webmanifest")
+
+
+@blp.get("/sw.js")
+def service_worker():
+    """The service worker, stamped with the shell's version and the list to precache."""
+    template = (PWA_DIR / WORKER_TEMPLATE).read_text(encoding="utf-8")
+    body = template.replace('"__SHELL_VERSION__"', json.dumps(shell_version())).replace(
+        '"__PRECACHE__"', json.dumps(shell_urls())
+    )
+    response = Response(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
     return response
+
+
+@blp.get("/app.js")
+@blp.get("/app.css")
+def shell_asset():
+    """The app's entry script and stylesheet."""
+    return _static(request.path.lstrip("/"))
+
+
+@blp.get("/<any(js, icons, vendor):folder>/<path:name>")
+def static_file(folder: str, name: str):
+    """A script, icon or vendored file of the app."""
+    return _static(f"{folder}/{name}")

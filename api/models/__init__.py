@@ -2,6 +2,7 @@
 
 from api.models.activity import Activity, ActivityRevision
 from api.models.audit import AuditEvent
+from api.models.rollup import ActivityRollup
 from api.models.school import School, school_assignment
 from api.models.sync import SequenceCounter, SyncMutation
 from api.models.user import LoginAttempt, RevokedToken, TokenFamily, User
@@ -9,6 +10,7 @@ from api.models.user import LoginAttempt, RevokedToken, TokenFamily, User
 __all__ = [
     "Activity",
     "ActivityRevision",
+    "ActivityRollup",
     "AuditEvent",
     "LoginAttempt",
     "RevokedToken",

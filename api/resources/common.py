@@ -3,7 +3,7 @@
 from flask import request
 from sqlalchemy import Select
 
-from api.errors import PreconditionFailed
+from api.errors import Invalid, PreconditionFailed
 from api.extensions import db
 from api.services.activities import decode_cursor, encode_cursor
 
@@ -51,7 +51,9 @@ def id_page(query: Select, model, limit: int, cursor: str | None) -> dict:
     """A page of records ordered by id, with an opaque cursor for the next."""
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(model.id > int(last_id))
+        if type(last_id) is not int or not 0 <= last_id < 2**31:
+            raise Invalid("The cursor is not valid.", details={"cursor": ["Invalid cursor."]})
+        query = query.where(model.id > last_id)
     items = list(db.session.scalars(query.order_by(None).order_by(model.id).limit(limit + 1)))
     next_cursor = encode_cursor([items[limit - 1].id]) if len(items) > limit else None
     return {"items": items[:limit], "next_cursor": next_cursor}

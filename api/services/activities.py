@@ -5,16 +5,17 @@ import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, or_, select
+from flask import has_request_context, request
+from sqlalchemy import Select, and_, inspect, or_, select
 
 from api.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from api.extensions import db
 from api.models import Activity, ActivityRevision, User
 from api.models.activity import AUDIENCES, CONTENT_FIELDS
 from api.models.school import school_assignment
-from api.models.sync import next_value
+from api.models.sync import SequenceCounter, next_value
 from api.models.types import utcnow
-from api.services import audit
+from api.services import audit, rollup
 
 CHANGE_FEED = "activity"
 
@@ -33,9 +34,26 @@ def scoped(user: User, query: Select | None = None) -> Select:
     return query
 
 
+def lock_change_feed() -> None:
+    """Take the change-feed counter's row lock before reading for a write (PostgreSQL), so
+    those reads see every earlier commit; record_write takes the same lock anyway, and on
+    SQLite a write request's BEGIN IMMEDIATE already serialises writers."""
+    db.session.execute(
+        select(SequenceCounter.value).where(SequenceCounter.name == CHANGE_FEED).with_for_update()
+    )
+
+
+def _writing() -> bool:
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
 def get_visible(user: User, activity_id: uuid.UUID, *, include_deleted: bool = False) -> Activity:
     """The activity if the user may see it; 404 otherwise (existence is not leaked)."""
-    activity = db.session.scalar(scoped(user).where(Activity.id == activity_id))
+    query = scoped(user).where(Activity.id == activity_id)
+    if _writing():
+        lock_change_feed()
+        query = query.execution_options(populate_existing=True)
+    activity = db.session.scalar(query)
     if activity is None or (activity.is_deleted and not include_deleted):
         raise NotFound("No such activity.")
     return activity
@@ -109,7 +127,9 @@ def record_write(
     content_changed: bool = False,
 ) -> None:
     """Bump version and change sequence, and keep the revision and audit rows, in one go."""
-    sequence = next_value(CHANGE_FEED)
+    with db.session.no_autoflush:  # the counter lock comes before any row lock
+        sequence = next_value(CHANGE_FEED)
+        _check_not_stale(activity)
     now = utcnow()
     if activity.version is None:
         activity.version = 1
@@ -121,6 +141,7 @@ def record_write(
     activity.updated_at = now
     activity.change_seq = sequence
     db.session.add(activity)
+    rollup.track_write(activity)  # the report rollup, in this same transaction
     serialised = {k: {"from": _jsonable(v[0]), "to": _jsonable(v[1])} for k, v in changes.items()}
     db.session.add(
         ActivityRevision(
@@ -141,6 +162,23 @@ def record_write(
         client_time=client_time,
         changes={"fields": sorted(changes), "version": activity.version, "status": activity.status},
     )
+
+
+def _check_not_stale(activity: Activity) -> None:
+    """With the counter lock held every earlier writer has committed, so the stored row must
+    still be at the version this transaction read; otherwise a concurrent change would be
+    overwritten (PostgreSQL, when the caller did not lock first)."""
+    state = inspect(activity)
+    if activity.version is None or state.pending or state.transient:
+        return
+    history = state.attrs.version.history
+    expected = history.deleted[0] if history.deleted else activity.version
+    stored = db.session.scalar(select(Activity.version).where(Activity.id == activity.id))
+    if stored is not None and stored != expected:
+        raise Conflict(
+            "The activity changed while this change was being saved; reload and try again.",
+            code="concurrent_change",
+        )
 
 
 def _diff(activity: Activity, content: dict) -> dict:
@@ -172,6 +210,7 @@ def create(officer: User, data: dict, *, client_time: datetime | None = None) ->
 
 def create_or_match(officer: User, data: dict) -> tuple[Activity, bool]:
     """POST semantics: a new id is created; a known id with identical content is returned."""
+    lock_change_feed()  # a concurrent POST of the same id then finds the first one's row
     activity_id = data.get("id")
     if activity_id is not None:
         existing = db.session.get(Activity, activity_id)
@@ -283,8 +322,11 @@ def list_page(user: User, filters: dict, limit: int, cursor: str | None) -> dict
     if cursor:
         started_raw, id_raw = decode_cursor(cursor, 2)
         try:
-            started, last_id = datetime.fromisoformat(started_raw), uuid.UUID(id_raw)
-        except (TypeError, ValueError) as error:
+            started, last_id = datetime.fromisoformat(started_raw), uuid.UUID(str(id_raw))
+            if started.tzinfo is None:
+                raise ValueError("cursor time without offset")
+            started = started.astimezone(UTC)
+        except (TypeError, ValueError, OverflowError) as error:
             raise Invalid(
                 "The cursor is not valid.", details={"cursor": ["Invalid cursor."]}
             ) from error

@@ -10,7 +10,7 @@ from api.extensions import db
 from api.models import Activity, ActivityRevision, School, SequenceCounter, User
 from api.models.activity import OUTCOMES, REFERRALS
 from api.models.types import utcnow
-from api.services import audit
+from api.services import audit, rollup
 from api.services.passwords import hash_password
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -231,6 +231,7 @@ def _insert_activities(count, officers, assignments, seed) -> None:
             batch = []
     if batch:
         _flush(batch)
+    rollup.add_range(first_seq, first_seq + count - 1)
     db.session.execute(
         update(SequenceCounter)
         .where(SequenceCounter.name == "activity")
@@ -239,8 +240,9 @@ def _insert_activities(count, officers, assignments, seed) -> None:
 
 
 def _flush(batch) -> None:
-    db.session.execute(insert(Activity), batch)
-    db.session.execute(insert(ActivityRevision), list(_revision_rows(batch)))
+    # Core inserts: one executemany per table (ORM bulk inserts split batches on NULLs).
+    db.session.execute(insert(Activity.__table__), batch)
+    db.session.execute(insert(ActivityRevision.__table__), list(_revision_rows(batch)))
 
 
 def demo_logins() -> list[str]:

@@ -1,0 +1,39 @@
+"""Pre-aggregated activity counts that reports read instead of scanning every activity.
+
+One row per (grain, period, school, officer, category, outcome, referral_to, status) with the
+number of activities and their minutes. Two grains are kept side by side: ``day`` rows (period =
+the UTC day the activity started) and ``month`` rows (period = the first day of that UTC month).
+A report over a date range reads month rows for the whole months inside the range and day rows
+for the partial months at its edges, so its cost depends on the number of cells, not activities.
+
+Maintained in the same transaction as every activity write (api.services.activities.record_write)
+and by the demo loader; deleted activities are not counted. ``outcome`` and ``referral_to`` use
+``""`` for "not recorded" so the key has no NULLs (NULLs never conflict in a unique key).
+"""
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.extensions import db
+
+GRAIN_DAY = "day"
+GRAIN_MONTH = "month"
+NONE_KEY = ""
+
+
+class ActivityRollup(db.Model):
+    __tablename__ = "activity_rollup"
+    __table_args__ = (Index("ix_activity_rollup_school", "school_id", "grain", "period"),)
+
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    school_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    officer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
+    referral_to: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    minutes: Mapped[int] = mapped_column(BigInteger, default=0)

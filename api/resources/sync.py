@@ -1,0 +1,35 @@
+"""Sync: the offline app pushes its outbox and pulls the changes it has not seen."""
+
+from flask import jsonify
+from flask.views import MethodView
+
+from api.auth import authenticated, viewer
+from api.extensions import Blueprint
+from api.schemas.sync import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
+from api.services import sync
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+
+
+@blp.route("/push")
+class Push(MethodView):
+    @authenticated("officer")
+    @blp.arguments(PushSchema)
+    @blp.response(200, PushResultSchema)
+    @blp.alt_response(413, description="More than 500 mutations, or the body is too large")
+    def post(self, body):
+        """Apply a device's outbox in order; one result a mutation (officer)."""
+        results = sync.push(viewer(), body["device_id"], body["mutations"])
+        # The results are already plain JSON (they are what a retry gets back), so skip
+        # dumping them through the schema a second time.
+        return jsonify({"results": results})
+
+
+@blp.route("/pull")
+class Pull(MethodView):
+    @authenticated("officer", "school_leader")
+    @blp.arguments(PullQuerySchema, location="query")
+    @blp.response(200, PullSchema)
+    def get(self, query):
+        """Changes after the cursor, in commit order (officer: own; leader: own schools')."""
+        return sync.pull(viewer(), query["since"], query["limit"])

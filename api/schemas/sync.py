@@ -1,0 +1,118 @@
+"""Sync schemas: the push envelope, per-mutation results, and the pull feed."""
+
+from marshmallow import Schema, fields, pre_load, validate
+
+from api.errors import PayloadTooLarge
+from api.schemas.activity import ActivityContentSchema, ActivitySchema, ErrorObjectSchema
+from api.schemas.common import StrictSchema
+
+MAX_MUTATIONS = 500
+MAX_PULL = 500
+DEFAULT_PULL = 100
+OPS = ("upsert", "delete")
+
+
+class PerItem(fields.Nested):
+    """Documented as the nested schema, but loaded as sent: the service validates each
+    item on its own, so one malformed mutation becomes one `rejected` result instead of
+    a 422 for the whole push."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        return value
+
+
+class MutationSchema(StrictSchema):
+    """One change an officer made on a device."""
+
+    mutation_id = fields.UUID(
+        required=True,
+        metadata={"description": "Client-chosen UUID; a retry must reuse it (idempotency key)"},
+    )
+    op = fields.String(required=True, validate=validate.OneOf(OPS))
+    activity_id = fields.UUID(required=True)
+    base_version = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The server version the change was made on; null when new"},
+    )
+    data = PerItem(
+        ActivityContentSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Content fields (upsert); all of them for a new activity"},
+    )
+    client_time = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "When the officer made the change, by the device clock "
+            "(recorded in the history and audit log only; never used for ordering)"
+        },
+    )
+
+
+class PushSchema(StrictSchema):
+    device_id = fields.UUID(required=True)
+    mutations = fields.List(
+        PerItem(MutationSchema),
+        required=True,
+        metadata={"description": f"At most {MAX_MUTATIONS}, applied in order (more: 413)"},
+    )
+
+    @pre_load
+    def _at_most_max(self, data, **kwargs):
+        if isinstance(data, dict):
+            mutations = data.get("mutations")
+            if isinstance(mutations, list) and len(mutations) > MAX_MUTATIONS:
+                raise PayloadTooLarge(
+                    f"At most {MAX_MUTATIONS} mutations a push; split the outbox into batches.",
+                    details={"mutations": [f"{len(mutations)} sent, at most {MAX_MUTATIONS}."]},
+                )
+        return data
+
+
+class SyncActivitySchema(ActivitySchema):
+    """An activity, or the tombstone of a deleted one: `{id, deleted: true, version}`."""
+
+    deleted = fields.Boolean(metadata={"description": "Present (true) only on tombstones"})
+
+
+class MutationResultSchema(Schema):
+    mutation_id = fields.UUID(
+        allow_none=True, metadata={"description": "Null only when the one sent was not a UUID"}
+    )
+    status = fields.String(
+        validate=validate.OneOf(["applied", "duplicate", "conflict", "rejected"])
+    )
+    activity = fields.Nested(
+        SyncActivitySchema,
+        metadata={"description": "applied/duplicate: the result; conflict: the server copy"},
+    )
+    error = fields.Nested(ErrorObjectSchema)
+
+
+class PushResultSchema(Schema):
+    results = fields.List(fields.Nested(MutationResultSchema))
+
+
+class PullQuerySchema(Schema):
+    since = fields.String(
+        load_default=None,
+        validate=validate.Length(max=512),
+        metadata={"description": "The cursor of the previous pull; absent to start over"},
+    )
+    limit = fields.Integer(
+        load_default=DEFAULT_PULL,
+        validate=validate.Range(min=1, max=MAX_PULL),
+        metadata={"description": f"1–{MAX_PULL}, default {DEFAULT_PULL}"},
+    )
+
+
+class PullSchema(Schema):
+    changes = fields.List(fields.Nested(SyncActivitySchema))
+    cursor = fields.String(metadata={"description": "Opaque; send it as `since` next time"})
+    has_more = fields.Boolean()
+    reset = fields.Boolean(
+        metadata={"description": 'Only `{"reset": true}`: drop the cursor and pull from the start'}
+    )

@@ -1,0 +1,342 @@
+"""Reports for program managers: the activity mix (from the rollup) and review health.
+
+Days and months are UTC: an activity counts on the UTC date of its ``started_at``.
+"""
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, extract, false, func, literal_column, or_, select
+
+from api.extensions import db
+from api.models import Activity, ActivityRollup, School, User
+from api.models.rollup import GRAIN_DAY, GRAIN_MONTH, NONE_KEY
+from api.models.types import utcnow
+from api.services import audit
+from api.services.activities import day_start
+from api.services.suppression import suppress
+
+GROUP_KEYS = ("category", "school", "school_level", "officer", "month", "outcome", "referral_to")
+# Columns each group key adds to a row; the first identifies the group.
+GROUP_COLUMNS = {
+    "category": ("category",),
+    "school": ("school_id", "school_name"),
+    "school_level": ("school_level",),
+    "officer": ("officer_id", "officer_name"),
+    "month": ("month",),
+    "outcome": ("outcome",),
+    "referral_to": ("referral_to",),
+}
+MEASURES = ("count", "minutes", "share_of_count", "share_of_minutes")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- activity mix --------------------------------------------------------------------------
+
+
+def _month_label(dialect: str):
+    if dialect == "postgresql":
+        return func.to_char(ActivityRollup.period, "YYYY-MM")
+    return func.strftime("%Y-%m", ActivityRollup.period)
+
+
+def _next_month(value: date) -> date:
+    return (value.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _period_filter(first: date | None, last: date | None):
+    """Whole months inside [first, last] from month rows, the ragged edges from day rows."""
+    months_from = None if first is None else (first if first.day == 1 else _next_month(first))
+    months_to = None  # exclusive
+    if last is not None:
+        months_to = _next_month(last) if _next_month(last) - timedelta(days=1) == last else None
+        months_to = months_to or last.replace(day=1)
+    if months_from is not None and months_to is not None and months_from >= months_to:
+        day_rows = [ActivityRollup.period.between(first, last)]
+        return and_(ActivityRollup.grain == GRAIN_DAY, *day_rows)
+    month_rows = [ActivityRollup.grain == GRAIN_MONTH]
+    edges = []
+    if months_from is not None:
+        month_rows.append(ActivityRollup.period >= months_from)
+        if first < months_from:
+            edges.append(ActivityRollup.period.between(first, months_from - timedelta(days=1)))
+    if months_to is not None:
+        month_rows.append(ActivityRollup.period < months_to)
+        if months_to <= last:
+            edges.append(ActivityRollup.period.between(months_to, last))
+    day_rows = and_(ActivityRollup.grain == GRAIN_DAY, or_(*edges)) if edges else false()
+    return or_(and_(*month_rows), day_rows)
+
+
+def _group_expressions(dialect: str) -> dict:
+    rollup = ActivityRollup
+    return {
+        "category": (rollup.category,),
+        "school": (rollup.school_id, School.name),
+        "school_level": (School.level,),
+        "officer": (rollup.officer_id, User.display_name),
+        "month": (_month_label(dialect),),
+        "outcome": (rollup.outcome,),
+        "referral_to": (rollup.referral_to,),
+    }
+
+
+def _mix_cells(filters: dict) -> list[dict]:
+    """One dict per group: its key columns, count and minutes (counts > 0 only)."""
+    group_by = filters["group_by"]
+    dialect = db.session.get_bind().dialect.name
+    expressions = _group_expressions(dialect)
+    columns = []
+    for key in group_by:
+        for name, expression in zip(GROUP_COLUMNS[key], expressions[key], strict=True):
+            columns.append(expression.label(name))
+    count = func.sum(ActivityRollup.count)
+    query = select(*columns, count.label("count"), func.sum(ActivityRollup.minutes))
+    if {"school", "school_level"} & set(group_by):
+        query = query.join(School, School.id == ActivityRollup.school_id)
+    if "officer" in group_by:
+        query = query.join(User, User.id == ActivityRollup.officer_id)
+    query = query.where(_period_filter(filters.get("from"), filters.get("to")))
+    if filters.get("status"):
+        query = query.where(ActivityRollup.status == filters["status"])
+    if filters.get("school_id"):
+        query = query.where(ActivityRollup.school_id == filters["school_id"])
+    query = query.group_by(*[c.element for c in columns]).having(count > 0)
+    cells = []
+    for row in db.session.execute(query):
+        values = list(row)
+        cell = dict(zip([c.name for c in columns], values[: len(columns)], strict=True))
+        for name in ("outcome", "referral_to"):
+            if cell.get(name) == NONE_KEY:
+                cell[name] = None
+        cell["count"], cell["minutes"] = int(values[-2]), int(values[-1])
+        cells.append(cell)
+    return cells
+
+
+def _sort_key(cell: dict, group_by: list[str]) -> tuple:
+    parts = []
+    for key in group_by:
+        value = cell.get(GROUP_COLUMNS[key][0])
+        parts.append((value is None, str(value) if not isinstance(value, int) else f"{value:012d}"))
+    return tuple(parts)
+
+
+def _share(part: int | None, whole: int | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(part / whole, 6)
+
+
+def activity_mix(filters: dict) -> dict:
+    """Counts and minutes per group over the non-deleted activities matching the filters."""
+    group_by = filters["group_by"]
+    cells = sorted(_mix_cells(filters), key=lambda c: _sort_key(c, group_by))
+    total_count = sum(c["count"] for c in cells)
+    total_minutes = sum(c["minutes"] for c in cells)
+    threshold = filters.get("suppress_below")
+    totals = {"count": total_count, "minutes": total_minutes}
+    if threshold is not None:
+        cells, published = _apply_suppression(cells, group_by, threshold)
+        totals["suppressed"] = not published
+        if not published:
+            totals = {"count": None, "minutes": None, "suppressed": True}
+    for cell in cells:
+        # Without published totals a share would give the total away.
+        cell["share_of_count"] = _share(cell["count"], totals["count"])
+        cell["share_of_minutes"] = _share(cell["minutes"], totals["minutes"])
+    return {"rows": cells, "totals": totals, "filters": echo_filters(filters)}
+
+
+def _apply_suppression(cells: list[dict], group_by: list[str], k: int) -> tuple[list, bool]:
+    """Null the hidden counts (and the minutes and shares that would reveal them)."""
+    ids = [GROUP_COLUMNS[key][0] for key in group_by]
+    by_key = {tuple(cell[i] for i in ids): cell for cell in cells}
+    outcome = suppress({key: cell["count"] for key, cell in by_key.items()}, k)
+    # Names and labels of each dimension's values, for hidden empty cells of the grid.
+    labels = [
+        {cell[i]: {c: cell[c] for c in GROUP_COLUMNS[key]} for cell in cells}
+        for i, key in zip(ids, group_by, strict=True)
+    ]
+    for key in outcome.hidden - by_key.keys():
+        cell = {}
+        for position, value in enumerate(key):
+            cell.update(labels[position][value])
+        by_key[key] = cell
+    rows = []
+    for key, cell in by_key.items():
+        cell["suppressed"] = key in outcome.hidden
+        if cell["suppressed"]:
+            cell["count"] = cell["minutes"] = None
+        rows.append(cell)
+    rows.sort(key=lambda c: _sort_key(c, group_by))
+    return rows, outcome.total_published
+
+
+def echo_filters(filters: dict) -> dict:
+    """The filters a report was made with, as they appear in JSON, CSV and the audit log."""
+    return {
+        "from": filters["from"].isoformat() if filters.get("from") else None,
+        "to": filters["to"].isoformat() if filters.get("to") else None,
+        "group_by": list(filters.get("group_by", [])) or None,
+        "status": filters.get("status"),
+        "school_id": filters.get("school_id"),
+        "public": bool(filters.get("public")),
+        "suppress_below": filters.get("suppress_below"),
+    }
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _safe(value):
+    """Neutralise spreadsheet formulas in text (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+def mix_csv(report: dict) -> str:
+    """The mix as CSV: a header, one row per group; totals and filters as trailing columns."""
+    filters = report["filters"]
+    group_columns = [c for key in filters["group_by"] for c in GROUP_COLUMNS[key]]
+    filter_columns = {f"filter_{name}": value for name, value in filters.items()}
+    if filter_columns["filter_group_by"]:
+        filter_columns["filter_group_by"] = ",".join(filters["group_by"])
+    totals = {
+        "total_count": report["totals"]["count"],
+        "total_minutes": report["totals"]["minutes"],
+    }
+    header = [*group_columns, *MEASURES, "suppressed", *totals, *filter_columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, extrasaction="ignore")
+    writer.writeheader()
+    for row in report["rows"]:
+        line = {**row, "suppressed": bool(row.get("suppressed")), **totals, **filter_columns}
+        writer.writerow({name: _safe(line.get(name)) for name in header})
+    return out.getvalue()
+
+
+# --- review health -------------------------------------------------------------------------
+
+
+def _hours_to_review(dialect: str):
+    if dialect == "postgresql":
+        seconds = extract("epoch", Activity.reviewed_at - Activity.created_at)
+        return seconds / 3600.0
+    return (func.julianday(Activity.reviewed_at) - func.julianday(Activity.created_at)) * 24.0
+
+
+def _range_filters(filters: dict) -> list:
+    conditions = [Activity.deleted_at.is_(None)]
+    if filters.get("from"):
+        conditions.append(Activity.started_at >= day_start(filters["from"]))
+    if filters.get("to"):
+        conditions.append(Activity.started_at < day_start(filters["to"] + timedelta(days=1)))
+    return conditions
+
+
+def _medians(filters: dict) -> dict:
+    """Median hours from creation to review, per school and overall (key None)."""
+    dialect = db.session.get_bind().dialect.name
+    hours = _hours_to_review(dialect).label("hours")
+    reviewed = (
+        select(Activity.school_id, hours)
+        .where(
+            *_range_filters(filters),
+            Activity.status.in_(("confirmed", "disputed")),
+            Activity.reviewed_at.is_not(None),
+        )
+        .subquery()
+    )
+    result = {}
+    for partition in (reviewed.c.school_id, None):
+        over = {"partition_by": partition} if partition is not None else {}
+        ranked = select(
+            (reviewed.c.school_id if partition is not None else literal_column("0")).label("s"),
+            reviewed.c.hours,
+            func.row_number().over(order_by=reviewed.c.hours, **over).label("n"),
+            func.count().over(**over).label("size"),
+        ).subquery()
+        middle = or_(ranked.c.n == (ranked.c.size + 1) // 2, ranked.c.n == (ranked.c.size + 2) // 2)
+        query = select(ranked.c.s, func.avg(ranked.c.hours)).where(middle).group_by(ranked.c.s)
+        for school_id, median in db.session.execute(query):
+            key = school_id if partition is not None else None
+            result[key] = round(float(median), 2) if median is not None else None
+    return result
+
+
+def confirmation(filters: dict, overdue_days: int, now: datetime | None = None) -> dict:
+    """Per school: how many activities await review, were confirmed or disputed, and how fast."""
+    now = now or utcnow()
+    overdue_before = now - timedelta(days=overdue_days)
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (
+        select(
+            School.id,
+            School.name,
+            School.level,
+            counted(Activity.status == "submitted"),
+            counted(Activity.status == "confirmed"),
+            counted(Activity.status == "disputed"),
+            counted(and_(Activity.status == "submitted", Activity.created_at < overdue_before)),
+        )
+        .join(
+            Activity, and_(Activity.school_id == School.id, *_range_filters(filters)), isouter=True
+        )
+        .where(or_(School.active.is_(True), Activity.id.is_not(None)))
+        .group_by(School.id, School.name, School.level)
+        .order_by(School.name, School.id)
+    )
+    medians = _medians(filters)
+    rows = []
+    for school_id, name, level, submitted, confirmed, disputed, overdue in db.session.execute(
+        query
+    ):
+        rows.append(
+            _review_row(submitted, confirmed, disputed, overdue, medians.get(school_id))
+            | {"school_id": school_id, "school_name": name, "school_level": level}
+        )
+    sums = {k: sum(r[k] for r in rows) for k in ("submitted", "confirmed", "disputed", "overdue")}
+    totals = _review_row(*sums.values(), medians.get(None))
+    echo = {
+        "from": filters["from"].isoformat() if filters.get("from") else None,
+        "to": filters["to"].isoformat() if filters.get("to") else None,
+        "overdue_days": overdue_days,
+    }
+    return {"rows": rows, "totals": totals, "filters": echo}
+
+
+def _review_row(submitted, confirmed, disputed, overdue, median) -> dict:
+    total = int(submitted) + int(confirmed) + int(disputed)
+    return {
+        "total": total,
+        "submitted": int(submitted),
+        "confirmed": int(confirmed),
+        "disputed": int(disputed),
+        "overdue": int(overdue),
+        "confirmation_rate": round(int(confirmed) / total, 4) if total else None,
+        "median_hours_to_review": median,
+    }
+
+
+# --- the export audit ----------------------------------------------------------------------
+
+
+def record_export(actor_id: int, report: str, filters: dict, output: str) -> None:
+    """Audit the export in its own short write transaction (after the read one ends)."""
+    db.session.commit()
+    audit.record(
+        "report_export",
+        "report",
+        report,
+        actor_id=actor_id,
+        changes={"report": report, "format": output, "filters": filters},
+    )
+    db.session.commit()

@@ -1,0 +1,146 @@
+"""Small-cell suppression with complementary suppression, for tables of any dimension.
+
+A table maps a key tuple (one value per dimension) to a count. Primary suppression hides every
+count with ``0 < count < k``. Zeros are not small cells (a zero is nobody) and are never hidden
+for their own sake, but in tables of two or more dimensions an empty cell of the grid (every
+combination of the values seen in each dimension) may be hidden as a *complement*: it costs no
+information, and a reader cannot tell a hidden zero from a hidden count.
+
+The reader is assumed to know every *margin* that could be published elsewhere: for every subset
+of the dimensions, the sum over the others, when that sum is at least ``k`` (a margin below
+``k`` is itself a small cell, suppressed wherever it would appear), and the grand total while it
+is published. A hidden cell is *disclosed* when those margins pin it down exactly:
+
+* linearly: some combination of published margins minus visible cells equals it (tested
+  exactly, by reducing the margin equations over the hidden cells to row echelon form);
+* by positivity: hidden rows of a one-dimensional table are known to be at least 1, so a
+  margin whose hidden part equals the number of hidden cells says each of them is 1.
+
+While some hidden cell is disclosed, the smallest visible cell that shares a published margin
+with it (the "next smallest", zeros first) is hidden too; cells that are alone in a published
+margin are skipped, since that margin shows them anyway. When no cell can help, the grand total
+is withdrawn as a last resort; it is also withdrawn whenever it is itself below ``k``.
+"""
+
+from collections import defaultdict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from itertools import combinations, product
+
+Key = tuple[Hashable, ...]
+PRIME = (1 << 61) - 1  # arithmetic modulo a large prime: exact for these small 0/1 systems
+GRID_LIMIT = 20_000  # larger grids are not zero-filled (only their non-zero cells can hide)
+
+
+@dataclass
+class Suppression:
+    hidden: set[Key] = field(default_factory=set)
+    total_published: bool = True
+
+
+def _margins(cells: Mapping[Key, int], dims: int, k: int, with_total: bool) -> list[list[Key]]:
+    """The published margins, each as the list of non-zero cells it sums."""
+    groups: list[list[Key]] = []
+    for size in range(dims - 1, 0, -1):
+        for fixed in combinations(range(dims), size):
+            by_value: dict[tuple, list[Key]] = defaultdict(list)
+            for key in cells:
+                by_value[tuple(key[i] for i in fixed)].append(key)
+            groups.extend(g for g in by_value.values() if sum(cells[c] for c in g) >= k)
+    if with_total and cells:
+        groups.append(list(cells))
+    return groups
+
+
+def _linearly_disclosed(groups: list[list[Key]], hidden: set[Key]) -> set[Key]:
+    """Hidden cells that some combination of published margins determines exactly."""
+    variables = sorted(hidden, key=repr)
+    index = {key: i for i, key in enumerate(variables)}
+    rows = []
+    for group in groups:
+        row = {index[c]: 1 for c in group if c in hidden}
+        if row:
+            rows.append(row)
+    pivots: list[tuple[int, dict[int, int]]] = []
+    for row in rows:
+        for col, pivot_row in pivots:
+            factor = row.get(col)
+            if factor:
+                for j, v in pivot_row.items():
+                    row[j] = (row.get(j, 0) - factor * v) % PRIME
+                row = {j: v for j, v in row.items() if v}
+        if not row:
+            continue
+        col = min(row)
+        inverse = pow(row[col], PRIME - 2, PRIME)
+        row = {j: v * inverse % PRIME for j, v in row.items()}
+        for i, (other_col, other) in enumerate(pivots):
+            factor = other.get(col)
+            if factor:
+                for j, v in row.items():
+                    other[j] = (other.get(j, 0) - factor * v) % PRIME
+                pivots[i] = (other_col, {j: v for j, v in other.items() if v})
+        pivots.append((col, row))
+    return {variables[col] for col, row in pivots if len(row) == 1}
+
+
+def _disclosed(cells, groups, hidden, settled) -> tuple[Key, list[int]] | None:
+    """One disclosed hidden cell and the indexes of the margins to widen, or None."""
+    for number, group in enumerate(groups):
+        if number in settled:
+            continue
+        inside = [c for c in group if c in hidden]
+        ones = len(inside) > 1 and all(cells[c] == 1 for c in inside)
+        if len(inside) == 1 or (ones and len(group[0]) == 1):
+            return inside[0], [number]
+    for key in sorted(_linearly_disclosed(groups, hidden), key=repr):
+        around = [n for n, g in enumerate(groups) if key in g and n not in settled]
+        if around:
+            return key, around
+    return None
+
+
+def _grid(cells: dict[Key, int], dims: int) -> dict[Key, int]:
+    """The table with its empty cells filled in as zeros (two or more dimensions)."""
+    values = [sorted({key[i] for key in cells}, key=repr) for i in range(dims)]
+    size = 1
+    for column in values:
+        size *= len(column)
+    if dims < 2 or size > GRID_LIMIT:
+        return dict(cells)
+    return {key: cells.get(key, 0) for key in product(*values)}
+
+
+def suppress(cells: Mapping[Key, int], k: int) -> Suppression:
+    """Which cells to hide (and whether the grand total may stay) for threshold ``k``.
+
+    The hidden set may include empty cells of the grid (zeros) that are not in ``cells``.
+    """
+    counts = {key: count for key, count in cells.items() if count > 0}
+    result = Suppression(hidden={key for key, count in counts.items() if count < k})
+    if not result.hidden:
+        return result
+    dims = len(next(iter(counts)))
+    table = _grid(counts, dims)
+    result.total_published = sum(counts.values()) >= k
+    groups = _margins(table, dims, k, result.total_published)
+    alone = {group[0] for group in groups if len(group) == 1}
+    settled: set[int] = set()
+    while (found := _disclosed(table, groups, result.hidden, settled)) is not None:
+        key, around = found
+        candidates = [
+            c
+            for n in around
+            for c in groups[n]
+            if c not in result.hidden and c not in alone and c != key
+        ]
+        if candidates:
+            result.hidden.add(min(candidates, key=lambda c: (table[c], repr(c))))
+        elif result.total_published and len(groups[around[-1]]) == len(table):
+            result.total_published = False
+            groups = _margins(table, dims, k, with_total=False)
+            settled = set()
+        else:
+            # A margin published elsewhere fixes it and nothing here can help; move on.
+            settled.update(around)
+    return result

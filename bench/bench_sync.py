@@ -1,0 +1,493 @@
+"""Sync ingest: items per second through gunicorn next to raw sqlite3 and Kinto.
+
+Three numbers from the same run on the same machine:
+
+1. Our push endpoint: new activities sent as 500-mutation pushes over HTTP to gunicorn
+   (``WORKERS`` workers, as many concurrent clients), SQLite file in WAL mode. Every item is
+   validated, applied in its own savepoint, versioned, given a change sequence, a revision,
+   an audit-chain row, its report-rollup update and its stored mutation result.
+2. Raw ``sqlite3`` ``executemany`` of equivalent rows into the same migrated schema: per item
+   one activity, one revision, one audit event and one sync-mutation row, a transaction per
+   500 items, the same pragmas (WAL, synchronous=NORMAL, foreign keys). Rows are built before
+   the clock starts, so this is the pure insert rate.
+3. Kinto (PyPI ``kinto``, memory backend) ingesting the same records through its batch
+   endpoint, 500 requests a batch, installed into its own venv (bench/.kinto-venv) so it never
+   touches this project's requirements.
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+KINTO_VENV = ROOT / "bench" / ".kinto-venv"
+BATCH = 500
+BATCHES = int(os.environ.get("BENCH_SYNC_BATCHES", "12"))
+KINTO_BATCHES = int(os.environ.get("BENCH_KINTO_BATCHES", "6"))
+WORKERS = int(os.environ.get("BENCH_SYNC_WORKERS", "2"))
+TARGET_RAW_RATIO = 0.5
+SECRETS = {
+    "SECRET_KEY": "bench-secret-0123456789-0123456789",
+    "JWT_SECRET_KEY": "bench-jwt-secret-0123456789-0123456789",
+}
+TARGET_KINTO_SPEEDUP = 20.0
+
+
+# --- records -----------------------------------------------------------------------------
+
+
+def make_records(count: int, school_id: int) -> list[dict]:
+    """Realistic, varied activity content (each with its client-chosen id)."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+    categories = ("education", "counselling", "mediation", "emergency_response")
+    records = []
+    for n in range(count):
+        records.append(
+            {
+                "id": str(uuid.uuid4()),
+                "school_id": school_id,
+                "category": categories[n % len(categories)],
+                "started_at": (start + timedelta(minutes=37 * n)).isoformat(),
+                "duration_minutes": 15 + n % 90,
+                "audience": ["students", "staff"] if n % 3 else ["students"],
+                "participant_count": n % 40,
+                "summary": f"Session {n} on online safety and healthy relationships.",
+                "outcome": "none" if n % 2 else None,
+            }
+        )
+    return records
+
+
+def mutations_for(records: list[dict]) -> list[dict]:
+    return [
+        {
+            "mutation_id": str(uuid.uuid4()),
+            "op": "upsert",
+            "activity_id": record["id"],
+            "base_version": None,
+            "data": {k: v for k, v in record.items() if k != "id"},
+        }
+        for record in records
+    ]
+
+
+def batches_of(items: list, size: int = BATCH) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def push_concurrently(work: list, send, clients: int) -> float:
+    """Send every batch, ``clients`` at a time; return the wall time in seconds."""
+    queue = list(enumerate(work))
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def client():
+        session = requests.Session()
+        while True:
+            with lock:
+                if not queue:
+                    return
+                _, batch = queue.pop(0)
+            try:
+                send(session, batch)
+            except Exception as error:  # reported below, the run is then invalid
+                failures.append(repr(error))
+                return
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"ingest failed: {failures[0]}")
+    return elapsed
+
+
+# --- ours --------------------------------------------------------------------------------
+
+
+def prepare_database(url: str) -> tuple[int, str]:
+    """Migrate, add a school and an officer; return (school id, access token)."""
+    from flask_migrate import upgrade
+
+    from api import create_app
+    from api.auth import issue_tokens
+    from api.extensions import db
+    from api.models import School, User
+    from api.services.passwords import hash_password
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING", **SECRETS})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        school = School(name="Bench School", code="BENCH1", level="junior_high")
+        officer = User(
+            email="bench.officer@example.org",
+            display_name="Bench Officer",
+            role="officer",
+            password_hash=hash_password("bench-password-0123"),
+            schools=[school],
+        )
+        db.session.add_all([school, officer])
+        db.session.commit()
+        token = issue_tokens(officer)["access_token"]
+        db.session.commit()
+        school_id = school.id
+        db.session.remove()
+        db.engine.dispose()
+    return school_id, token
+
+
+def bench_ours(workdir: Path, count: int) -> tuple[float, int]:
+    from tests.live_server import live_server
+
+    path = workdir / "sync.sqlite3"
+    url = f"sqlite:///{path}"
+    school_id, token = prepare_database(url)
+    shutil.copyfile(path, workdir / "empty.sqlite3")  # the raw baseline starts from here
+    batches = batches_of(mutations_for(make_records(count, school_id)))
+    headers = {"Authorization": f"Bearer {token}"}
+    device = str(uuid.uuid4())
+
+    with live_server(url, workers=WORKERS, extra_env={"JWT_ACCESS_MINUTES": "120", **SECRETS}) as (base, _):
+        warm = {"device_id": device, "mutations": []}
+        requests.post(f"{base}/api/v1/sync/push", json=warm, headers=headers, timeout=60)
+
+        def send(session, batch):
+            body = {"device_id": device, "mutations": batch}
+            response = session.post(
+                f"{base}/api/v1/sync/push", json=body, headers=headers, timeout=300
+            )
+            response.raise_for_status()
+            statuses = {r["status"] for r in response.json()["results"]}
+            if statuses != {"applied"}:
+                raise RuntimeError(f"unexpected results {statuses}")
+
+        elapsed = push_concurrently(batches, send, WORKERS)
+    with sqlite3.connect(path) as connection:
+        stored = connection.execute("SELECT count(*) FROM activity").fetchone()[0]
+    if stored != count:
+        raise RuntimeError(f"{stored} activities stored, {count} pushed")
+    return count / elapsed, stored
+
+
+# --- raw sqlite3 -------------------------------------------------------------------------
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def raw_rows(records: list[dict], officer_id: int = 1) -> dict[str, list[tuple]]:
+    """The rows a sync write stores for each record, as SQLAlchemy would store them."""
+    now = datetime.now(UTC)
+    rows: dict[str, list[tuple]] = {"activity": [], "revision": [], "audit": [], "mutation": []}
+    for n, record in enumerate(records, start=1):
+        activity_id = uuid.UUID(record["id"]).hex
+        started = datetime.fromisoformat(record["started_at"])
+        rows["activity"].append(
+            (
+                activity_id,
+                officer_id,
+                record["school_id"],
+                record["category"],
+                _stamp(started),
+                record["duration_minutes"],
+                json.dumps(record["audience"]),
+                record["participant_count"],
+                record["summary"],
+                None,
+                record["outcome"],
+                "submitted",
+                None,
+                None,
+                None,
+                1,
+                1,
+                n,
+                None,
+                _stamp(now),
+                _stamp(now),
+            )
+        )
+        changes = {k: {"from": None, "to": v} for k, v in record.items() if k != "id"}
+        rows["revision"].append(
+            (activity_id, 1, "create", officer_id, _stamp(now), None, json.dumps(changes))
+        )
+        audit_changes = json.dumps({"fields": sorted(changes), "version": 1, "status": "s"})
+        rows["audit"].append(
+            (
+                n,
+                _stamp(now),
+                None,
+                officer_id,
+                "activity_create",
+                "activity",
+                record["id"],
+                audit_changes,
+                "0" * 64,
+                uuid.uuid4().hex * 2,
+            )
+        )
+        rows["mutation"].append(
+            (
+                uuid.uuid4().hex,
+                officer_id,
+                uuid.uuid4().hex,
+                activity_id,
+                "upsert",
+                uuid.uuid4().hex * 2,
+                "applied",
+                json.dumps({"activity": {**record, "version": 1, "status": "submitted"}}),
+                _stamp(now),
+            )
+        )
+    return rows
+
+
+INSERTS = {
+    "activity": "INSERT INTO activity (id, officer_id, school_id, category, started_at, "
+    "duration_minutes, audience, participant_count, summary, referral_to, outcome, status, "
+    "review_note, reviewed_by, reviewed_at, version, content_version, change_seq, deleted_at, "
+    "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "revision": "INSERT INTO activity_revision (activity_id, version, action, actor_id, at, "
+    "client_time, changes) VALUES (?,?,?,?,?,?,?)",
+    "audit": "INSERT INTO audit_event (seq, at, client_time, actor_id, action, target_type, "
+    "target_id, changes, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    "mutation": "INSERT INTO sync_mutation (mutation_id, user_id, device_id, activity_id, op, "
+    "request_hash, status, result, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+}
+
+
+def bench_raw(empty_database: Path, records: list[dict], tables: tuple[str, ...]) -> float:
+    """Items per second for executemany of the given row kinds, a transaction per batch."""
+    path = empty_database.with_name(f"raw-{len(tables)}.sqlite3")
+    shutil.copyfile(empty_database, path)
+    rows = raw_rows(records)
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    started = time.perf_counter()
+    for first in range(0, len(records), BATCH):
+        connection.execute("BEGIN IMMEDIATE")
+        for table in tables:
+            connection.executemany(INSERTS[table], rows[table][first : first + BATCH])
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    stored = connection.execute("SELECT count(*) FROM activity").fetchone()[0]
+    connection.close()
+    if stored != len(records):
+        raise RuntimeError(f"raw insert stored {stored} of {len(records)}")
+    return len(records) / elapsed
+
+
+# --- Kinto -------------------------------------------------------------------------------
+
+KINTO_INI = """\
+[app:main]
+use = egg:kinto
+kinto.storage_backend = kinto.core.storage.memory
+kinto.storage_url =
+kinto.cache_backend = kinto.core.cache.memory
+kinto.cache_url =
+kinto.permission_backend = kinto.core.permission.memory
+kinto.permission_url =
+kinto.userid_hmac_secret = {secret}
+kinto.batch_max_requests = {batch}
+kinto.bucket_create_principals = system.Authenticated
+multiauth.policies = basicauth
+multiauth.policy.basicauth.use = kinto.core.authentication.BasicAuthAuthenticationPolicy
+
+[server:main]
+use = egg:waitress#main
+host = 127.0.0.1
+port = {port}
+
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = plain
+
+[logger_root]
+level = WARNING
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = WARNING
+formatter = plain
+
+[formatter_plain]
+format = %(levelname)s %(message)s
+"""
+
+
+def kinto_executable() -> tuple[Path | None, str]:
+    """Kinto in its own venv, installed on first use; (path, "") or (None, reason)."""
+    executable = KINTO_VENV / "bin" / "kinto"
+    if executable.exists():
+        return executable, ""
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(KINTO_VENV)], check=True, capture_output=True
+        )
+        subprocess.run(
+            [str(KINTO_VENV / "bin" / "pip"), "install", "--quiet", "kinto"],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        output = getattr(error, "stderr", b"") or b""
+        lines = output.decode(errors="replace").strip().splitlines()
+        return None, f"pip install kinto failed: {lines[-1] if lines else error}"
+    return (executable, "") if executable.exists() else (None, "kinto script not installed")
+
+
+def bench_kinto(workdir: Path, records: list[dict]) -> tuple[float | None, str]:
+    from tests.live_server import free_port
+
+    executable, reason = kinto_executable()
+    if executable is None:
+        return None, reason
+    port = free_port()
+    ini = workdir / "kinto.ini"
+    ini.write_text(KINTO_INI.format(secret=uuid.uuid4().hex, batch=BATCH, port=port))
+    process = subprocess.Popen(
+        [str(executable), "start", "--ini", str(ini)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    auth = ("bench", "bench-password")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                return None, f"kinto did not start: {error.strip()[-200:]}"
+            time.sleep(0.2)
+        collection = f"{base}/buckets/bench/collections/activities"
+        requests.put(f"{base}/buckets/bench", json={}, auth=auth, timeout=30).raise_for_status()
+        requests.put(collection, json={}, auth=auth, timeout=30).raise_for_status()
+        path = "/buckets/bench/collections/activities/records/"
+
+        def send(session, batch):
+            body = {
+                "defaults": {"method": "PUT"},
+                "requests": [
+                    {
+                        "path": path + record["id"],
+                        "body": {"data": {k: v for k, v in record.items() if k != "id"}},
+                    }
+                    for record in batch
+                ],
+            }
+            response = session.post(f"{base}/batch", json=body, auth=auth, timeout=600)
+            response.raise_for_status()
+            statuses = {r["status"] for r in response.json()["responses"]}
+            if statuses != {201}:
+                raise RuntimeError(f"kinto answered {statuses}")
+
+        elapsed = push_concurrently(batches_of(records), send, WORKERS)
+        listing = requests.head(f"{collection}/records", auth=auth, timeout=60)
+        stored = int(listing.headers.get("Total-Objects") or listing.headers.get("Total-Records"))
+        if stored != len(records):
+            return None, f"kinto stored {stored} of {len(records)} records"
+        return len(records) / elapsed, ""
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Python {sys.version.split()[0]}, SQLite " + (
+        sqlite3.sqlite_version
+    )
+
+
+def main() -> bool:
+    count = BATCHES * BATCH
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        workdir = Path(tmp)
+        ours, _ = bench_ours(workdir, count)
+        records = make_records(count, school_id=1)
+        raw_all = bench_raw(
+            workdir / "empty.sqlite3", records, ("activity", "revision", "audit", "mutation")
+        )
+        raw_activity = bench_raw(workdir / "empty.sqlite3", records, ("activity",))
+        kinto_records = make_records(KINTO_BATCHES * BATCH, school_id=1)
+        kinto, kinto_reason = bench_kinto(workdir, kinto_records)
+
+    ratio = ours / raw_all
+    print(f"machine: {machine()}")
+    print(
+        f"{count} new activities in {BATCH}-mutation pushes, gunicorn {WORKERS} workers, "
+        f"{WORKERS} concurrent clients, SQLite WAL"
+    )
+    print()
+    print("| what | items/s | ratio | target |")
+    print("|---|---:|---:|---|")
+    print(f"| sync push through gunicorn | {ours:,.0f} | 1.00 | |")
+    print(
+        f"| raw sqlite3 executemany, equivalent rows (4 a item) | {raw_all:,.0f} | "
+        f"{ratio:.3f} | ours/raw >= {TARGET_RAW_RATIO} ({'met' if ratio >= 0.5 else 'NOT met'}) |"
+    )
+    print(
+        f"| raw sqlite3 executemany, activity rows only | {raw_activity:,.0f} | "
+        f"{ours / raw_activity:.3f} | (for reference) |"
+    )
+    if kinto is None:
+        print(f"| Kinto batch endpoint, memory backend | unavailable: {kinto_reason} | | |")
+        return True
+    speedup = ours / kinto
+    verdict = "met" if speedup >= TARGET_KINTO_SPEEDUP else "NOT met"
+    print(
+        f"| Kinto batch endpoint, memory backend ({len(kinto_records)} records) | "
+        f"{kinto:,.0f} | {speedup:.1f}x | ours/Kinto >= {TARGET_KINTO_SPEEDUP:.0f}x ({verdict}) |"
+    )
+    return True
+
+
+if __name__ == "__main__":
+    main()

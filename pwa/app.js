@@ -1,0 +1,235 @@
+// The app's entry: service worker, session, hash router, navigation and the sync status line.
+import * as api from './js/api.js';
+import { clearUserData, getMeta, setMeta, setRef } from './js/db.js';
+import * as sync from './js/sync.js';
+import { h, plural, ROLES } from './js/ui.js';
+import * as adminView from './js/views/admin.js';
+import * as dashboardView from './js/views/dashboard.js';
+import * as historyView from './js/views/history.js';
+import * as logView from './js/views/log.js';
+import * as loginView from './js/views/login.js';
+import * as mineView from './js/views/mine.js';
+import * as reviewView from './js/views/review.js';
+
+const ROUTES = {
+  login: { view: loginView, title: 'Sign in' },
+  log: { view: logView, title: 'Log activity', nav: 'Log activity', roles: ['officer'] },
+  mine: { view: mineView, title: 'My activities', nav: 'My activities', roles: ['officer'] },
+  review: { view: reviewView, title: 'Review queue', nav: 'Review queue', roles: ['school_leader'] },
+  dashboard: { view: dashboardView, title: 'Dashboard', nav: 'Dashboard', roles: ['program_manager', 'admin'] },
+  admin: { view: adminView, title: 'Admin', nav: 'Admin', roles: ['admin'] },
+  history: { view: historyView, title: 'History', roles: ['officer', 'school_leader', 'program_manager', 'admin'] },
+};
+const HOME = { officer: 'log', school_leader: 'review', program_manager: 'dashboard', admin: 'admin' };
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const syncbar = document.getElementById('syncbar');
+const statusEl = document.getElementById('sync-status');
+const warningEl = document.getElementById('sync-warning');
+let installPrompt = null;
+let firstRender = true;
+let renderToken = 0;
+
+export function navigate(route) {
+  const target = `#/${route}`;
+  if (location.hash === target) render();
+  else location.hash = target;
+}
+
+function parseHash() {
+  const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
+  return { name: name || '', param: rest.length ? decodeURIComponent(rest.join('/')) : null };
+}
+
+async function currentUser() {
+  const current = await getMeta('session');
+  return current?.user ? current : null;
+}
+
+/** Render the view the hash names, after checking the session and role. */
+async function render() {
+  const token = ++renderToken;
+  const current = await currentUser();
+  let { name, param } = parseHash();
+  const role = current?.user?.role;
+  const signedIn = Boolean(current?.access_token) || (role === 'officer' && current?.user);
+  if (!signedIn && name !== 'login') {
+    location.replace('#/login');
+    return;
+  }
+  if (name !== 'login' && (!ROUTES[name] || !ROUTES[name].roles.includes(role))) {
+    location.replace(`#/${HOME[role] || 'login'}`);
+    return;
+  }
+  if (name === 'login' && !param && current?.access_token && !current.expired) {
+    location.replace(`#/${HOME[role]}`);
+    return;
+  }
+  const route = ROUTES[name];
+  renderNav(current, name);
+  document.title = `${route.title} · SRO Activity Log`;
+  const container = h('div', { class: 'view' });
+  const context = { user: current?.user || null, session: current, navigate, onSignedIn, param, signOut };
+  try {
+    await route.view.render(container, context);
+  } catch (error) {
+    container.replaceChildren(
+      h('h1', {}, route.title),
+      h('div', { class: 'error-box', role: 'alert' }, error.message || 'Something went wrong.'),
+    );
+  }
+  if (token !== renderToken) return;
+  main.replaceChildren(container);
+  const heading = main.querySelector('h1');
+  if (!firstRender && heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+  }
+  firstRender = false;
+  document.documentElement.dataset.view = name;
+  updateStatus();
+}
+
+function renderNav(current, active) {
+  const role = current?.user?.role;
+  if (!role || active === 'login') {
+    nav.hidden = true;
+    nav.replaceChildren();
+    syncbar.hidden = true;
+    return;
+  }
+  const links = Object.entries(ROUTES)
+    .filter(([, route]) => route.nav && route.roles.includes(role))
+    .map(([key, route]) =>
+      h('a', { href: `#/${key}`, 'aria-current': key === active ? 'page' : null }, route.nav),
+    );
+  const install = installPrompt
+    ? h('button', { type: 'button', onclick: install_ }, 'Install app')
+    : null;
+  const items = [
+    ...links,
+    install,
+    h('span', { class: 'who' }, `${current.user.display_name} (${ROLES[role] || role})`),
+    h('button', { type: 'button', onclick: signOut }, 'Sign out'),
+  ];
+  nav.replaceChildren(...items.filter(Boolean));
+  nav.hidden = false;
+  syncbar.hidden = role !== 'officer';
+}
+
+async function install_() {
+  if (!installPrompt) return;
+  installPrompt.prompt();
+  await installPrompt.userChoice;
+  installPrompt = null;
+  render();
+}
+
+/** Store a new sign-in; a different user on a phone with unsynced work is refused. */
+async function onSignedIn(result) {
+  const previous = await getMeta('session');
+  const previousUserId = (await getMeta('user_id')) ?? previous?.user?.id;
+  if (previousUserId != null && previousUserId !== result.user.id) {
+    const summary = await sync.outboxSummary();
+    if (summary.waiting || summary.attention) {
+      await api.logout().catch(() => {});
+      throw new Error(
+        `This phone holds ${plural(summary.waiting + summary.attention, 'activity', 'activities')} ` +
+          'another officer has not synced yet. That officer must sign in and sync first.',
+      );
+    }
+    await clearUserData();
+  }
+  await setMeta('session', {
+    access_token: result.access_token,
+    refresh_token: result.refresh_token,
+    user: result.user,
+    expired: false,
+  });
+  await setMeta('user_id', result.user.id);
+  sync.resetSyncState();
+  try {
+    await navigator.storage?.persist?.();
+  } catch {
+    // Persistence is a request the browser may refuse; the warning below covers it.
+  }
+  await refreshReferenceData(result.user);
+  if (result.user.role === 'officer') sync.syncNow({ force: true });
+}
+
+/** Cache categories and schools for offline use. */
+export async function refreshReferenceData(user) {
+  const [categories, schools] = await Promise.all([
+    api.get('/categories'),
+    api.getAll('/schools'),
+  ]);
+  await setRef('categories', categories.items);
+  await setRef('schools', schools);
+  if (user) await setRef('me', user);
+}
+
+/** Sign out; unsynced activities stay on this phone until this officer signs in again. */
+async function signOut() {
+  await api.logout();
+  await setMeta('session', null);
+  navigate('login');
+}
+
+/** The status line: "Saved on this phone · N waiting to sync", and warnings. */
+async function updateStatus() {
+  const current = await getMeta('session');
+  if (current?.user?.role !== 'officer') return;
+  const summary = await sync.outboxSummary();
+  const state = sync.syncState();
+  const parts = [`Saved on this phone · ${summary.waiting} waiting to sync`];
+  if (summary.attention) parts.push(`${summary.attention} need${summary.attention === 1 ? 's' : ''} attention`);
+  if (!navigator.onLine) parts.push('offline');
+  else if (state.running) parts.push('syncing…');
+  else if (state.authNeeded || current.expired) parts.push('sign in again to sync');
+  else if (state.error) parts.push('sync will retry');
+  const text = parts.join(' · ');
+  if (statusEl.textContent !== text) statusEl.textContent = text;
+  warningEl.hidden = !summary.stale;
+  if (summary.stale) {
+    warningEl.textContent =
+      'Something has waited more than 3 days to sync. Connect to a network and press Sync now: ' +
+      'phones may clear data of web apps that go unused.';
+  }
+}
+
+function registerWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker
+    .register('/sw.js', { scope: '/' })
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => {
+      document.documentElement.dataset.offlineReady = 'true';
+    })
+    .catch(() => {
+      document.documentElement.dataset.offlineReady = 'false';
+    });
+}
+
+async function boot() {
+  registerWorker();
+  window.addEventListener('hashchange', render);
+  window.addEventListener('sro:changed', updateStatus);
+  window.addEventListener('sro:sync', updateStatus);
+  window.addEventListener('online', updateStatus);
+  window.addEventListener('offline', updateStatus);
+  window.addEventListener('sro:auth-required', async () => {
+    await updateStatus();
+    if (parseHash().name !== 'login') navigate('login/again');
+  });
+  window.addEventListener('beforeinstallprompt', (event) => {
+    event.preventDefault();
+    installPrompt = event;
+    render();
+  });
+  document.getElementById('sync-now').addEventListener('click', () => sync.syncNow({ force: true }));
+  await render();
+  sync.startSync();
+}
+
+boot();

@@ -1,0 +1,139 @@
+// The API client: bearer tokens, one refresh at a time (refresh tokens work once), one error shape.
+import { getMeta, setMeta } from './db.js';
+
+const BASE = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = body?.error ?? {};
+    super(error.message || `The server answered ${status}.`);
+    this.status = status;
+    this.code = error.code || 'http_error';
+    this.details = error.details || {};
+  }
+}
+
+/** No usable session: the officer must sign in again (the outbox stays). */
+export class AuthRequired extends Error {
+  constructor() {
+    super('Sign in again to sync.');
+    this.status = 401;
+  }
+}
+
+/** The network could not be reached. */
+export class NetworkError extends Error {}
+
+async function send(method, path, { body, token, accept } = {}) {
+  const headers = { Accept: accept || 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  try {
+    return await fetch(BASE + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch {
+    throw new NetworkError('No connection to the server.');
+  }
+}
+
+async function parse(response, raw) {
+  if (response.ok) {
+    if (raw) return response;
+    if (response.status === 204) return null;
+    return response.json();
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  throw new ApiError(response.status, body);
+}
+
+export async function session() {
+  return getMeta('session');
+}
+
+/** Exchange the refresh token; serialised across tabs so a rotated token is never reused. */
+async function refresh(staleAccess) {
+  const run = async () => {
+    const current = await getMeta('session');
+    if (!current) return null;
+    if (current.access_token && current.access_token !== staleAccess) return current;
+    if (!current.refresh_token) return null;
+    const response = await send('POST', '/auth/refresh', { token: current.refresh_token });
+    if (response.status === 401) {
+      await setMeta('session', { ...current, access_token: null, refresh_token: null, expired: true });
+      return null;
+    }
+    const tokens = await parse(response);
+    const next = {
+      ...current,
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      user: tokens.user ?? current.user,
+      expired: false,
+    };
+    await setMeta('session', next);
+    return next;
+  };
+  return navigator.locks ? navigator.locks.request('sro-token-refresh', run) : run();
+}
+
+/** Call the API as the signed-in user; one refresh and retry on 401. */
+export async function request(method, path, options = {}) {
+  const current = await getMeta('session');
+  if (!current?.access_token) throw new AuthRequired();
+  let response = await send(method, path, { ...options, token: current.access_token });
+  if (response.status === 401) {
+    const renewed = await refresh(current.access_token);
+    if (!renewed) throw new AuthRequired();
+    response = await send(method, path, { ...options, token: renewed.access_token });
+    if (response.status === 401) {
+      await setMeta('session', { ...renewed, access_token: null, refresh_token: null, expired: true });
+      throw new AuthRequired();
+    }
+  }
+  return parse(response, options.raw);
+}
+
+export const get = (path, options) => request('GET', path, options);
+export const post = (path, body, options) => request('POST', path, { ...options, body });
+export const patch = (path, body, options) => request('PATCH', path, { ...options, body });
+
+/** Every item of a paginated list (bounded, so a huge list cannot hang a phone). */
+export async function getAll(path, maxPages = 20) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < maxPages; page += 1) {
+    const joiner = path.includes('?') ? '&' : '?';
+    const url = `${path}${joiner}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const body = await get(url);
+    items.push(...body.items);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+export async function login(email, password) {
+  const response = await send('POST', '/auth/login', { body: { email, password } });
+  return parse(response);
+}
+
+export async function logout() {
+  const current = await getMeta('session');
+  const token = current?.refresh_token || current?.access_token;
+  if (!token) return;
+  try {
+    await send('POST', '/auth/logout', { token });
+  } catch {
+    // Offline: the tokens are forgotten on this phone anyway.
+  }
+}

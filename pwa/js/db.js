@@ -1,0 +1,63 @@
+// IndexedDB: the phone's queue and its copy of what it needs offline.
+import { openDB } from '../vendor/idb.js';
+
+export const DB_NAME = 'sro-activity-log';
+export const STORES = ['outbox', 'activities', 'drafts', 'refdata', 'meta'];
+let opening = null;
+
+/** The database, created on first use (the service worker opens the same one). */
+export function db() {
+  opening ??= openDB(DB_NAME, 1, {
+    upgrade(database) {
+      const outbox = database.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+      outbox.createIndex('activity_id', 'activity_id');
+      database.createObjectStore('activities', { keyPath: 'id' });
+      database.createObjectStore('drafts', { keyPath: 'key' });
+      database.createObjectStore('refdata', { keyPath: 'key' });
+      database.createObjectStore('meta', { keyPath: 'key' });
+    },
+  });
+  return opening;
+}
+
+export async function getMeta(key) {
+  return (await (await db()).get('meta', key))?.value;
+}
+
+export async function setMeta(key, value) {
+  await (await db()).put('meta', { key, value });
+}
+
+export async function getRef(key) {
+  return (await (await db()).get('refdata', key))?.value;
+}
+
+export async function setRef(key, value) {
+  await (await db()).put('refdata', { key, value, stored_at: new Date().toISOString() });
+}
+
+export async function getDraft(key) {
+  return (await (await db()).get('drafts', key))?.value;
+}
+
+export async function setDraft(key, value) {
+  await (await db()).put('drafts', { key, value, saved_at: new Date().toISOString() });
+}
+
+export async function deleteDraft(key) {
+  await (await db()).delete('drafts', key);
+}
+
+/** Forget one user's data on this phone (another officer signs in on a shared phone). */
+export async function clearUserData() {
+  const database = await db();
+  const tx = database.transaction(['activities', 'drafts', 'meta', 'outbox'], 'readwrite');
+  await Promise.all([
+    tx.objectStore('activities').clear(),
+    tx.objectStore('drafts').clear(),
+    tx.objectStore('outbox').clear(),
+    tx.objectStore('meta').delete('cursor'),
+    tx.objectStore('meta').delete('last_school_id'),
+    tx.done,
+  ]);
+}

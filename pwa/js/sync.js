@@ -1,0 +1,363 @@
+// Offline sync: every save goes to IndexedDB and the outbox first; push, then pull.
+import { AuthRequired, NetworkError, get, post } from './api.js';
+import { db, getMeta, setMeta } from './db.js';
+
+const Rules = globalThis.OutboxRules;
+const BATCH = 100;
+const PULL_PAGE = 200;
+const TIMER_MS = 60_000;
+const MAX_BACKOFF_MS = 5 * 60_000;
+export const STALE_AFTER_MS = 3 * 24 * 3600 * 1000;
+
+const state = { running: null, again: false, failures: 0, nextAt: 0, error: null, authNeeded: false };
+let timer = null;
+
+function emit(name, detail) {
+  window.dispatchEvent(new CustomEvent(`sro:${name}`, { detail }));
+}
+
+export function uuid() {
+  return crypto.randomUUID();
+}
+
+export async function deviceId() {
+  let id = await getMeta('device_id');
+  if (!id) {
+    id = uuid();
+    await setMeta('device_id', id);
+  }
+  return id;
+}
+
+async function entriesFor(store, activityId) {
+  return store.index('activity_id').getAll(activityId);
+}
+
+/** Save an activity on this phone and queue it: new (id null) or an edit. Returns the id. */
+export async function saveActivity(id, content) {
+  const activityId = id || uuid();
+  const database = await db();
+  const tx = database.transaction(['activities', 'outbox'], 'readwrite');
+  const activities = tx.objectStore('activities');
+  const outbox = tx.objectStore('outbox');
+  const existing = await activities.get(activityId);
+  const entries = await entriesFor(outbox, activityId);
+  const now = new Date().toISOString();
+  const record = {
+    ...(existing || { version: null, server: null, status: 'submitted', created_at: now }),
+    ...content,
+    id: activityId,
+    saved_at: now,
+  };
+  // An edit sends a reviewed activity back to the school, as the server will.
+  if (existing && existing.status !== 'submitted') record.status = 'submitted';
+  const conflict = entries.find((e) => e.state === 'attention' && e.result?.status === 'conflict');
+  if (conflict?.result?.activity) record.version = conflict.result.activity.version;
+  for (const entry of entries.filter((e) => e.state === 'attention')) await outbox.delete(entry.seq);
+  const unsent = entries.find((e) => e.state === 'pending' && !e.sent && e.op === 'upsert');
+  if (unsent) {
+    await outbox.put({ ...unsent, data: content, updated_at: now });
+  } else {
+    await outbox.add({
+      mutation_id: uuid(),
+      op: 'upsert',
+      activity_id: activityId,
+      base_version: record.version,
+      data: content,
+      state: 'pending',
+      sent: false,
+      created_at: now,
+    });
+  }
+  await activities.put(record);
+  await tx.done;
+  afterChange();
+  return activityId;
+}
+
+/** Delete an activity: at once if the server never saw it, otherwise through the outbox. */
+export async function deleteActivity(id) {
+  const database = await db();
+  const tx = database.transaction(['activities', 'outbox'], 'readwrite');
+  const activities = tx.objectStore('activities');
+  const outbox = tx.objectStore('outbox');
+  const record = await activities.get(id);
+  const entries = await entriesFor(outbox, id);
+  const maybeOnServer = record?.version != null || entries.some((e) => e.sent);
+  for (const entry of entries.filter((e) => !e.sent || e.state === 'attention')) {
+    await outbox.delete(entry.seq);
+  }
+  if (!maybeOnServer) {
+    await activities.delete(id);
+  } else {
+    await outbox.add({
+      mutation_id: uuid(),
+      op: 'delete',
+      activity_id: id,
+      base_version: record?.version ?? null,
+      data: null,
+      state: 'pending',
+      sent: false,
+      created_at: new Date().toISOString(),
+    });
+    if (record) await activities.put({ ...record, deleted: true });
+  }
+  await tx.done;
+  afterChange();
+}
+
+/** Drop an entry that needs attention: the phone takes the server's copy (or forgets a new one). */
+export async function discard(id) {
+  const database = await db();
+  const tx = database.transaction(['activities', 'outbox'], 'readwrite');
+  const outbox = tx.objectStore('outbox');
+  const record = await tx.objectStore('activities').get(id);
+  const entries = await entriesFor(outbox, id);
+  const server = entries.find((e) => e.result?.activity)?.result.activity || record?.server;
+  for (const entry of entries) await outbox.delete(entry.seq);
+  if (server) await tx.objectStore('activities').put(Rules.fromServer(server));
+  else await tx.objectStore('activities').delete(id);
+  await tx.done;
+  afterChange();
+}
+
+/** Keep the phone's version after a conflict: resend it on top of the server's copy. */
+export async function keepMine(id) {
+  const record = await (await db()).get('activities', id);
+  const content = {};
+  for (const key of CONTENT_FIELDS) content[key] = record[key];
+  await saveActivity(id, content);
+}
+
+export const CONTENT_FIELDS = [
+  'school_id', 'category', 'started_at', 'duration_minutes', 'audience',
+  'participant_count', 'summary', 'referral_to', 'outcome',
+];
+
+/** The officer's activities on this phone with their sync state in words. */
+export async function localActivities() {
+  const database = await db();
+  const tx = database.transaction(['activities', 'outbox']);
+  const [records, entries] = await Promise.all([
+    tx.objectStore('activities').getAll(),
+    tx.objectStore('outbox').getAll(),
+    tx.done,
+  ]);
+  const byActivity = new Map();
+  for (const entry of entries) {
+    if (!byActivity.has(entry.activity_id)) byActivity.set(entry.activity_id, []);
+    byActivity.get(entry.activity_id).push(entry);
+  }
+  return records
+    .filter((record) => !record.deleted)
+    .map((record) => {
+      const own = byActivity.get(record.id) || [];
+      const attention = own.find((e) => e.state === 'attention');
+      const sync = attention ? 'attention' : own.length ? 'pending' : 'synced';
+      return { ...record, sync, attention: attention?.result || null };
+    })
+    .sort((a, b) => (b.started_at || '').localeCompare(a.started_at || ''));
+}
+
+/** Counts for the status line: waiting, needing attention, and the oldest waiting entry. */
+export async function outboxSummary() {
+  const entries = await (await db()).getAll('outbox');
+  const pending = entries.filter((e) => e.state === 'pending');
+  const oldest = pending.reduce((min, e) => (!min || e.created_at < min ? e.created_at : min), null);
+  return {
+    waiting: new Set(pending.map((e) => e.activity_id)).size,
+    attention: entries.filter((e) => e.state === 'attention').length,
+    oldest,
+    stale: oldest ? Date.now() - Date.parse(oldest) > STALE_AFTER_MS : false,
+  };
+}
+
+async function pushBatch(device) {
+  const database = await db();
+  const all = await database.getAll('outbox');
+  const batch = Rules.pickBatch(all, BATCH);
+  if (!batch.length) return { sent: 0, settled: 0 };
+  // Mark the entries sent in the same transaction that reads them: an edit made from now on
+  // never rewrites a mutation the server may already have applied.
+  const mutations = [];
+  const seqByMutation = new Map();
+  {
+    const tx = database.transaction(['outbox', 'activities'], 'readwrite');
+    const outbox = tx.objectStore('outbox');
+    for (const candidate of batch) {
+      const entry = await outbox.get(candidate.seq);
+      if (!entry || entry.state !== 'pending') continue;
+      if (!entry.sent) await outbox.put({ ...entry, sent: true });
+      const record = await tx.objectStore('activities').get(entry.activity_id);
+      mutations.push(Rules.mutationFor(entry, record));
+      seqByMutation.set(entry.mutation_id, entry.seq);
+    }
+    await tx.done;
+  }
+  if (!mutations.length) return { sent: 0, settled: 0 };
+  const body = await post('/sync/push', { device_id: device, mutations });
+  let settled = 0;
+  const tx = database.transaction(['outbox', 'activities'], 'readwrite');
+  const outbox = tx.objectStore('outbox');
+  const activities = tx.objectStore('activities');
+  for (const result of body.results || []) {
+    const seq = seqByMutation.get(result.mutation_id);
+    const entry = seq == null ? null : await outbox.get(seq);
+    if (!entry) continue;
+    const others = (await outbox.index('activity_id').getAllKeys(entry.activity_id)).filter((k) => k !== seq);
+    const record = await activities.get(entry.activity_id);
+    const outcome = Rules.settle(entry, result, record, others.length > 0);
+    if (outcome.entry === null) {
+      await outbox.delete(seq);
+      settled += 1;
+    } else if (outcome.entry !== entry) {
+      await outbox.put(outcome.entry);
+    }
+    if (outcome.record === null) await activities.delete(entry.activity_id);
+    else if (outcome.record) await activities.put(outcome.record);
+  }
+  await tx.done;
+  return { sent: mutations.length, settled };
+}
+
+async function pushAll() {
+  const device = await deviceId();
+  for (let round = 0; round < 50; round += 1) {
+    const { sent, settled } = await pushBatch(device);
+    if (!sent || !settled) return;
+  }
+}
+
+/** Pull changes since the cursor; each page and its cursor are stored in one transaction. */
+export async function pull() {
+  const database = await db();
+  let cursor = (await getMeta('cursor')) ?? null;
+  let resets = 0;
+  for (let page = 0; page < 500; page += 1) {
+    const query = new URLSearchParams({ limit: String(PULL_PAGE) });
+    if (cursor) query.set('since', cursor);
+    const body = await get(`/sync/pull?${query}`);
+    const tx = database.transaction(['activities', 'outbox', 'meta'], 'readwrite');
+    const activities = tx.objectStore('activities');
+    const entries = await tx.objectStore('outbox').getAll();
+    const pendingIds = new Set(entries.map((entry) => entry.activity_id));
+    if (body.reset) {
+      for (const key of await activities.getAllKeys()) {
+        if (!pendingIds.has(key)) await activities.delete(key);
+      }
+      await tx.objectStore('meta').put({ key: 'cursor', value: null });
+      await tx.done;
+      cursor = null;
+      resets += 1;
+      if (resets > 2) return;
+      continue;
+    }
+    for (const change of body.changes || []) {
+      const record = await activities.get(change.id);
+      const next = Rules.applyPulled(change, record, pendingIds.has(change.id));
+      if (next === null) await activities.delete(change.id);
+      else if (next) await activities.put(next);
+    }
+    await tx.objectStore('meta').put({ key: 'cursor', value: body.cursor ?? cursor });
+    await tx.done;
+    cursor = body.cursor ?? cursor;
+    if (!body.has_more) return;
+  }
+}
+
+function scheduleBackoff() {
+  state.failures += 1;
+  const base = Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (state.failures - 1));
+  state.nextAt = Date.now() + base / 2 + Math.random() * (base / 2);
+  clearTimeout(state.retryTimer);
+  state.retryTimer = setTimeout(() => syncNow({ reason: 'backoff' }), state.nextAt - Date.now());
+}
+
+async function canSync() {
+  const current = await getMeta('session');
+  return Boolean(current?.access_token && current.user?.role === 'officer');
+}
+
+/** Push the outbox, then pull. Forced runs (Sync now, online) ignore the backoff. */
+export function syncNow({ force = false } = {}) {
+  if (state.running) {
+    state.again = true;
+    return state.running;
+  }
+  if (!force && Date.now() < state.nextAt) return Promise.resolve();
+  state.running = (async () => {
+    emit('sync', { phase: 'start' });
+    try {
+      if (!(await canSync())) return;
+      if (!navigator.onLine) {
+        state.error = 'offline';
+        return;
+      }
+      await pushAll();
+      await pull();
+      state.failures = 0;
+      state.nextAt = 0;
+      state.error = null;
+      state.authNeeded = false;
+      await setMeta('last_sync_at', new Date().toISOString());
+    } catch (error) {
+      if (error instanceof AuthRequired) {
+        state.authNeeded = true;
+        state.error = 'auth';
+        emit('auth-required');
+      } else {
+        state.error = error instanceof NetworkError ? 'network' : error.message;
+        scheduleBackoff();
+      }
+    } finally {
+      state.running = null;
+      emit('changed');
+      if (state.again) {
+        state.again = false;
+        queueMicrotask(() => syncNow());
+      }
+    }
+  })();
+  return state.running;
+}
+
+export function syncState() {
+  return { ...state, running: Boolean(state.running) };
+}
+
+function afterChange() {
+  emit('changed');
+  requestBackgroundSync();
+  syncNow({ force: true });
+}
+
+async function requestBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    await registration?.sync?.register('sro-outbox');
+  } catch {
+    // Background Sync is a bonus (Chromium only); the timer and events cover the rest.
+  }
+}
+
+/** Start the push triggers: now, online, visible, a timer, and worker messages. */
+export function startSync() {
+  if (timer) return;
+  window.addEventListener('online', () => syncNow({ force: true }));
+  window.addEventListener('offline', () => emit('changed'));
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') syncNow();
+  });
+  navigator.serviceWorker?.addEventListener('message', (event) => {
+    if (event.data?.type === 'sync') syncNow({ force: true });
+  });
+  timer = setInterval(() => syncNow(), TIMER_MS);
+  syncNow({ force: true });
+}
+
+export function resetSyncState() {
+  state.failures = 0;
+  state.nextAt = 0;
+  state.error = null;
+  state.authNeeded = false;
+}

@@ -1,0 +1,155 @@
+// Small DOM helpers and the words the app shows for each stored value.
+const PROPS = new Set(['value', 'checked', 'selected', 'hidden', 'disabled', 'required', 'multiple']);
+let nextId = 0;
+
+/** Create an element: h('p', {class: 'x', onclick: fn}, 'text', child). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'class') el.className = value;
+    else if (PROPS.has(key)) el[key] = value;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+export function uid(prefix = 'f') {
+  nextId += 1;
+  return `${prefix}-${nextId}`;
+}
+
+/** A labelled control with an optional hint and a slot for its error message. */
+export function field(label, control, { hint, id } = {}) {
+  const controlId = control.id || id || uid();
+  control.id = controlId;
+  const hintEl = hint ? h('span', { class: 'hint', id: `${controlId}-hint` }, hint) : null;
+  const errorEl = h('span', { class: 'field-error', id: `${controlId}-error`, hidden: true });
+  const described = [hintEl && hintEl.id].filter(Boolean).join(' ');
+  if (described) control.setAttribute('aria-describedby', described);
+  return h('div', { class: 'field' }, h('label', { for: controlId }, label), hintEl, control, errorEl);
+}
+
+/** Show (or clear, with null) a field's error message next to it. */
+export function setFieldError(control, message) {
+  const errorEl = document.getElementById(`${control.id}-error`);
+  const hintId = `${control.id}-hint`;
+  const ids = [document.getElementById(hintId) ? hintId : null];
+  if (message) {
+    control.setAttribute('aria-invalid', 'true');
+    ids.push(errorEl.id);
+    errorEl.textContent = message;
+    errorEl.hidden = false;
+  } else {
+    control.removeAttribute('aria-invalid');
+    errorEl.textContent = '';
+    errorEl.hidden = true;
+  }
+  const described = ids.filter(Boolean).join(' ');
+  if (described) control.setAttribute('aria-describedby', described);
+  else control.removeAttribute('aria-describedby');
+}
+
+export function select(name, options, value, attrs = {}) {
+  return h(
+    'select',
+    { name, ...attrs },
+    options.map(([optionValue, label]) =>
+      h('option', { value: optionValue, selected: String(optionValue) === String(value ?? '') }, label),
+    ),
+  );
+}
+
+export function message(kind, ...children) {
+  return h('div', { class: kind === 'error' ? 'error-box' : kind === 'ok' ? 'ok-box' : 'notice' }, ...children);
+}
+
+export const CATEGORIES = [
+  { key: 'education', label: 'Education' },
+  { key: 'counselling', label: 'Counselling' },
+  { key: 'mediation', label: 'Mediation' },
+  { key: 'emergency_response', label: 'Emergency response' },
+  { key: 'community_referral', label: 'Community referral' },
+];
+export const AUDIENCES = { students: 'Students', staff: 'Staff', families: 'Families', community: 'Community' };
+export const REFERRALS = {
+  mental_health: 'Mental health',
+  youth_services: 'Youth services',
+  family_services: 'Family services',
+  addictions: 'Addictions',
+  housing: 'Housing',
+  victim_services: 'Victim services',
+  other: 'Other',
+};
+export const OUTCOMES = {
+  none: 'No further action',
+  follow_up: 'Follow-up',
+  referral_made: 'Referral made',
+  alternative_measures: 'Alternative measures',
+  charge_laid: 'Charge laid',
+};
+export const STATUSES = { submitted: 'Submitted', confirmed: 'Confirmed', disputed: 'Disputed' };
+export const SYNC_STATES = { pending: 'Pending sync', synced: 'Synced', attention: 'Needs attention' };
+export const LEVELS = {
+  elementary: 'Elementary',
+  junior_high: 'Junior high',
+  senior_high: 'Senior high',
+  k_to_12: 'K to 12',
+  other: 'Other',
+};
+export const ROLES = {
+  officer: 'Officer',
+  school_leader: 'School leader',
+  program_manager: 'Program manager',
+  admin: 'Admin',
+};
+
+export function categoryLabel(key, categories = CATEGORIES) {
+  return categories.find((c) => c.key === key)?.label || CATEGORIES.find((c) => c.key === key)?.label || key;
+}
+
+export function formatDateTime(iso) {
+  if (!iso) return '';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** A Date as the value of a datetime-local input (local time, minutes). */
+export function toLocalInput(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The same screen the server applies to free text (api/services/privacy.py). */
+const SCREENS = [
+  [/[\w.+-]+@[\w-]+(\.[\w-]+)+/, 'an email address'],
+  [/(?<![\w])(\+?\d{1,2}[\s.-]?)?(\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?![\w])/, 'a phone number'],
+  [/(?<!\d)\d{3}[\s-]?\d{3}[\s-]?\d{3}(?!\d)/, 'a 9-digit number that could be a student number'],
+];
+
+export function identifierProblems(text) {
+  if (!text) return [];
+  return SCREENS.filter(([pattern]) => pattern.test(text)).map(
+    ([, what]) => `Remove ${what}: summaries must not contain anything that identifies a person.`,
+  );
+}
+
+/** A human sentence for an API error, with its field details. */
+export function describeError(error) {
+  const details = Object.entries(error?.details || {})
+    .map(([key, messages]) => `${key.replaceAll('_', ' ')}: ${[].concat(messages).join(' ')}`)
+    .join(' ');
+  return [error?.message, details].filter(Boolean).join(' ');
+}

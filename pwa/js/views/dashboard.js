@@ -1,0 +1,144 @@
+// The program manager's dashboard: the activity mix as SVG charts, each with its table.
+import { get, request } from '../api.js';
+import { barChart, figure, legend, stackedChart, table } from '../chart.js';
+import { getRef } from '../db.js';
+import { CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, h, select } from '../ui.js';
+
+const pct = (share) => (share == null ? '' : `${Math.round(share * 1000) / 10}%`);
+const num = (value) => (value == null ? 'suppressed' : String(value));
+
+export async function render(container) {
+  const categories = (await getRef('categories')) || CATEGORIES;
+  const schools = (await getRef('schools')) || [];
+  const today = new Date();
+  const yearAgo = new Date(today.getFullYear() - 1, today.getMonth(), today.getDate() + 1);
+  const iso = (d) => d.toISOString().slice(0, 10);
+  const from = h('input', { type: 'date', name: 'from', value: iso(yearAgo) });
+  const to = h('input', { type: 'date', name: 'to', value: iso(today) });
+  const school = select('school_id', [['', 'All schools'], ...schools.map((s) => [s.id, s.name])], '');
+  const status = select('status', [['', 'All (not deleted)'], ...Object.entries(STATUSES)], '');
+  const problem = h('div', { class: 'error-box', role: 'alert', hidden: true });
+  const charts = h('div', { class: 'grid' });
+  const confirmation = h('section', { 'aria-labelledby': 'confirmation-heading' });
+  const totalsEl = h('p', { role: 'status' });
+  const filters = h('form', { class: 'toolbar', novalidate: true },
+    field('From', from), field('To', to), field('School', school), field('Status', status),
+    h('button', { type: 'submit' }, 'Show'),
+    h('button', { type: 'button', class: 'secondary', onclick: downloadCsv }, 'Download CSV'));
+  filters.addEventListener('submit', (event) => {
+    event.preventDefault();
+    load();
+  });
+  container.append(
+    h('h1', {}, 'Dashboard'),
+    h('p', { class: 'lead' }, 'Where SRO time goes: the activity mix by category, school level, month and outcome.'),
+    filters, problem, totalsEl, charts, confirmation);
+  if (!navigator.onLine) {
+    problem.textContent = 'You are offline. The dashboard needs a connection.';
+    problem.hidden = false;
+    return;
+  }
+  await load();
+
+  function query(groupBy) {
+    const params = new URLSearchParams({ group_by: groupBy });
+    if (from.value) params.set('from', from.value);
+    if (to.value) params.set('to', to.value);
+    if (school.value) params.set('school_id', school.value);
+    if (status.value) params.set('status', status.value);
+    return params;
+  }
+
+  async function load() {
+    problem.hidden = true;
+    try {
+      const [byCategory, byLevel, byMonth, byOutcome, review] = await Promise.all([
+        get(`/reports/activity-mix?${query('category')}`),
+        get(`/reports/activity-mix?${query('school_level')}`),
+        get(`/reports/activity-mix?${query('month,category')}`),
+        get(`/reports/activity-mix?${query('outcome')}`),
+        get(`/reports/confirmation?${new URLSearchParams({ from: from.value, to: to.value })}`),
+      ]);
+      totalsEl.textContent = `${byCategory.totals.count ?? 0} activities, ${byCategory.totals.minutes ?? 0} minutes in total.`;
+      charts.replaceChildren(
+        mixFigure('By category', byCategory, 'category', (k) => categories.find((c) => c.key === k)?.label || k),
+        mixFigure('By school level', byLevel, 'school_level', (k) => LEVELS[k] || k),
+        monthFigure(byMonth),
+        mixFigure('By outcome', byOutcome, 'outcome', (k) => OUTCOMES[k] || (k == null || k === 'none_recorded' ? 'Not recorded' : k)),
+      );
+      confirmation.replaceChildren(...confirmationTable(review));
+    } catch (error) {
+      problem.textContent = describeError(error);
+      problem.hidden = false;
+    }
+  }
+
+  function mixFigure(title, report, key, labelOf) {
+    const rows = report.rows.map((row) => ({ label: labelOf(row[key]), row }));
+    const chartRows = rows.map(({ label, row }) => ({ label, value: row.count ?? 0 }));
+    const description = rows.length
+      ? `Activities ${title.toLowerCase()}: ${rows.map(({ label, row }) => `${label} ${num(row.count)}`).join(', ')}.`
+      : 'No activities match the filters.';
+    return figure({
+      title: `Activities ${title.toLowerCase()}`,
+      chart: barChart({ title: `Activities ${title.toLowerCase()}`, description, rows: chartRows }),
+      table: table(`Activities ${title.toLowerCase()} (numbers)`,
+        [title.replace('By ', '').replace(/^./, (c) => c.toUpperCase()), 'Activities', 'Minutes', 'Share'],
+        rows.map(({ label, row }) => [label, num(row.count), num(row.minutes), pct(row.share_of_count)])),
+    });
+  }
+
+  function monthFigure(report) {
+    const months = [...new Set(report.rows.map((r) => r.month))].sort();
+    const keys = categories.map((c) => ({ key: c.key, label: c.label }));
+    const groups = months.map((month) => {
+      const values = {};
+      for (const row of report.rows.filter((r) => r.month === month)) values[row.category] = row.count ?? 0;
+      return { label: String(month).slice(0, 7), values };
+    });
+    const description = groups.length
+      ? `Activities by month, stacked by category: ${groups.map((g) => `${g.label} ${Object.values(g.values).reduce((a, b) => a + b, 0)}`).join(', ')}.`
+      : 'No activities match the filters.';
+    return figure({
+      title: 'Activities by month and category',
+      chart: stackedChart({ title: 'Activities by month and category', description, groups, keys }),
+      extra: legend(keys),
+      table: table('Activities by month and category (numbers)',
+        ['Month', ...keys.map((k) => k.label), 'Total'],
+        groups.map((g) => [g.label, ...keys.map((k) => String(g.values[k.key] || 0)),
+          String(keys.reduce((sum, k) => sum + (g.values[k.key] || 0), 0))])),
+    });
+  }
+
+  function confirmationTable(report) {
+    const rows = report.rows || report.items || report.schools || [];
+    const names = new Map(schools.map((s) => [s.id, s.name]));
+    return [
+      h('h2', { id: 'confirmation-heading' }, 'Confirmation by school'),
+      h('div', { class: 'table-wrap' }, table('Review of logged activities by school',
+        ['School', 'Submitted', 'Confirmed', 'Disputed', 'Overdue', 'Median hours to review'],
+        rows.map((row) => [
+          row.school_name || names.get(row.school_id) || `School ${row.school_id}`,
+          num(row.submitted), num(row.confirmed), num(row.disputed), num(row.overdue),
+          row.median_hours_to_review == null ? '—' : String(Math.round(row.median_hours_to_review * 10) / 10),
+        ]))),
+    ];
+  }
+
+  async function downloadCsv() {
+    try {
+      const params = query('category,school,month');
+      params.set('format', 'csv');
+      const response = await request('GET', `/reports/activity-mix?${params}`, { raw: true, accept: 'text/csv' });
+      const blob = await response.blob();
+      const link = h('a', { href: URL.createObjectURL(blob), download: `activity-mix-${from.value}-to-${to.value}.csv` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (error) {
+      problem.textContent = describeError(error);
+      problem.hidden = false;
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// Log an activity (or edit one): saved on the phone first, then synced.
+import { db, deleteDraft, getDraft, getMeta, getRef, setDraft, setMeta } from '../db.js';
+import { saveActivity } from '../sync.js';
+import {
+  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, field, h, identifierProblems, select,
+  setFieldError, toLocalInput,
+} from '../ui.js';
+
+const SUMMARY_MAX = 500;
+
+export async function render(container, { param, navigate }) {
+  const editing = param ? await (await db()).get('activities', param) : null;
+  if (param && !editing) {
+    container.append(h('h1', {}, 'Activity not found'), h('p', {}, h('a', { href: '#/mine' }, 'Back to my activities')));
+    return;
+  }
+  const draftKey = editing ? `edit:${editing.id}` : 'new';
+  const categories = (await getRef('categories')) || CATEGORIES;
+  const schools = ((await getRef('schools')) || []).filter((s) => s.active !== false || s.id === editing?.school_id);
+  const lastSchool = await getMeta('last_school_id');
+  const draft = await getDraft(draftKey);
+  const start = draft || (editing ? fromRecord(editing) : {
+    school_id: schools.some((s) => s.id === lastSchool) ? lastSchool : schools[0]?.id,
+    started_local: toLocalInput(new Date()),
+    audience: ['students'],
+    participant_count: '',
+  });
+
+  const c = {
+    category: select('category', [['', 'Choose a category'], ...categories.map((x) => [x.key, x.label])], start.category, { required: true }),
+    school: select('school_id', schools.map((s) => [s.id, s.name]), start.school_id, { required: true }),
+    started: h('input', { type: 'datetime-local', name: 'started', required: true, value: start.started_local || '' }),
+    duration: h('input', { type: 'number', name: 'duration_minutes', inputmode: 'numeric', min: '1', max: '720', step: '1', required: true, value: start.duration_minutes ?? '' }),
+    participants: h('input', { type: 'number', name: 'participant_count', inputmode: 'numeric', min: '0', max: '5000', step: '1', value: start.participant_count ?? '' }),
+    summary: h('textarea', { name: 'summary', maxlength: String(SUMMARY_MAX), rows: '4' }),
+    referral: select('referral_to', [['', 'Choose where'], ...Object.entries(REFERRALS)], start.referral_to),
+    outcome: select('outcome', [['', 'Not recorded'], ...Object.entries(OUTCOMES)], start.outcome),
+  };
+  c.summary.value = start.summary || '';
+  const audienceBoxes = Object.entries(AUDIENCES).map(([key, label]) =>
+    h('label', { class: 'check' },
+      h('input', { type: 'checkbox', name: 'audience', value: key, checked: (start.audience || []).includes(key) }),
+      label),
+  );
+  const audience = h('fieldset', { id: 'audience-group' },
+    h('legend', {}, 'Audience'),
+    h('div', { class: 'choices' }, audienceBoxes),
+    h('span', { class: 'field-error', id: 'audience-group-error', hidden: true }),
+  );
+  const counter = h('p', { class: 'counter', 'aria-live': 'off' });
+  const referralField = field('Referred to', c.referral);
+  const problem = h('div', { class: 'error-box', role: 'alert', hidden: true });
+  const draftNote = draft
+    ? h('div', { class: 'notice' }, 'A draft you had not saved was restored. ',
+        h('button', { type: 'button', class: 'secondary', onclick: discardDraft }, 'Discard draft'))
+    : null;
+
+  const form = h('form', { novalidate: true, onsubmit: onSubmit, oninput: onInput, onchange: onInput },
+    field('Category', c.category),
+    referralField,
+    field('School', c.school),
+    h('div', { class: 'row' },
+      field('Started', c.started),
+      field('Duration (minutes)', c.duration)),
+    audience,
+    field('Participants', c.participants, { hint: 'How many people took part (a count only).' }),
+    field('Summary', c.summary, {
+      hint: 'Do not name students or write anything that identifies anyone: no names, student numbers, emails or phone numbers.',
+    }),
+    counter,
+    field('Outcome', c.outcome),
+    problem,
+    h('div', { class: 'actions primary' },
+      h('button', { type: 'submit' }, 'Save'),
+      editing ? h('a', { class: 'button secondary', href: '#/mine' }, 'Cancel') : null),
+  );
+  if (!schools.length) {
+    problem.textContent = 'No schools are stored on this phone yet. Connect and sign in again to load them.';
+    problem.hidden = false;
+  }
+  const reviewNote = editing?.status === 'disputed' && editing.review_note
+    ? h('div', { class: 'error-box' }, h('strong', {}, 'Disputed by the school: '), editing.review_note,
+        ' Correct the details and save: the school will review it again.')
+    : null;
+
+  container.append(
+    h('h1', {}, editing ? 'Edit activity' : 'Log activity'),
+    reviewNote,
+    draftNote,
+    form,
+  );
+  updateVisibility();
+
+  let draftTimer = null;
+  function onInput() {
+    updateVisibility();
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(() => setDraft(draftKey, readForm()), 250);
+  }
+
+  function updateVisibility() {
+    const isReferral = c.category.value === 'community_referral';
+    referralField.hidden = !isReferral;
+    c.referral.required = isReferral;
+    counter.textContent = `${c.summary.value.length} of ${SUMMARY_MAX} characters`;
+  }
+
+  function readForm() {
+    return {
+      category: c.category.value,
+      school_id: c.school.value ? Number(c.school.value) : null,
+      started_local: c.started.value,
+      duration_minutes: c.duration.value,
+      audience: audienceBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value),
+      participant_count: c.participants.value,
+      summary: c.summary.value,
+      referral_to: c.referral.value,
+      outcome: c.outcome.value,
+    };
+  }
+
+  function validate(values) {
+    const errors = new Map();
+    if (!values.category) errors.set(c.category, 'Choose a category.');
+    if (values.category === 'community_referral' && !values.referral_to) errors.set(c.referral, 'Say where you referred them.');
+    if (!values.school_id) errors.set(c.school, 'Choose a school.');
+    const started = values.started_local ? new Date(values.started_local) : null;
+    if (!started || Number.isNaN(started.getTime())) errors.set(c.started, 'Enter when it started.');
+    else if (started.getTime() > Date.now() + 2 * 86400000) errors.set(c.started, 'This is too far in the future.');
+    const duration = Number(values.duration_minutes);
+    if (!Number.isInteger(duration) || duration < 1 || duration > 720) errors.set(c.duration, 'Enter whole minutes from 1 to 720.');
+    const count = values.participant_count === '' ? 0 : Number(values.participant_count);
+    if (!Number.isInteger(count) || count < 0 || count > 5000) errors.set(c.participants, 'Enter a count from 0 to 5000.');
+    const problems = identifierProblems(values.summary);
+    if (problems.length) errors.set(c.summary, problems.join(' '));
+    return errors;
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    clearTimeout(draftTimer);
+    const values = readForm();
+    const errors = validate(values);
+    for (const control of [c.category, c.referral, c.school, c.started, c.duration, c.participants, c.summary]) {
+      setFieldError(control, errors.get(control) || null);
+    }
+    if (errors.size) {
+      problem.textContent = `Check ${errors.size === 1 ? 'one field' : `${errors.size} fields`} before saving.`;
+      problem.hidden = false;
+      errors.keys().next().value.focus();
+      return;
+    }
+    problem.hidden = true;
+    const content = {
+      school_id: values.school_id,
+      category: values.category,
+      started_at: new Date(values.started_local).toISOString(),
+      duration_minutes: Number(values.duration_minutes),
+      audience: values.audience,
+      participant_count: values.participant_count === '' ? 0 : Number(values.participant_count),
+      summary: values.summary.trim() || null,
+      referral_to: values.category === 'community_referral' ? values.referral_to : null,
+      outcome: values.outcome || null,
+    };
+    await saveActivity(editing?.id || null, content);
+    await setMeta('last_school_id', values.school_id);
+    await deleteDraft(draftKey);
+    sessionStorage.setItem('sro-flash', editing ? 'Changes saved on this phone.' : 'Activity saved on this phone.');
+    navigate('mine');
+  }
+
+  async function discardDraft() {
+    await deleteDraft(draftKey);
+    navigate(editing ? `log/${editing.id}` : 'log');
+  }
+}
+
+function fromRecord(record) {
+  return {
+    ...record,
+    started_local: record.started_at ? toLocalInput(new Date(record.started_at)) : '',
+    referral_to: record.referral_to || '',
+    outcome: record.outcome || '',
+  };
+}

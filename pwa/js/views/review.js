@@ -1,0 +1,153 @@
+// The school leader's review queue: overdue first, Confirm or Dispute each, or confirm in bulk.
+import { get, post } from '../api.js';
+import { getRef } from '../db.js';
+import {
+  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, formatDateTime,
+  h, plural, select,
+} from '../ui.js';
+
+const OVERDUE_DAYS = 7;
+
+export async function render(container) {
+  const categories = (await getRef('categories')) || CATEGORIES;
+  const schools = (await getRef('schools')) || [];
+  const schoolNames = new Map(schools.map((s) => [s.id, s.name]));
+  const schoolFilter = select('school', [['', 'All my schools'], ...schools.map((s) => [s.id, s.name])], '');
+  const statusFilter = select('status', [['submitted', 'To review'], ['disputed', 'Disputed'], ['confirmed', 'Confirmed']], 'submitted');
+  const feedback = h('div', { role: 'status', class: 'feedback' });
+  const selectAll = h('input', { type: 'checkbox', id: 'select-all' });
+  const bulkButton = h('button', { type: 'button', onclick: confirmSelected }, 'Confirm selected');
+  const bulkBar = h('div', { class: 'toolbar' },
+    h('label', { class: 'check', for: 'select-all' }, selectAll, 'Select all'),
+    bulkButton);
+  const sections = h('div');
+  let items = [];
+
+  container.append(
+    h('h1', {}, 'Review queue'),
+    h('p', { class: 'lead' }, 'Confirm that each activity happened at your school, or dispute it with a reason.'),
+    h('div', { class: 'toolbar' }, field('School', schoolFilter), field('Show', statusFilter)),
+    feedback,
+    bulkBar,
+    sections,
+  );
+  schoolFilter.addEventListener('change', load);
+  statusFilter.addEventListener('change', load);
+  selectAll.addEventListener('change', () => {
+    for (const box of sections.querySelectorAll('input[name="pick"]')) box.checked = selectAll.checked;
+  });
+  await load();
+
+  async function load() {
+    if (!navigator.onLine) {
+      sections.replaceChildren(h('div', { class: 'notice' }, 'You are offline. The review queue needs a connection.'));
+      return;
+    }
+    const query = new URLSearchParams({ status: statusFilter.value, limit: '500' });
+    if (schoolFilter.value) query.set('school_id', schoolFilter.value);
+    const body = await get(`/activities?${query}`);
+    const now = Date.now();
+    items = body.items.map((item) => ({
+      ...item,
+      overdue: item.status === 'submitted' && now - Date.parse(item.created_at) > OVERDUE_DAYS * 86400000,
+    }));
+    items.sort((a, b) => (b.overdue - a.overdue) || a.created_at.localeCompare(b.created_at));
+    bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;
+    selectAll.checked = false;
+    const bySchool = new Map();
+    for (const item of items) {
+      if (!bySchool.has(item.school_id)) bySchool.set(item.school_id, []);
+      bySchool.get(item.school_id).push(item);
+    }
+    const parts = [];
+    if (!items.length) parts.push(h('p', {}, statusFilter.value === 'submitted' ? 'Nothing waiting for review.' : 'None.'));
+    for (const [schoolId, group] of bySchool) {
+      const overdue = group.filter((i) => i.overdue).length;
+      parts.push(h('section', {},
+        h('h2', {}, `${schoolNames.get(schoolId) || `School ${schoolId}`} · ${plural(group.length, 'activity', 'activities')}${overdue ? ` · ${overdue} overdue` : ''}`),
+        h('ul', { class: 'cards' }, group.map(card))));
+    }
+    sections.replaceChildren(...parts);
+  }
+
+  function card(item) {
+    const label = `${categoryLabel(item.category, categories)}, ${formatDateTime(item.started_at)}`;
+    const actions = h('div', { class: 'actions' });
+    if (item.status !== 'confirmed') {
+      actions.append(h('button', { type: 'button', 'aria-label': `Confirm ${label}`, onclick: () => review(item, 'confirm') }, 'Confirm'));
+    }
+    if (item.status !== 'disputed') {
+      actions.append(h('button', { type: 'button', class: 'secondary', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, label) }, 'Dispute'));
+    }
+    actions.append(h('a', { class: 'button secondary', href: `#/history/${item.id}`, 'aria-label': `History of ${label}` }, 'History'));
+    const pick = item.status === 'submitted'
+      ? h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'pick', value: item.id }), `Select ${label}`)
+      : null;
+    const details = [
+      plural(item.duration_minutes, 'minute'),
+      plural(item.participant_count ?? 0, 'participant'),
+      (item.audience || []).map((a) => AUDIENCES[a] || a).join(', '),
+      item.referral_to ? `Referred to ${REFERRALS[item.referral_to] || item.referral_to}` : null,
+      item.outcome ? `Outcome: ${OUTCOMES[item.outcome] || item.outcome}` : null,
+    ].filter(Boolean).join(' · ');
+    return h('li', { class: `card${item.overdue ? ' overdue' : ''}`, 'data-id': item.id },
+      h('h3', {}, `${categoryLabel(item.category, categories)} · ${formatDateTime(item.started_at)}`),
+      h('p', { class: 'meta' }, `Officer ${item.officer_id} · ${details}`),
+      item.summary ? h('p', {}, item.summary) : null,
+      h('ul', { class: 'badges', 'aria-label': 'State' },
+        h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status),
+        item.overdue ? h('li', { class: 'badge overdue' }, 'Overdue') : null),
+      item.status === 'disputed' && item.review_note ? h('p', { class: 'reason' }, `Your reason: ${item.review_note}`) : null,
+      pick,
+      actions);
+  }
+
+  function askReason(actions, item, label) {
+    const reason = h('textarea', { name: 'reason', rows: '3', maxlength: '500', required: true });
+    const form = h('form', { class: 'warning', novalidate: true },
+      field('Reason for dispute', reason, { hint: 'The officer sees this. Do not name students.' }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit' }, 'Send dispute'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => form.remove() }, 'Cancel')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (!reason.value.trim()) {
+        feedback.textContent = 'Say why you dispute this activity.';
+        reason.focus();
+        return;
+      }
+      await review(item, 'dispute', reason.value.trim());
+    });
+    actions.after(form);
+    reason.focus();
+    void label;
+  }
+
+  async function review(item, action, reason) {
+    try {
+      const body = action === 'dispute' ? { reason } : {};
+      await post(`/activities/${item.id}/${action}`, body);
+      feedback.textContent = action === 'confirm' ? 'Confirmed.' : 'Disputed. The officer will see your reason.';
+      await load();
+    } catch (error) {
+      feedback.textContent = describeError(error);
+    }
+  }
+
+  async function confirmSelected() {
+    const ids = [...sections.querySelectorAll('input[name="pick"]:checked')].map((box) => box.value);
+    if (!ids.length) {
+      feedback.textContent = 'Select the activities to confirm first.';
+      return;
+    }
+    try {
+      const body = await post('/activities/review', { ids, action: 'confirm', note: null });
+      const failed = body.results.filter((r) => !r.ok);
+      feedback.textContent = `Confirmed ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
+        (failed.length ? ` ${failed.length} could not be confirmed.` : '');
+      await load();
+    } catch (error) {
+      feedback.textContent = describeError(error);
+    }
+  }
+}

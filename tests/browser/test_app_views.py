@@ -1,0 +1,159 @@
+"""Every view: accessible (axe-core, WCAG 2.2 A/AA with target-size), reflows at 320 px,
+no console errors or CSP violations, screenshots at phone and desktop size; installable."""
+
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    screenshot,
+    sign_in,
+    wait_offline_ready,
+)
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
+
+ROOT = Path(__file__).resolve().parents[2]
+README_SHOTS = ROOT / "docs" / "screenshots"
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"],
+    },
+    "rules": {"target-size": {"enabled": True}},
+}
+
+
+def seed_activities(live, team: dict) -> None:
+    token = live.token(team["officer"])
+    started = datetime.now(UTC).replace(microsecond=0)
+    for offset, category, extra in (
+        (1, "education", {}),
+        (30, "community_referral", {"referral_to": "youth_services", "outcome": "referral_made"}),
+        (45, "mediation", {"outcome": "alternative_measures"}),
+    ):
+        body = {
+            "id": str(uuid.uuid4()),
+            "school_id": team["school_id"],
+            "category": category,
+            "started_at": (started - timedelta(days=offset)).isoformat(),
+            "duration_minutes": 40,
+            "audience": ["students", "staff"],
+            "participant_count": 12,
+            "summary": "Routine visit, no names recorded.",
+            **extra,
+        }
+        status, response = live.api("POST", "/activities", token=token, body=body)
+        assert status == 201, response
+
+
+def check_view(page, axe, name: str) -> None:
+    results = axe.run(page, options=AXE_OPTIONS).response
+    serious = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], name
+    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert fits, f"{name} scrolls sideways at {page.viewport_size['width']} px"
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size({"width": 320, "height": 640})  # 200 % zoom of a 640 px window
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+    page.set_viewport_size(DESKTOP)
+    desktop = screenshot(page, f"{name}-desktop")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(desktop, README_SHOTS / f"{name}-desktop.png")
+        shutil.copyfile(ARTIFACTS / f"{name}-phone.png", README_SHOTS / f"{name}-phone.png")
+    page.set_viewport_size(PHONE)
+
+
+def visit(page, route: str, heading: str) -> None:
+    page.goto(f"/#/{route}")
+    page.get_by_role("heading", name=heading, exact=True).wait_for()
+    page.wait_for_load_state("networkidle")
+
+
+def test_every_view_is_accessible_without_console_errors(new_page, live, console):
+    team = live.team()
+    seed_activities(live, team)
+    axe = Axe()
+
+    page = new_page()
+    page.goto("/")
+    page.get_by_label("Email").wait_for()
+    check_view(page, axe, "sign-in")
+
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    page.get_by_label("Category").select_option("community_referral")
+    page.get_by_label("Referred to").wait_for()
+    check_view(page, axe, "officer-log")
+    page.get_by_role("link", name="My activities").click()
+    page.get_by_text("Synced").first.wait_for()
+    check_view(page, axe, "officer-activities")
+    page.get_by_role("link", name="History").first.click()
+    page.get_by_role("heading", name="Activity history").wait_for()
+    page.get_by_text("Version 1").wait_for()
+    check_view(page, axe, "activity-history")
+
+    leader = new_page()
+    sign_in(leader, team["leader"])
+    leader.locator(".cards > li").first.wait_for()
+    check_view(leader, axe, "leader-review")
+
+    manager = new_page()
+    sign_in(manager, live.user("program_manager"))
+    manager.locator("figure svg").first.wait_for()
+    check_view(manager, axe, "manager-dashboard")
+
+    admin = new_page()
+    sign_in(admin, live.user("admin"))
+    admin.get_by_role("heading", name="Users and assignments").wait_for()
+    check_view(admin, axe, "admin")
+
+    assert console.unexpected() == []
+
+
+def test_app_is_installable(live, playwright_instance, tmp_path):
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=PHONE,
+    )
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(live.url + "/")
+        page.get_by_label("Email").wait_for()
+        wait_offline_ready(page)
+        session = context.new_cdp_session(page)
+        errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert errors == []
+        manifest = session.send("Page.getAppManifest")
+        assert manifest["errors"] == []
+    finally:
+        context.close()
+
+
+def test_readme_screenshots_exist_for_each_view():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("sign-in-phone", "officer-log-phone", "officer-activities-phone",
+                 "leader-review-phone", "manager-dashboard-desktop", "admin-desktop"):
+        path = README_SHOTS / f"{name}.png"
+        assert path.is_file(), path
+        assert f"docs/screenshots/{name}.png" in readme
+    assert PASSWORD  # the README screenshots come from the same seeded accounts

@@ -1,0 +1,142 @@
+"""An officer on a phone: offline logging, sync exactly once, retries, expired sessions."""
+
+import pytest
+
+from tests.browser.conftest import log_activity, screenshot, sign_in, wait_offline_ready
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
+
+
+def server_activities(live, email: str) -> list[dict]:
+    status, body = live.api("GET", "/activities?limit=500", token=live.token(email))
+    assert status == 200
+    return body["items"]
+
+
+def test_log_offline_after_reload_syncs_each_activity_once(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    wait_offline_ready(page)
+
+    page.context.set_offline(True)
+    page.reload()
+    page.get_by_role("heading", name="Log activity").wait_for()
+    log_activity(page, "Education", "45", "24", "Online safety talk to a grade 8 class.")
+    log_activity(page, "Mediation", "30", "2")
+    page.reload()
+    cards = page.locator(".cards > li")
+    cards.first.wait_for()
+    assert cards.count() == 2
+    assert page.get_by_text("Pending sync").count() == 2
+    assert "2 waiting to sync" in page.locator("#sync-status").inner_text()
+    screenshot(page, "officer-offline-pending")
+
+    page.context.set_offline(False)
+    page.get_by_text("Synced").nth(1).wait_for()
+    assert page.get_by_text("Pending sync").count() == 0
+    assert "0 waiting to sync" in page.locator("#sync-status").inner_text()
+    items = server_activities(live, team["officer"])
+    assert sorted(i["category"] for i in items) == ["education", "mediation"]
+    assert console.unexpected() == []
+
+
+def test_push_answered_with_server_error_is_retried_without_duplicate(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    pushes = []
+
+    def lose_the_first_answer(route):
+        pushes.append(route.request.post_data_json)
+        if len(pushes) == 1:
+            route.fetch()  # the server applies it; the phone never hears back
+            route.fulfill(status=500, json={"error": {"code": "internal_error", "message": "x"}})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/push", lose_the_first_answer)
+    log_activity(page, "Counselling", "20", "1")
+    page.get_by_text("sync will retry").wait_for()
+    assert page.get_by_text("Pending sync").count() == 1
+
+    page.get_by_role("button", name="Sync now").click()
+    page.get_by_text("Synced").wait_for()
+    assert len(pushes) == 2
+    first, second = (p["mutations"][0]["mutation_id"] for p in pushes)
+    assert first == second
+    items = server_activities(live, team["officer"])
+    assert [i["category"] for i in items] == ["counselling"]
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_expired_session_while_offline_keeps_outbox_until_signed_in(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    wait_offline_ready(page)
+    page.context.set_offline(True)
+    log_activity(page, "Emergency response", "90", "300")
+
+    # The sign-in ends while the phone is offline (revoked on the server, both tokens).
+    session = page.evaluate(
+        """() => new Promise((resolve) => {
+            const open = indexedDB.open('sro-activity-log');
+            open.onsuccess = () => {
+                const get = open.result.transaction('meta').objectStore('meta').get('session');
+                get.onsuccess = () => resolve(get.result.value);
+            };
+        })"""
+    )
+    status, _ = live.api("POST", "/auth/logout", token=session["refresh_token"])
+    assert status == 204
+
+    page.context.set_offline(False)
+    page.get_by_role("heading", name="Sign in again").wait_for()
+    assert "1 waiting to sync" in page.locator("#sync-status").inner_text()
+    assert server_activities(live, team["officer"]) == []
+    page.get_by_label("Password").fill("correct-horse-battery-9")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Log activity").wait_for()
+    page.get_by_role("link", name="My activities").click()
+    page.get_by_text("Synced").wait_for()
+    items = server_activities(live, team["officer"])
+    assert [i["category"] for i in items] == ["emergency_response"]
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_leader_review_reaches_officer_phone_on_next_pull(new_page, live, console):
+    team = live.team()
+    officer = new_page()
+    sign_in(officer, team["officer"])
+    officer.get_by_label("School").wait_for()
+    log_activity(officer, "Education", "50", "28")
+    log_activity(officer, "Mediation", "25", "3")
+    officer.get_by_text("Synced").nth(1).wait_for()
+
+    leader = new_page()
+    sign_in(leader, team["leader"])
+    leader.get_by_role("heading", name="Review queue").wait_for()
+    queue = leader.locator(".cards > li")
+    queue.nth(1).wait_for()
+    assert queue.count() == 2
+    screenshot(leader, "leader-queue")
+    leader.locator("li", has_text="Education").get_by_role("button", name="Confirm").click()
+    leader.get_by_text("Confirmed.").wait_for()
+    leader.locator("li", has_text="Mediation").get_by_role("button", name="Dispute").click()
+    leader.get_by_label("Reason for dispute").fill("No mediation took place that day.")
+    leader.get_by_role("button", name="Send dispute").click()
+    leader.get_by_text("Disputed. The officer").wait_for()
+
+    officer.get_by_role("button", name="Sync now").click()
+    education = officer.locator(".cards > li", has_text="Education")
+    mediation = officer.locator(".cards > li", has_text="Mediation")
+    education.get_by_text("Confirmed").wait_for()
+    mediation.get_by_text("Disputed", exact=True).wait_for()
+    assert "No mediation took place that day." in mediation.inner_text()
+    assert education.get_by_role("button", name="Delete").count() == 0
+    screenshot(officer, "officer-reviewed")
+    assert console.unexpected() == []

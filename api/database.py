@@ -1,6 +1,6 @@
 """Engine settings: SQLite tuned for several gunicorn workers writing at once."""
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 
 from api.extensions import db
@@ -31,5 +31,7 @@ def configure_engine(app: Flask) -> None:
     def _on_begin(connection):
         # A write transaction takes the write lock up front, so it waits (busy_timeout)
         # instead of failing with "database is locked" when it tries to upgrade later.
-        reading = has_request_context() and request.method in READ_ONLY_METHODS
+        reading = has_request_context() and (
+            request.method in READ_ONLY_METHODS or g.get("sqlite_read_first", False)
+        )
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

@@ -49,7 +49,8 @@ TARGET_KINTO_SPEEDUP = 20.0
 
 def make_records(count: int, school_id: int) -> list[dict]:
     """Realistic, varied activity content (each with its client-chosen id)."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+    latest = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    spread = 200 * 24 * 60  # minutes: the records fall over the last 200 days
     categories = ("education", "counselling", "mediation", "emergency_response")
     records = []
     for n in range(count):
@@ -58,7 +59,7 @@ def make_records(count: int, school_id: int) -> list[dict]:
                 "id": str(uuid.uuid4()),
                 "school_id": school_id,
                 "category": categories[n % len(categories)],
-                "started_at": (start + timedelta(minutes=37 * n)).isoformat(),
+                "started_at": (latest - timedelta(minutes=37 * n % spread)).isoformat(),
                 "duration_minutes": 15 + n % 90,
                 "audience": ["students", "staff"] if n % 3 else ["students"],
                 "participant_count": n % 40,

@@ -2,7 +2,7 @@
 import * as api from './js/api.js';
 import { clearUserData, getMeta, setMeta, setRef } from './js/db.js';
 import * as sync from './js/sync.js';
-import { h, plural, ROLES } from './js/ui.js';
+import { formatDateTime, h, plural, ROLES } from './js/ui.js';
 import * as adminView from './js/views/admin.js';
 import * as dashboardView from './js/views/dashboard.js';
 import * as historyView from './js/views/history.js';
@@ -27,6 +27,7 @@ const nav = document.getElementById('nav');
 const syncbar = document.getElementById('syncbar');
 const statusEl = document.getElementById('sync-status');
 const warningEl = document.getElementById('sync-warning');
+const lastEl = document.getElementById('sync-last');
 let installPrompt = null;
 let firstRender = true;
 let renderToken = 0;
@@ -159,14 +160,12 @@ async function onSignedIn(result) {
 }
 
 /** Cache categories and schools for offline use. */
-export async function refreshReferenceData(user) {
-  const [categories, schools] = await Promise.all([
-    api.get('/categories'),
-    api.getAll('/schools'),
-  ]);
+async function refreshReferenceData(user) {
+  const [categories, schools] = await Promise.all([api.get('/categories'), api.getAll('/schools')]);
   await setRef('categories', categories.items);
   await setRef('schools', schools);
-  if (user) await setRef('me', user);
+  await setRef('me', user);
+  await setMeta('refdata_at', new Date().toISOString());
 }
 
 /** Sign out; unsynced activities stay on this phone until this officer signs in again. */
@@ -185,11 +184,12 @@ async function updateStatus() {
   const parts = [`Saved on this phone · ${summary.waiting} waiting to sync`];
   if (summary.attention) parts.push(`${summary.attention} need${summary.attention === 1 ? 's' : ''} attention`);
   if (!navigator.onLine) parts.push('offline');
-  else if (state.running) parts.push('syncing…');
   else if (state.authNeeded || current.expired) parts.push('sign in again to sync');
   else if (state.error) parts.push('sync will retry');
   const text = parts.join(' · ');
   if (statusEl.textContent !== text) statusEl.textContent = text;
+  const last = await getMeta('last_sync_at');
+  lastEl.textContent = state.running ? 'Sync running…' : last ? `Last sync: ${formatDateTime(last)}` : 'No sync yet';
   warningEl.hidden = !summary.stale;
   if (summary.stale) {
     warningEl.textContent =

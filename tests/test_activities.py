@@ -193,6 +193,13 @@ BAD_CREATE_BODIES = {
     "duration_negative": ({"duration_minutes": -5}, "duration_minutes"),
     "duration_not_a_number": ({"duration_minutes": "long"}, "duration_minutes"),
     "duration_boolean": ({"duration_minutes": True}, "duration_minutes"),
+    "duration_fraction": ({"duration_minutes": 45.5}, "duration_minutes"),
+    "duration_numeric_string": ({"duration_minutes": "45"}, "duration_minutes"),
+    "duration_null": ({"duration_minutes": None}, "duration_minutes"),
+    "participants_string": ({"participant_count": "12"}, "participant_count"),
+    "school_id_string": ({"school_id": "1"}, "school_id"),
+    "category_null": ({"category": None}, "category"),
+    "audience_null": ({"audience": None}, "audience"),
     "participants_negative": ({"participant_count": -1}, "participant_count"),
     "participants_too_many": ({"participant_count": 5001}, "participant_count"),
     "school_id_zero": ({"school_id": 0}, "school_id"),
@@ -427,6 +434,9 @@ BAD_PATCH_BODIES = {
     "category_enum": {"category": "patrol"},
     "summary_identifier": {"summary": "Phone (780) 555-0199 after school."},
     "naive_datetime": {"started_at": "2025-03-04T09:30:00"},
+    "started_at_null": {"started_at": None},
+    "school_id_null": {"school_id": None},
+    "duration_fraction": {"duration_minutes": 30.5},
 }
 
 

@@ -601,5 +601,6 @@ def test_migration_backfills_rollup_from_existing_activities(client, world):
     downgrade(directory="migrations", revision="0001")
     upgrade(directory="migrations", revision="0002")
     assert rollup_rows() == before
+    db.session.remove()
     upgrade(directory="migrations")
     assert rollup_rows() == before

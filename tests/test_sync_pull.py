@@ -249,9 +249,9 @@ def test_pull_cursor_older_than_purge_returns_reset(client, runner):
     _, fresh_cursor = pull_all(client, officer, since=old_cursor)
     long_ago = datetime.now(UTC) - timedelta(days=400)
     db.session.execute(
-        update(Activity).where(Activity.id == uuid.UUID(gone["activity_id"])).values(
-            deleted_at=long_ago
-        )
+        update(Activity)
+        .where(Activity.id == uuid.UUID(gone["activity_id"]))
+        .values(deleted_at=long_ago)
     )
     db.session.commit()
 

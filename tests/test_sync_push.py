@@ -255,7 +255,9 @@ def test_push_stale_base_after_review_and_edit_returns_conflict(client):
     edit = upsert(activity_id=created["activity_id"], base=1, data={"duration_minutes": 50})
     push(client, officer, [edit])
     url = f"/api/v1/activities/{created['activity_id']}/dispute"
-    assert client.post(url, json={"reason": "Not that day"}, headers=auth(leader)).status_code == 200
+    assert (
+        client.post(url, json={"reason": "Not that day"}, headers=auth(leader)).status_code == 200
+    )
 
     stale = upsert(activity_id=created["activity_id"], base=1, data={"duration_minutes": 70})
     (result,) = push(client, officer, [stale]).json["results"]

@@ -1,6 +1,6 @@
 """Sync: the offline app pushes its outbox and pulls the changes it has not seen."""
 
-from flask import jsonify
+from flask import g, jsonify, request
 from flask.views import MethodView
 
 from api.auth import authenticated, viewer
@@ -9,6 +9,13 @@ from api.schemas.sync import PullQuerySchema, PullSchema, PushResultSchema, Push
 from api.services import sync
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+
+
+@blp.before_request
+def _read_first():
+    """A push signs in and validates as a reader; it takes the write lock only to write."""
+    if request.method == "POST":
+        g.sqlite_read_first = True
 
 
 @blp.route("/push")

@@ -54,7 +54,9 @@ class UserCreateSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     active = fields.Boolean(load_default=True)
     school_ids = fields.List(
-        fields.Integer(validate=ID_RANGE), load_default=list, validate=validate.Length(max=500)
+        fields.Integer(strict=True, validate=ID_RANGE),
+        load_default=list,
+        validate=validate.Length(max=500),
     )
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH)
@@ -66,7 +68,9 @@ class UserUpdateSchema(StrictSchema):
     display_name = fields.String(validate=validate.Length(min=1, max=120))
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
-    school_ids = fields.List(fields.Integer(validate=ID_RANGE), validate=validate.Length(max=500))
+    school_ids = fields.List(
+        fields.Integer(strict=True, validate=ID_RANGE), validate=validate.Length(max=500)
+    )
     password = fields.String(load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH))
 
 

@@ -47,18 +47,25 @@ def refuse_server_owned(data):
 class ActivityContentSchema(StrictSchema):
     """The fields an officer owns."""
 
-    school_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    # strict: 45.5 or "45" is a 422, never silently truncated or converted.
+    school_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
+    )
     category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
     started_at = fields.AwareDateTime(
         required=True, metadata={"description": "RFC 3339 with offset"}
     )
-    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=720))
+    duration_minutes = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=720)
+    )
     audience = fields.List(
         fields.String(validate=validate.OneOf(AUDIENCES)),
         load_default=list,
         validate=validate.Length(max=len(AUDIENCES)),
     )
-    participant_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=5000))
+    participant_count = fields.Integer(
+        load_default=0, strict=True, validate=validate.Range(min=0, max=5000)
+    )
     summary = fields.String(
         load_default=None,
         allow_none=True,

@@ -115,11 +115,30 @@ def suppress(cells: Mapping[Key, int], k: int) -> Suppression:
     """Which cells to hide (and whether the grand total may stay) for threshold ``k``.
 
     The hidden set may include empty cells of the grid (zeros) that are not in ``cells``.
+    A dimension with a single value adds nothing (its margins are the cells themselves, which
+    the report without it suppresses the same way), so it is set aside first.
     """
     counts = {key: count for key, count in cells.items() if count > 0}
+    if not any(count < k for count in counts.values()):
+        return Suppression()
+    width = len(next(iter(counts)))
+    varying = [i for i in range(width) if len({key[i] for key in counts}) > 1] or [0]
+    fixed = next(iter(counts))
+    reduced = {tuple(key[i] for i in varying): count for key, count in counts.items()}
+    result = _suppress_table(reduced, k)
+
+    def widen(short: Key) -> Key:
+        full = list(fixed)
+        for position, value in zip(varying, short, strict=True):
+            full[position] = value
+        return tuple(full)
+
+    result.hidden = {widen(key) for key in result.hidden}
+    return result
+
+
+def _suppress_table(counts: dict[Key, int], k: int) -> Suppression:
     result = Suppression(hidden={key for key, count in counts.items() if count < k})
-    if not result.hidden:
-        return result
     dims = len(next(iter(counts)))
     table = _grid(counts, dims)
     result.total_published = sum(counts.values()) >= k

@@ -11,6 +11,9 @@ cursor never skips a change that commits late.
 """
 
 import base64
+import contextlib
+import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -19,8 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from marshmallow import ValidationError
-from sqlalchemy import delete, insert, select, update
+from flask import g
+from marshmallow import ValidationError, fields
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from api.errors import ApiError, Conflict, Invalid, NotFound, flatten_messages
@@ -65,6 +70,7 @@ class Mutation:
     client_time: datetime | None = None
     request_hash: str = ""
     error: ApiError | None = None
+    create: "PreparedCreate | None" = None  # a would-be create, its rows built
 
 
 # --- push --------------------------------------------------------------------------------
@@ -72,8 +78,53 @@ class Mutation:
 
 def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     """Apply each mutation in order, each on its own; one result a mutation, same order."""
-    lock_feed()
-    return OutboxRun(officer, device_id, [parse_mutation(item) for item in items]).apply()
+    # The signed-in user arrives as a request-local proxy; resolve it once, not per access.
+    officer = getattr(officer, "_get_current_object", lambda: officer)()
+    officer_id, dialect = officer.id, db.session.get_bind().dialect
+    # End the sign-in check's transaction (on SQLite it holds the write lock) so that
+    # parsing, validating and building rows, the bulk of the work, run outside the lock.
+    db.session.commit()
+    g.pop("sqlite_read_first", None)  # from here on, transactions begin as writers
+    now = utcnow()
+    mutations = [parse_mutation(item) for item in items]
+    for mutation in mutations:
+        content = _create_content(mutation)
+        if content is not None:
+            mutation.create = prepare_create(officer_id, device_id, mutation, content, now, dialect)
+    with writer_queue():
+        lock_feed()
+        return OutboxRun(officer, device_id, mutations).apply()
+
+
+def _create_content(mutation: Mutation) -> dict | None:
+    """Validated, normalised content of a would-be create; None when not one or invalid
+    (the one-by-one path then decides and words any rejection)."""
+    if mutation.error or mutation.op != "upsert" or mutation.base_version is not None:
+        return None
+    if not isinstance(mutation.data, dict):
+        return None
+    try:
+        return activities.normalise_content(_full_content.load(mutation.data))
+    except ValidationError:
+        return None
+
+
+@contextlib.contextmanager
+def writer_queue():
+    """On a SQLite file, queue pushes on an OS file lock before they take the database's
+    write lock: SQLite's busy handler polls with sleeps of up to 100 ms, so two workers
+    contending for the write lock lose most of their time asleep, while a blocked flock()
+    wakes the moment the lock is free. Other writers still rely on busy_timeout."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    with open(f"{url.database}-push.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def lock_feed() -> None:
@@ -173,6 +224,7 @@ class OutboxRun:
 
     def __init__(self, officer: User, device_id: uuid.UUID, mutations: list[Mutation]):
         self.officer = officer
+        self.school_ids = frozenset(officer.school_ids)  # read under the lock
         self.device_id = device_id
         self.mutations = mutations
         valid = [m for m in mutations if m.error is None]
@@ -180,7 +232,7 @@ class OutboxRun:
         self.known = self._known({m.activity_id for m in valid})
         self.bulk_created: set[uuid.UUID] = set()
         self.results: list[dict | None] = [None] * len(mutations)
-        self.run: list[tuple[int, Mutation, dict]] = []
+        self.run: list[tuple[int, Mutation]] = []
 
     @staticmethod
     def _stored(ids: set[uuid.UUID]) -> dict:
@@ -202,9 +254,8 @@ class OutboxRun:
     def apply(self) -> list[dict]:
         in_run: set[uuid.UUID] = set()
         for index, mutation in enumerate(self.mutations):
-            content = self._plain_create(mutation, in_run)
-            if content is not None:
-                self.run.append((index, mutation, content))
+            if self._plain_create(mutation, in_run):
+                self.run.append((index, mutation))
                 in_run.update((mutation.mutation_id, mutation.activity_id))
                 continue
             self._write_run()
@@ -216,27 +267,17 @@ class OutboxRun:
 
     # -- the bulk path for plain creates --
 
-    def _plain_create(self, mutation: Mutation, in_run: set) -> dict | None:
-        """The normalised content if this is a create nothing could stop; else None."""
-        if (
-            mutation.error is not None
-            or mutation.op != "upsert"
-            or mutation.base_version is not None
+    def _plain_create(self, mutation: Mutation, in_run: set) -> bool:
+        """Whether this is a valid create that nothing in the database could stop."""
+        return not (
+            mutation.create is None
             or mutation.mutation_id in self.stored
             or mutation.activity_id in self.known
             or mutation.activity_id in self.bulk_created
             or mutation.mutation_id in in_run
             or mutation.activity_id in in_run
-            or not isinstance(mutation.data, dict)
-        ):
-            return None
-        try:
-            content = activities.normalise_content(_full_content.load(mutation.data))
-        except ValidationError:
-            return None  # the one-by-one path words the rejection
-        if content["school_id"] not in self.officer.school_ids:
-            return None
-        return content
+            or mutation.create.school_id not in self.school_ids
+        )
 
     def _write_run(self) -> None:
         if not self.run:
@@ -244,13 +285,14 @@ class OutboxRun:
         run, self.run = self.run, []
         try:
             with db.session.begin_nested():
-                payloads = write_creates(self.officer, self.device_id, run)
+                write_creates([mutation.create for _, mutation in run])
         except (IntegrityError, BulkUnavailable):
             log.warning("bulk create fell back to one-by-one", exc_info=True)
-            for index, mutation, _ in run:
+            for index, mutation in run:
                 self.results[index] = self._apply_one(mutation)
             return
-        for (index, mutation, _), payload in zip(run, payloads, strict=True):
+        for index, mutation in run:
+            payload = mutation.create.payload
             self.results[index] = {
                 "mutation_id": str(mutation.mutation_id),
                 "status": APPLIED,
@@ -338,6 +380,92 @@ class BulkUnavailable(Exception):
     """A precondition of the bulk path does not hold; take the one-by-one path."""
 
 
+@dataclass
+class PreparedCreate:
+    """A valid create's rows, built (and bound for the database) before the write lock;
+    only the sequence numbers and the audit hash are filled in under it."""
+
+    school_id: int
+    activity: dict
+    revision: dict
+    event: SimpleNamespace
+    audit: dict
+    mutation: dict
+    payload: dict
+    cells: dict
+
+
+def prepare_create(
+    officer_id: int,
+    device_id: uuid.UUID,
+    mutation: Mutation,
+    content: dict,
+    now: datetime,
+    dialect: Dialect,
+) -> PreparedCreate:
+    """The rows activities.create() would store for this mutation, one-by-one."""
+    values = {name: content.get(name) for name in CONTENT_FIELDS}
+    activity = {
+        "id": mutation.activity_id,
+        "officer_id": officer_id,
+        **values,
+        "status": "submitted",
+        "review_note": None,
+        "reviewed_by": None,
+        "reviewed_at": None,
+        "version": 1,
+        "content_version": 1,
+        "change_seq": 0,  # taken under the lock
+        "deleted_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    changes = [name for name, value in values.items() if value not in (None, [])]
+    revision = {
+        "activity_id": mutation.activity_id,
+        "version": 1,
+        "action": "create",
+        "actor_id": officer_id,
+        "at": now,
+        "client_time": mutation.client_time,
+        "changes": {k: {"from": None, "to": activities._jsonable(values[k])} for k in changes},
+    }
+    client_time = mutation.client_time
+    event = SimpleNamespace(
+        seq=0,  # taken under the lock, with the hash chain
+        at=now.replace(microsecond=0),
+        client_time=client_time.replace(microsecond=0) if client_time else None,
+        actor_id=officer_id,
+        action="activity_create",
+        target_type="activity",
+        target_id=str(mutation.activity_id),
+        changes={"fields": sorted(changes), "version": 1, "status": "submitted"},
+    )
+    payload = row_payload(activity)
+    record = {
+        "mutation_id": mutation.mutation_id,
+        "user_id": officer_id,
+        "device_id": device_id,
+        "activity_id": mutation.activity_id,
+        "op": mutation.op,
+        "request_hash": mutation.request_hash,
+        "status": APPLIED,
+        "result": {"activity": payload},
+        "created_at": now,
+    }
+    audit_row = {k: v for k, v in vars(event).items() if k != "seq"}
+    return PreparedCreate(
+        school_id=values["school_id"],
+        activity=bind_values(Activity.__table__, activity, dialect),
+        revision=bind_values(ActivityRevision.__table__, revision, dialect),
+        event=event,
+        audit=bind_values(AuditEvent.__table__, audit_row, dialect),
+        mutation=bind_values(SyncMutation.__table__, record, dialect),
+        payload=payload,
+        cells=rollup._cells(rollup.state_of(activity), 1),
+    )
+
+
 def _take(counter: str, count: int) -> int:
     """Take ``count`` consecutive values of a counter in this transaction; return the first."""
     statement = (
@@ -352,102 +480,94 @@ def _take(counter: str, count: int) -> int:
     return last - count + 1
 
 
-def write_creates(
-    officer: User, device_id: uuid.UUID, run: list[tuple[int, Mutation, dict]]
-) -> list[dict]:
-    """Store a run of validated creates with multi-row inserts: the same rows, sequence
-    numbers, audit chain and rollup counts as activities.create() one at a time would."""
-    now = utcnow()
+def write_creates(run: list[PreparedCreate]) -> None:
+    """Store a run of prepared creates with one multi-row insert a table: the same rows,
+    sequence numbers, audit chain and rollup counts as one activities.create() each."""
     first_change = _take(FEED, len(run))
     first_event = _take(AUDIT_COUNTER, len(run))
     previous = db.session.execute(
         select(AuditEvent.hash).where(AuditEvent.seq == first_event - 1)
     ).scalar()
     previous = previous or audit.GENESIS
-    audit_at = now.replace(microsecond=0)
-    rows: dict[str, list[dict]] = {"activity": [], "revision": [], "audit": [], "mutation": []}
     cells: dict[tuple, list[int]] = {}
-    payloads = []
-    for offset, (_, mutation, content) in enumerate(run):
-        values = {name: content.get(name) for name in CONTENT_FIELDS}
-        activity = {
-            "id": mutation.activity_id,
-            "officer_id": officer.id,
-            **values,
-            "status": "submitted",
-            "review_note": None,
-            "reviewed_by": None,
-            "reviewed_at": None,
-            "version": 1,
-            "content_version": 1,
-            "change_seq": first_change + offset,
-            "deleted_at": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        changes = {k: v for k, v in values.items() if v not in (None, [])}
-        rows["activity"].append(activity)
-        rows["revision"].append(
-            {
-                "activity_id": mutation.activity_id,
-                "version": 1,
-                "action": "create",
-                "actor_id": officer.id,
-                "at": now,
-                "client_time": mutation.client_time,
-                "changes": {
-                    k: {"from": None, "to": activities._jsonable(v)} for k, v in changes.items()
-                },
-            }
-        )
-        event = SimpleNamespace(
-            seq=first_event + offset,
-            at=audit_at,
-            client_time=mutation.client_time.replace(microsecond=0)
-            if mutation.client_time
-            else None,
-            actor_id=officer.id,
-            action="activity_create",
-            target_type="activity",
-            target_id=str(mutation.activity_id),
-            changes={"fields": sorted(changes), "version": 1, "status": "submitted"},
-        )
+    for offset, create in enumerate(run):
+        create.activity["change_seq"] = first_change + offset
+        event = create.event
+        event.seq = first_event + offset
         event.prev_hash = previous
         event.hash = previous = audit.chain_hash(previous, event)
-        rows["audit"].append(vars(event))
-        for key, (count, minutes) in rollup._cells(rollup.state_of(activity), 1).items():
+        create.audit.update(seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
+        for key, (count, minutes) in create.cells.items():
             total = cells.setdefault(key, [0, 0])
             total[0] += count
             total[1] += minutes
-        payload = _activity_schema.dump(activity)
-        payloads.append(payload)
-        rows["mutation"].append(
-            {
-                "mutation_id": mutation.mutation_id,
-                "user_id": officer.id,
-                "device_id": device_id,
-                "activity_id": mutation.activity_id,
-                "op": mutation.op,
-                "request_hash": mutation.request_hash,
-                "status": APPLIED,
-                "result": {"activity": payload},
-                "created_at": now,
-            }
-        )
-    for model, kind in (
-        (Activity, "activity"),
-        (ActivityRevision, "revision"),
-        (AuditEvent, "audit"),
-        (SyncMutation, "mutation"),
-    ):
-        db.session.execute(insert(model), rows[kind])
+    insert_bound(Activity.__table__, [c.activity for c in run])
+    insert_bound(ActivityRevision.__table__, [c.revision for c in run])
+    insert_bound(AuditEvent.__table__, [c.audit for c in run])
+    insert_bound(SyncMutation.__table__, [c.mutation for c in run])
     rollup_rows = [
         {**dict(zip(rollup.DIMENSIONS, key, strict=True)), "count": c, "minutes": m}
         for key, (c, m) in cells.items()
     ]
     if rollup_rows:
         rollup._upsert(db.session.get_bind().dialect.name, rollup_rows)
-    return payloads
+
+
+@functools.cache
+def _bind_processors(table: Table, dialect: Dialect) -> dict:
+    return {
+        column.key: column.type.dialect_impl(dialect).bind_processor(dialect)
+        for column in table.columns
+    }
+
+
+def bind_values(table: Table, row: dict, dialect: Dialect) -> dict:
+    """Convert values for the driver as SQLAlchemy would (UUIDs, UTC times, JSON)."""
+    processors = _bind_processors(table, dialect)
+    bound = {}
+    for key, value in row.items():
+        processor = processors[key]
+        bound[key] = processor(value) if processor is not None else value
+    return bound
+
+
+@functools.cache
+def _insert_sql(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> tuple[str, tuple]:
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+    return str(compiled), tuple(compiled.positiontup or ()) if compiled.positional else ()
+
+
+def insert_bound(table: Table, rows: list[dict]) -> None:
+    """executemany of rows already bound by bind_values (no per-row SQLAlchemy work)."""
+    connection = db.session.connection()
+    sql, order = _insert_sql(table, connection.dialect, tuple(rows[0]))
+    params = [tuple(row[key] for key in order) for row in rows] if order else rows
+    connection.exec_driver_sql(sql, params)
+
+
+def _payload_kinds() -> list[tuple[str, str]]:
+    kinds = []
+    for name, field in SyncActivitySchema().fields.items():
+        if name == "deleted":
+            continue
+        kind = "uuid" if isinstance(field, fields.UUID) else ""
+        kinds.append((name, "time" if isinstance(field, fields.DateTime) else kind))
+    return kinds
+
+
+_PAYLOAD_KINDS = _payload_kinds()
+
+
+def row_payload(row: dict) -> dict:
+    """What activity_payload() makes of a live activity, from a row dict without the
+    schema's per-field machinery (a test holds the two to the same output)."""
+    payload = {}
+    for name, kind in _PAYLOAD_KINDS:
+        value = row[name]
+        if value is not None and kind:
+            value = str(value) if kind == "uuid" else value.isoformat()
+        payload[name] = value
+    return payload
 
 
 def rejected(mutation: Mutation, error: ApiError) -> dict:

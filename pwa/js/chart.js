@@ -1,12 +1,12 @@
 // Hand-drawn SVG charts: horizontal bars and stacked bars, each with a title and description.
-import { h, uid } from './ui.js';
+import { h, scrollBox, uid } from './ui.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const WIDTH = 640;
-const LABEL_W = 180;
-const VALUE_W = 70;
-const ROW_H = 34;
-const BAR_H = 22;
+const WIDTH = 440;
+const LABEL_W = 150;
+const VALUE_W = 44;
+const ROW_H = 30;
+const BAR_H = 20;
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(NS, tag);
@@ -15,7 +15,7 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-function shorten(text, max = 24) {
+function shorten(text, max = 20) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -77,8 +77,8 @@ export function legend(keys) {
 }
 
 /** A figure: caption, chart, optional legend, and the same numbers as a table. */
-export function figure({ title, chart, extra, table }) {
-  return h('figure', { class: 'panel' }, h('figcaption', {}, title), chart, extra, h('div', { class: 'table-wrap' }, table));
+export function figure({ title, chart, extra, table, wide = false }) {
+  return h('figure', { class: wide ? 'panel wide' : 'panel' }, h('figcaption', {}, title), chart, extra, scrollBox(`${title}: table`, table));
 }
 
 export function table(caption, headers, rows) {

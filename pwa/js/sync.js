@@ -1,12 +1,13 @@
 // Offline sync: every save goes to IndexedDB and the outbox first; push, then pull.
-import { AuthRequired, NetworkError, get, post } from './api.js';
-import { db, getMeta, setMeta } from './db.js';
+import { AuthRequired, NetworkError, get, getAll, post } from './api.js';
+import { db, getMeta, setMeta, setRef } from './db.js';
 
 const Rules = globalThis.OutboxRules;
 const BATCH = 100;
 const PULL_PAGE = 200;
 const TIMER_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
+const REFDATA_EVERY_MS = 60 * 60_000;
 export const STALE_AFTER_MS = 3 * 24 * 3600 * 1000;
 
 const state = { running: null, again: false, failures: 0, nextAt: 0, error: null, authNeeded: false };
@@ -265,6 +266,16 @@ export async function pull() {
   }
 }
 
+/** Categories and schools (an officer may be assigned another school), at most hourly. */
+async function refreshReferenceData() {
+  const last = await getMeta('refdata_at');
+  if (last && Date.now() - Date.parse(last) < REFDATA_EVERY_MS) return;
+  const [categories, schools] = await Promise.all([get('/categories'), getAll('/schools')]);
+  await setRef('categories', categories.items);
+  await setRef('schools', schools);
+  await setMeta('refdata_at', new Date().toISOString());
+}
+
 function scheduleBackoff() {
   state.failures += 1;
   const base = Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (state.failures - 1));
@@ -295,6 +306,7 @@ export function syncNow({ force = false } = {}) {
       }
       await pushAll();
       await pull();
+      await refreshReferenceData();
       state.failures = 0;
       state.nextAt = 0;
       state.error = null;

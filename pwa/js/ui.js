@@ -69,6 +69,11 @@ export function select(name, options, value, attrs = {}) {
   );
 }
 
+/** A table that may scroll sideways on a phone; keyboard users can focus and scroll it. */
+export function scrollBox(label, content) {
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, content);
+}
+
 export function message(kind, ...children) {
   return h('div', { class: kind === 'error' ? 'error-box' : kind === 'ok' ? 'ok-box' : 'notice' }, ...children);
 }

@@ -171,10 +171,16 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
 
 def wait_offline_ready(page) -> None:
     """The service worker is active and controls the page, so the shell works offline."""
-    page.wait_for_function(
-        "document.documentElement.dataset.offlineReady === 'true'"
-        " && navigator.serviceWorker.controller !== null"
-    )
+    # Polled from here: wait_for_function evaluates a string, which the strict CSP refuses.
+    for _ in range(150):
+        ready = page.evaluate(
+            "document.documentElement.dataset.offlineReady === 'true'"
+            " && navigator.serviceWorker.controller !== null"
+        )
+        if ready:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the service worker never took control of the page")
 
 
 def log_activity(page, category="Education", duration="45", participants="20", summary=""):

@@ -2,6 +2,7 @@
 no console errors or CSP violations, screenshots at phone and desktop size; installable."""
 
 import os
+import re
 import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -58,7 +59,21 @@ def seed_activities(live, team: dict) -> None:
         assert status == 201, response
 
 
+OVERFLOWING = """[...document.querySelectorAll('body *')]
+    .filter((e) => !e.closest('.table-wrap') && e.getBoundingClientRect().right > innerWidth + 1)
+    .slice(0, 5).map((e) => `${e.tagName}.${e.className}`)"""
+
+
+def assert_reflows(page, name: str) -> None:
+    """Nothing but a table's own scroll box is wider than the window."""
+    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    width = page.viewport_size["width"]
+    assert fits, f"{name} scrolls sideways at {width} px: {page.evaluate(OVERFLOWING)}"
+
+
 def check_view(page, axe, name: str) -> None:
+    text = page.inner_text("body")
+    assert re.search(r"null|undefined|NaN|\[object", text) is None, f"{name}: {text[:400]}"
     results = axe.run(page, options=AXE_OPTIONS).response
     serious = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
@@ -66,11 +81,10 @@ def check_view(page, axe, name: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == [], name
-    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    assert fits, f"{name} scrolls sideways at {page.viewport_size['width']} px"
+    assert_reflows(page, name)
     screenshot(page, f"{name}-phone")
     page.set_viewport_size({"width": 320, "height": 640})  # 200 % zoom of a 640 px window
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+    assert_reflows(page, name)
     page.set_viewport_size(DESKTOP)
     desktop = screenshot(page, f"{name}-desktop")
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
@@ -151,8 +165,14 @@ def test_app_is_installable(live, playwright_instance, tmp_path):
 
 def test_readme_screenshots_exist_for_each_view():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in ("sign-in-phone", "officer-log-phone", "officer-activities-phone",
-                 "leader-review-phone", "manager-dashboard-desktop", "admin-desktop"):
+    for name in (
+        "sign-in-phone",
+        "officer-log-phone",
+        "officer-activities-phone",
+        "leader-review-phone",
+        "manager-dashboard-desktop",
+        "admin-desktop",
+    ):
         path = README_SHOTS / f"{name}.png"
         assert path.is_file(), path
         assert f"docs/screenshots/{name}.png" in readme

@@ -129,14 +129,71 @@ def test_leader_review_reaches_officer_phone_on_next_pull(new_page, live, consol
     leader.locator("li", has_text="Mediation").get_by_role("button", name="Dispute").click()
     leader.get_by_label("Reason for dispute").fill("No mediation took place that day.")
     leader.get_by_role("button", name="Send dispute").click()
-    leader.get_by_text("Disputed. The officer").wait_for()
+    leader.get_by_text("Dispute sent.").wait_for()
 
     officer.get_by_role("button", name="Sync now").click()
     education = officer.locator(".cards > li", has_text="Education")
     mediation = officer.locator(".cards > li", has_text="Mediation")
     education.get_by_text("Confirmed").wait_for()
-    mediation.get_by_text("Disputed", exact=True).wait_for()
+    mediation.get_by_text("Disputed").wait_for()
     assert "No mediation took place that day." in mediation.inner_text()
     assert education.get_by_role("button", name="Delete").count() == 0
     screenshot(officer, "officer-reviewed")
+    assert console.unexpected() == []
+
+
+def test_draft_survives_reload_then_edit_and_delete_before_review(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("Category").select_option("counselling")
+    page.get_by_label("Summary").fill("Check-in, call 780-555-0142 later")
+    page.wait_for_timeout(600)  # the draft autosaves shortly after typing
+    page.reload()
+    page.get_by_text("A draft you had not saved was restored.").wait_for()
+    assert page.get_by_label("Category").input_value() == "counselling"
+    page.get_by_label("Duration (minutes)").fill("20")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Remove a phone number").wait_for()  # screened before it leaves the phone
+    page.get_by_label("Summary").fill("Check-in after lunch.")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Synced").wait_for()
+
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Duration (minutes)").fill("15")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("15 minutes").wait_for()
+    page.get_by_text("Synced").wait_for()
+    [item] = server_activities(live, team["officer"])
+    assert (item["duration_minutes"], item["version"]) == (15, 2)
+
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    page.get_by_text("Nothing logged on this phone yet.").wait_for()
+    for _ in range(50):
+        if not server_activities(live, team["officer"]):
+            break
+        page.wait_for_timeout(100)
+    assert server_activities(live, team["officer"]) == []
+    assert console.unexpected() == []
+
+
+def test_leader_confirms_all_selected_at_once(new_page, live, console):
+    team = live.team()
+    token = live.token(team["officer"])
+    for minutes in (10, 20):
+        body = {
+            "school_id": team["school_id"],
+            "category": "education",
+            "started_at": "2026-01-15T10:00:00+00:00",
+            "duration_minutes": minutes,
+        }
+        assert live.api("POST", "/activities", token=token, body=body)[0] == 201
+    leader = new_page()
+    sign_in(leader, team["leader"])
+    leader.locator(".cards > li").nth(1).wait_for()
+    leader.get_by_label("Select all").check()
+    leader.get_by_role("button", name="Confirm selected").click()
+    leader.get_by_text("Confirmed 2 activities.").wait_for()
+    assert {i["status"] for i in server_activities(live, team["officer"])} == {"confirmed"}
     assert console.unexpected() == []

@@ -1,7 +1,7 @@
 // Admin: schools, users, and which officers and leaders serve which schools.
 import { getAll, patch, post } from '../api.js';
 import { setRef } from '../db.js';
-import { LEVELS, ROLES, describeError, field, h, select } from '../ui.js';
+import { LEVELS, ROLES, describeError, field, h, scrollBox, select } from '../ui.js';
 
 export async function render(container) {
   const feedback = h('div', { role: 'status' });
@@ -52,7 +52,7 @@ export async function render(container) {
     });
     schoolsSection.replaceChildren(
       h('h2', { id: 'schools-heading' }, 'Schools'),
-      h('div', { class: 'table-wrap' }, h('table', {},
+      scrollBox('Schools: table', h('table', {},
         h('caption', {}, `${schools.length} schools`),
         h('thead', {}, h('tr', {}, ['Name', 'Code', 'Level', 'Active', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, schools.map((school) => h('tr', {},

@@ -2,7 +2,7 @@
 import { get, request } from '../api.js';
 import { barChart, figure, legend, stackedChart, table } from '../chart.js';
 import { getRef } from '../db.js';
-import { CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, h, select } from '../ui.js';
+import { CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, h, scrollBox, select } from '../ui.js';
 
 const pct = (share) => (share == null ? '' : `${Math.round(share * 1000) / 10}%`);
 const num = (value) => (value == null ? 'suppressed' : String(value));
@@ -101,6 +101,7 @@ export async function render(container) {
       : 'No activities match the filters.';
     return figure({
       title: 'Activities by month and category',
+      wide: true,
       chart: stackedChart({ title: 'Activities by month and category', description, groups, keys }),
       extra: legend(keys),
       table: table('Activities by month and category (numbers)',
@@ -115,11 +116,12 @@ export async function render(container) {
     const names = new Map(schools.map((s) => [s.id, s.name]));
     return [
       h('h2', { id: 'confirmation-heading' }, 'Confirmation by school'),
-      h('div', { class: 'table-wrap' }, table('Review of logged activities by school',
-        ['School', 'Submitted', 'Confirmed', 'Disputed', 'Overdue', 'Median hours to review'],
+      scrollBox('Confirmation by school: table', table('Review of logged activities by school',
+        ['School', 'Submitted', 'Confirmed', 'Disputed', 'Overdue', 'Confirmed share', 'Median hours to review'],
         rows.map((row) => [
           row.school_name || names.get(row.school_id) || `School ${row.school_id}`,
           num(row.submitted), num(row.confirmed), num(row.disputed), num(row.overdue),
+          row.confirmation_rate == null ? '—' : pct(row.confirmation_rate),
           row.median_hours_to_review == null ? '—' : String(Math.round(row.median_hours_to_review * 10) / 10),
         ]))),
     ];

@@ -83,12 +83,7 @@ export async function render(container, { param, navigate }) {
         ' Correct the details and save: the school will review it again.')
     : null;
 
-  container.append(
-    h('h1', {}, editing ? 'Edit activity' : 'Log activity'),
-    reviewNote,
-    draftNote,
-    form,
-  );
+  container.append(...[h('h1', {}, editing ? 'Edit activity' : 'Log activity'), reviewNote, draftNote, form].filter(Boolean));
   updateVisibility();
 
   let draftTimer = null;

@@ -69,7 +69,7 @@ export async function render(container) {
         h('li', { class: `badge ${item.sync}` }, SYNC_STATES[item.sync]),
         h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status)),
       item.status === 'disputed' && item.review_note
-        ? h('p', { class: 'reason' }, `The school disputed this: ${item.review_note}`)
+        ? h('p', { class: 'reason' }, `The school's reason: ${item.review_note}`)
         : null,
       item.attention ? attentionBox(item) : null,
       actions,

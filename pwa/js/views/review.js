@@ -127,7 +127,7 @@ export async function render(container) {
     try {
       const body = action === 'dispute' ? { reason } : {};
       await post(`/activities/${item.id}/${action}`, body);
-      feedback.textContent = action === 'confirm' ? 'Confirmed.' : 'Disputed. The officer will see your reason.';
+      feedback.textContent = action === 'confirm' ? 'Confirmed.' : 'Dispute sent. The officer will see your reason.';
       await load();
     } catch (error) {
       feedback.textContent = describeError(error);

@@ -1,0 +1,77 @@
+"""The program manager's dashboard shows the same numbers as the reports API."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.browser.conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
+
+
+def table_rows(page, caption: str) -> dict[str, list[str]]:
+    table = page.locator("table", has=page.locator("caption", has_text=caption))
+    rows = {}
+    for row in table.locator("tbody tr").all():
+        cells = [c.strip() for c in row.locator("th, td").all_inner_texts()]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_dashboard_tables_and_charts_match_the_reports_api(new_page, live, console):
+    team = live.team(level="senior_high")
+    token = live.token(team["officer"])
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    for category, minutes in (("education", 60), ("education", 30), ("counselling", 25)):
+        body = {
+            "id": str(uuid.uuid4()),
+            "school_id": team["school_id"],
+            "category": category,
+            "started_at": started.isoformat(),
+            "duration_minutes": minutes,
+            "audience": ["students"],
+            "participant_count": 5,
+        }
+        assert live.api("POST", "/activities", token=token, body=body)[0] == 201
+
+    page = new_page()
+    sign_in(page, live.user("program_manager"))
+    page.get_by_label("School", exact=True).select_option(label=team["school_name"])
+    page.get_by_role("button", name="Show").click()
+    page.get_by_text("3 activities, 115 minutes in total.").wait_for()
+
+    manager = live.token(live.user("program_manager"))
+    query = (
+        f"from={page.get_by_label('From').input_value()}&to={page.get_by_label('To').input_value()}"
+    )
+    query += f"&school_id={team['school_id']}"
+    status, by_category = live.api(
+        "GET", f"/reports/activity-mix?group_by=category&{query}", token=manager
+    )
+    assert status == 200
+    shown = table_rows(page, "Activities by category (numbers)")
+    expected = {
+        {"education": "Education", "counselling": "Counselling"}[row["category"]]: [
+            str(row["count"]),
+            str(row["minutes"]),
+        ]
+        for row in by_category["rows"]
+    }
+    assert {label: cells[:2] for label, cells in shown.items()} == expected
+    assert expected == {"Education": ["2", "90"], "Counselling": ["1", "25"]}
+
+    status, by_level = live.api(
+        "GET", f"/reports/activity-mix?group_by=school_level&{query}", token=manager
+    )
+    assert status == 200
+    assert table_rows(page, "Activities by school level (numbers)")["Senior high"][:2] == [
+        str(by_level["rows"][0]["count"]),
+        str(by_level["rows"][0]["minutes"]),
+    ]
+
+    chart = page.locator("figure", has_text="Activities by category").locator("svg[role=img]")
+    assert chart.locator("rect").count() == 2
+    assert "Education 2" in chart.locator("desc").text_content()
+    assert page.locator("figure svg[role=img]").count() == 4
+    assert console.unexpected() == []

@@ -1,0 +1,180 @@
+"""One error shape for every status, also for errors raised outside our views."""
+
+import uuid
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from tests.factories import activity_body, auth, make_school, make_user
+
+
+def assert_error_shape(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.json
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) <= {"code", "message", "details"}
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+    if code is not None:
+        assert error["code"] == code
+    if "details" in error:
+        assert all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(m, str) for m in v)
+            for k, v in error["details"].items()
+        )
+    return error
+
+
+def test_unknown_api_path_returns_404_in_error_shape(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert_error_shape(response, 404, "not_found")
+
+
+def test_unknown_nested_api_path_returns_404_in_error_shape(client):
+    user = make_user("admin")
+    response = client.get(f"/api/v1/activities/{uuid.uuid4()}/nothing", headers=auth(user))
+    assert_error_shape(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("delete", "/api/v1/categories"),
+        ("put", "/api/v1/activities"),
+        ("get", "/api/v1/auth/login"),
+        ("put", f"/api/v1/activities/{uuid.uuid4()}"),
+        ("delete", "/api/v1/me"),
+    ],
+)
+def test_wrong_method_returns_405_in_error_shape_with_allow(client, method, path):
+    response = getattr(client, method)(path)
+    assert_error_shape(response, 405, "method_not_allowed")
+    assert response.headers["Allow"]
+
+
+def test_oversized_body_returns_413_in_error_shape(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+    with app.app_context():
+        school = make_school()
+        officer = make_user("officer", [school])
+        body = activity_body(school, summary="x" * 400) | {"padding": "y" * 2000}
+        response = app.test_client().post("/api/v1/activities", json=body, headers=auth(officer))
+    assert_error_shape(response, 413, "payload_too_large")
+
+
+def test_oversized_login_body_returns_413_in_error_shape(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=256)
+    response = app.test_client().post(
+        "/api/v1/auth/login", json={"email": "a@example.org", "password": "p" * 1000}
+    )
+    assert_error_shape(response, 413, "payload_too_large")
+
+
+def test_unhandled_exception_returns_500_without_details(make_app):
+    app = make_app()
+
+    @app.get("/api/v1/boom")
+    def boom():
+        raise RuntimeError("secret internals: /etc/passwd line 42")
+
+    response = app.test_client().get("/api/v1/boom")
+    error = assert_error_shape(response, 500, "internal_error")
+    text = response.get_data(as_text=True)
+    assert "secret internals" not in text
+    assert "Traceback" not in text
+    assert "details" not in error
+
+
+def test_database_failure_returns_503_in_error_shape(make_app):
+    app = make_app()
+
+    @app.get("/api/v1/db-down")
+    def db_down():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    response = app.test_client().get("/api/v1/db-down")
+    assert_error_shape(response, 503, "service_unavailable")
+    assert "connection refused" not in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
+
+
+def test_abort_in_plain_flask_route_uses_error_shape(make_app):
+    from flask import abort
+
+    app = make_app()
+
+    @app.get("/api/v1/teapot")
+    def teapot():
+        abort(418)
+
+    response = app.test_client().get("/api/v1/teapot")
+    assert_error_shape(response, 418)
+
+
+def test_missing_token_returns_401_in_error_shape(client):
+    response = client.get("/api/v1/activities")
+    assert_error_shape(response, 401, "unauthorized")
+
+
+def test_validation_error_details_map_fields_to_messages(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    body = activity_body(school, duration_minutes=0, category="patrol", status="confirmed")
+    response = client.post("/api/v1/activities", json=body, headers=auth(officer))
+    error = assert_error_shape(response, 422, "validation_error")
+    assert "status" in error["details"]
+
+
+def test_validation_error_names_every_bad_field(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    body = activity_body(school, duration_minutes=0, category="patrol", participant_count=-1)
+    response = client.post("/api/v1/activities", json=body, headers=auth(officer))
+    error = assert_error_shape(response, 422, "validation_error")
+    assert {"duration_minutes", "category", "participant_count"} <= set(error["details"])
+    assert "duration_minutes" in error["message"]
+
+
+def test_malformed_json_returns_422_in_error_shape(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    response = client.post(
+        "/api/v1/activities",
+        data=b'{"school_id": 1,,}',
+        content_type="application/json",
+        headers=auth(officer),
+    )
+    assert_error_shape(response, 422, "invalid_json")
+
+
+def test_non_json_body_returns_422_in_error_shape(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    response = client.post(
+        "/api/v1/activities", data="school_id=1", content_type="text/plain", headers=auth(officer)
+    )
+    assert_error_shape(response, 422)
+
+
+def test_forbidden_returns_403_in_error_shape(client):
+    response = client.get("/api/v1/users", headers=auth(make_user("officer")))
+    assert_error_shape(response, 403, "forbidden")
+
+
+def test_conflict_and_precondition_use_error_shape(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    body = {"id": str(uuid.uuid4())} | activity_body(school)
+    client.post("/api/v1/activities", json=body, headers=auth(officer))
+    conflict = client.post(
+        "/api/v1/activities", json=body | {"duration_minutes": 5}, headers=auth(officer)
+    )
+    assert_error_shape(conflict, 409)
+    stale = client.patch(
+        f"/api/v1/activities/{body['id']}",
+        json={"duration_minutes": 5},
+        headers=auth(officer) | {"If-Match": '"7"'},
+    )
+    assert_error_shape(stale, 412, "precondition_failed")

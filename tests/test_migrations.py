@@ -1,0 +1,195 @@
+"""Migrations build the schema the models describe; SQLite connections are tuned."""
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from api import create_app
+from api.extensions import db
+from api.health import migration_heads
+from tests.conftest import BASE_CONFIG, POSTGRES_URL
+
+TABLES = {
+    "user_account",
+    "school",
+    "school_assignment",
+    "activity",
+    "activity_revision",
+    "audit_event",
+    "login_attempt",
+    "token_family",
+    "revoked_token",
+    "sequence_counter",
+    "sync_mutation",
+}
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no tables at all: a new SQLite file, or a new PostgreSQL database."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"sro_migration_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def empty_app(empty_database_url):
+    app = create_app(BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _diffs() -> list:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def _tables() -> set[str]:
+    return set(inspect(db.engine).get_table_names())
+
+
+def test_upgrade_on_empty_database_creates_schema_at_head(empty_app):
+    assert _tables() == set()
+    upgrade(directory="migrations")
+    assert TABLES <= _tables()
+    with db.engine.connect() as connection:
+        applied = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    assert applied == set(migration_heads())
+
+
+def test_models_match_migrations(empty_app):
+    upgrade(directory="migrations")
+    assert _diffs() == []
+
+
+def test_upgrade_seeds_the_change_counters(empty_app):
+    upgrade(directory="migrations")
+    with db.engine.connect() as connection:
+        names = set(connection.scalars(text("SELECT name FROM sequence_counter")))
+    assert {"activity", "audit"} <= names
+
+
+def test_downgrade_to_base_then_upgrade_again(empty_app):
+    upgrade(directory="migrations")
+    downgrade(directory="migrations", revision="base")
+    assert _tables() <= {"alembic_version"}
+    upgrade(directory="migrations")
+    assert TABLES <= _tables()
+    assert _diffs() == []
+
+
+def test_flask_db_upgrade_command_on_empty_database(empty_app):
+    result = empty_app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert TABLES <= _tables()
+
+
+def test_database_constraints_refuse_bad_rows(app):
+    """Checks live in the database too, not only in the schemas."""
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.factories import make_school, make_user
+
+    school = make_school()
+    officer = make_user("officer", [school])
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text(
+                "INSERT INTO activity (id, officer_id, school_id, category, started_at, "
+                "duration_minutes, audience, participant_count, status, version, "
+                "content_version, change_seq, created_at, updated_at) VALUES (:id, :o, :s, "
+                "'education', :t, 0, '[]', 0, 'submitted', 1, 1, 1, :t, :t)"
+            ),
+            {"id": uuid.uuid4().hex, "o": officer.id, "s": school.id, "t": "2025-01-01"},
+        )
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text(
+                "INSERT INTO user_account (email, display_name, role, active, password_hash, "
+                "token_generation, version, created_at, updated_at) VALUES "
+                "('UPPER@example.org', 'X', 'officer', true, 'h', 0, 1, :t, :t)"
+            ),
+            {"t": "2025-01-01"},
+        )
+    db.session.rollback()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        busy = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert busy == app.config["SQLITE_BUSY_TIMEOUT_MS"] > 0
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_every_pooled_connection_is_configured(app):
+    connections = [db.engine.raw_connection() for _ in range(3)]
+    try:
+        for connection in connections:
+            cursor = connection.cursor()
+            assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            assert cursor.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+            assert cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            cursor.close()
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_foreign_keys_are_enforced(app):
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text("INSERT INTO school_assignment (user_id, school_id) VALUES (9999, 9999)")
+        )
+    db.session.rollback()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_request_writes_begin_immediate(client, app):
+    """A write request takes the write lock up front (BEGIN IMMEDIATE), reads do not."""
+    from sqlalchemy import event
+
+    from tests.factories import activity_body, auth, make_school, make_user
+
+    school = make_school()
+    officer = make_user("officer", [school])
+    headers = auth(officer)
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        client.get("/api/v1/activities", headers=headers)
+        reads = list(statements)
+        statements.clear()
+        client.post("/api/v1/activities", json=activity_body(school), headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert "BEGIN" in reads and "BEGIN IMMEDIATE" not in reads
+    assert "BEGIN IMMEDIATE" in statements

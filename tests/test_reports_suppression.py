@@ -1,0 +1,144 @@
+"""Property tests: small-cell suppression never leaves a hidden count recomputable."""
+
+from fractions import Fraction
+from itertools import product
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.services.suppression import suppress
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def count_for(k: int):
+    """Counts around the threshold, zeros included: where suppression gets interesting."""
+    return st.one_of(
+        st.just(0), st.integers(1, max(1, k - 1)), st.integers(k, 3 * k), st.integers(0, 200)
+    )
+
+
+@st.composite
+def tables(draw, dims: int):
+    k = draw(st.integers(2, 12))
+    sizes = [draw(st.integers(1, 6)) for _ in range(dims)]
+    keys = list(product(*(range(n) for n in sizes)))
+    counts = draw(st.lists(count_for(k), min_size=len(keys), max_size=len(keys)))
+    table = {key: count for key, count in zip(keys, counts, strict=True) if count > 0}
+    return table, k
+
+
+def published_margins(table: dict, grid: list, dims: int, k: int, with_total: bool) -> list:
+    """Every margin a reader may know: sums over any dimensions when >= k, and the total."""
+    margins = []
+    for fixed_size in range(1, dims):
+        for fixed in _subsets(dims, fixed_size):
+            groups = {}
+            for key in grid:
+                groups.setdefault(tuple(key[i] for i in fixed), []).append(key)
+            margins += [g for g in groups.values() if sum(table.get(c, 0) for c in g) >= k]
+    if with_total:
+        margins.append(list(grid))
+    return margins
+
+
+def _subsets(dims: int, size: int) -> list[tuple]:
+    return [c for c in product(range(dims), repeat=size) if list(c) == sorted(set(c))]
+
+
+def determined(margins: list, hidden: set) -> set:
+    """Hidden cells fixed by the margins: exact Gaussian elimination over the rationals."""
+    variables = sorted(hidden)
+    rows = [[Fraction(int(v in m)) for v in variables] for m in margins if hidden & set(m)]
+    pivots = []
+    row_index = 0
+    for col in range(len(variables)):
+        pick = next((r for r in range(row_index, len(rows)) if rows[r][col] != 0), None)
+        if pick is None:
+            continue
+        rows[row_index], rows[pick] = rows[pick], rows[row_index]
+        lead = rows[row_index][col]
+        rows[row_index] = [v / lead for v in rows[row_index]]
+        for r in range(len(rows)):
+            if r != row_index and rows[r][col] != 0:
+                factor = rows[r][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[row_index], strict=True)]
+        pivots.append((col, row_index))
+        row_index += 1
+    return {variables[col] for col, r in pivots if sum(1 for v in rows[r] if v != 0) == 1}
+
+
+def check(table: dict, k: int, dims: int) -> None:
+    result = suppress(table, k)
+    # No visible count is small.
+    assert all(key in result.hidden for key, count in table.items() if count < k)
+    if not table:
+        return
+    # A dimension with one value has margins equal to the cells: the table is really smaller.
+    varying = [i for i in range(dims) if len({key[i] for key in table}) > 1] or [0]
+    table = {tuple(key[i] for i in varying): count for key, count in table.items()}
+    hidden = {tuple(key[i] for i in varying) for key in result.hidden}
+    dims = len(varying)
+    values = [sorted({key[i] for key in table}) for i in range(dims)]
+    grid = list(product(*values)) if dims > 1 else list(table)
+    # Only cells of the grid are hidden; a total below k is never published.
+    assert hidden <= set(grid)
+    assert len(hidden) == len(result.hidden)
+    if sum(table.values()) < k and hidden:
+        assert not result.total_published
+    # No hidden cell can be recomputed from any published margin.
+    margins = published_margins(table, grid, dims, k, result.total_published)
+    assert not determined(margins, hidden)
+    if dims == 1 and result.total_published and hidden:
+        # Hidden rows are known to be at least 1: all-ones would give them away.
+        assert sum(table[c] for c in hidden) > len(hidden)
+
+
+@SETTINGS
+@given(tables(1))
+def test_suppress_one_dimension_hides_small_and_derivable_cells(case):
+    table, k = case
+    check(table, k, 1)
+
+
+@SETTINGS
+@given(tables(2))
+def test_suppress_two_dimensions_no_hidden_cell_follows_from_margins(case):
+    table, k = case
+    check(table, k, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables(3))
+def test_suppress_three_dimensions_no_hidden_cell_follows_from_margins(case):
+    table, k = case
+    check(table, k, 3)
+
+
+def test_suppress_no_small_cells_hides_nothing():
+    result = suppress({("a",): 10, ("b",): 25}, 10)
+    assert result.hidden == set()
+    assert result.total_published
+
+
+def test_suppress_one_small_cell_hides_next_smallest():
+    result = suppress({("a",): 40, ("b",): 3, ("c",): 12, ("d",): 15}, 10)
+    assert result.hidden == {("b",), ("c",)}
+    assert result.total_published
+
+
+def test_suppress_two_ones_hide_a_third_cell():
+    # 52 - 50 = 2 split over two listed rows would mean 1 and 1.
+    result = suppress({("a",): 1, ("b",): 1, ("c",): 50, ("d",): 60}, 10)
+    assert result.hidden == {("a",), ("b",), ("c",)}
+
+
+def test_suppress_total_below_threshold_is_withdrawn():
+    result = suppress({("a",): 3}, 10)
+    assert result.hidden == {("a",)}
+    assert not result.total_published
+
+
+def test_suppress_zero_counts_are_not_small_cells():
+    result = suppress({("a",): 0, ("b",): 20}, 10)
+    assert result.hidden == set()

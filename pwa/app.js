@@ -124,7 +124,7 @@ async function install_() {
   installPrompt.prompt();
   await installPrompt.userChoice;
   installPrompt = null;
-  render();
+  renderNav(await currentUser(), parseHash().name);
 }
 
 /** Store a new sign-in; a different user on a phone with unsynced work is refused. */
@@ -222,10 +222,10 @@ async function boot() {
     await updateStatus();
     if (parseHash().name !== 'login') navigate('login/again');
   });
-  window.addEventListener('beforeinstallprompt', (event) => {
+  window.addEventListener('beforeinstallprompt', async (event) => {
     event.preventDefault();
     installPrompt = event;
-    render();
+    renderNav(await currentUser(), parseHash().name);  // the nav only: never reset a form
   });
   document.getElementById('sync-now').addEventListener('click', () => sync.syncNow({ force: true }));
   await render();

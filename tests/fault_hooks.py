@@ -54,15 +54,12 @@ def _after_execute(conn, cursor, statement, parameters, context, executemany):
 def _before_commit(conn):
     if _wrote_activities():  # the commit that stores the push's rows, not an earlier one
         _stop_here("before_commit")
+        g.fault_committing = True
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session):
-    if _wrote_activities():
+@event.listens_for(Session, "after_transaction_end")
+def _after_commit(session, transaction):
+    # Only the outermost transaction, and only once its COMMIT has gone through.
+    if transaction.parent is None and has_request_context() and g.get("fault_committing"):
+        g.fault_committing = g.fault_wrote_activity = False
         _stop_here("after_commit")
-        g.fault_wrote_activity = False
-
-
-@event.listens_for(Engine, "commit")
-def _debug(conn):
-    print("DEBUG commit", has_request_context() and dict(g.__dict__), flush=True)

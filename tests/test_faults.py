@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from api.extensions import db
-from tests.factories import PASSWORD, activity_body, auth, make_school, make_user
+from tests.factories import PASSWORD, auth, make_school, make_user
 from tests.live_server import free_port, live_server
 
 pytestmark = pytest.mark.slow
@@ -279,10 +279,11 @@ def test_postgres_goes_away_clear_503s_then_recovers_without_restart(make_app, d
     client = app.test_client()
     with app.app_context():
         school = make_school()
+        school_id = school.id
         officer = make_user("officer", [school])
-        headers = auth(officer)
+        email, headers = officer.email, auth(officer)
         db.session.remove()
-    body = activity_body(school)
+    body = mutation(school_id)["data"]
     try:
         assert client.get("/api/v1/activities", headers=headers).status_code == 200
         assert client.get("/readyz").status_code == 200
@@ -291,9 +292,7 @@ def test_postgres_goes_away_clear_503s_then_recovers_without_restart(make_app, d
         # Pooled connections are dead and new ones are refused: clear 503s, every route.
         assert_503(client.get("/api/v1/activities", headers=headers))
         assert_503(client.post("/api/v1/activities", json=body, headers=headers))
-        failed = client.post(
-            "/api/v1/auth/login", json={"email": officer.email, "password": PASSWORD}
-        )
+        failed = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
         assert_503(failed)
         assert failed.headers["Retry-After"]
         assert_503(client.get("/readyz"))
@@ -317,10 +316,11 @@ def test_sqlite_write_lock_held_too_long_503_then_recovers(make_app, database_ur
     client = app.test_client()
     with app.app_context():
         school = make_school()
+        school_id = school.id
         officer = make_user("officer", [school])
         headers = auth(officer)
         db.session.remove()
-    body = activity_body(school)
+    body = mutation(school_id)["data"]
     blocker = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with blocker.connect() as connection:
         connection.exec_driver_sql("BEGIN EXCLUSIVE")

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -52,7 +52,8 @@ def record(
     event = AuditEvent(
         seq=seq,
         at=utcnow().replace(microsecond=0),
-        client_time=client_time.replace(microsecond=0) if client_time else None,
+        # In UTC, as it is stored: the hash must match the row read back.
+        client_time=client_time.astimezone(UTC).replace(microsecond=0) if client_time else None,
         actor_id=actor_id,
         action=action,
         target_type=target_type,

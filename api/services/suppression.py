@@ -84,22 +84,6 @@ def _linearly_disclosed(groups: list[list[Key]], hidden: set[Key]) -> set[Key]:
     return {variables[col] for col, row in pivots if len(row) == 1}
 
 
-def _disclosed(cells, groups, hidden, settled) -> tuple[Key, list[int]] | None:
-    """One disclosed hidden cell and the indexes of the margins to widen, or None."""
-    for number, group in enumerate(groups):
-        if number in settled:
-            continue
-        inside = [c for c in group if c in hidden]
-        ones = len(inside) > 1 and all(cells[c] == 1 for c in inside)
-        if len(inside) == 1 or (ones and len(group[0]) == 1):
-            return inside[0], [number]
-    for key in sorted(_linearly_disclosed(groups, hidden), key=repr):
-        around = [n for n, g in enumerate(groups) if key in g and n not in settled]
-        if around:
-            return key, around
-    return None
-
-
 def _grid(cells: dict[Key, int], dims: int) -> dict[Key, int]:
     """The table with its empty cells filled in as zeros (two or more dimensions)."""
     values = [sorted({key[i] for key in cells}, key=repr) for i in range(dims)]
@@ -143,23 +127,76 @@ def _suppress_table(counts: dict[Key, int], k: int) -> Suppression:
     table = _grid(counts, dims)
     result.total_published = sum(counts.values()) >= k
     groups = _margins(table, dims, k, result.total_published)
-    alone = {group[0] for group in groups if len(group) == 1}
-    settled: set[int] = set()
-    while (found := _disclosed(table, groups, result.hidden, settled)) is not None:
-        key, around = found
+    _Complement(table, groups, result, one_dimension=dims == 1).run()
+    return result
+
+
+class _Complement:
+    """Hide further cells until no hidden one is disclosed by the published margins."""
+
+    def __init__(self, table, groups, result: Suppression, one_dimension: bool):
+        self.table, self.groups, self.result = table, groups, result
+        self.one_dimension = one_dimension
+        self.total = len(groups) - 1 if result.total_published else None
+        self.member = defaultdict(list)
+        for number, group in enumerate(groups):
+            for cell in group:
+                self.member[cell].append(number)
+        self.alone = {group[0] for group in groups if len(group) == 1}
+        self.hidden_count = [sum(1 for c in g if c in result.hidden) for g in groups]
+        self.hidden_sum = [sum(table[c] for c in g if c in result.hidden) for g in groups]
+        self.settled: set[int] = set()
+        self.queue = list(range(len(groups)))
+
+    def run(self) -> None:
+        given_up: set[Key] = set()
+        while True:
+            self._margin_rules()
+            active = [g for n, g in enumerate(self.groups) if n not in self.settled]
+            disclosed = _linearly_disclosed(active, self.result.hidden) - given_up
+            if not disclosed:
+                return
+            for key in sorted(disclosed, key=repr):
+                around = [n for n in self.member[key] if n not in self.settled]
+                if not self._widen(around, key):
+                    given_up.add(key)
+
+    def _margin_rules(self) -> None:
+        """A margin with one hidden cell gives it away; in one dimension, so do all-ones."""
+        while self.queue:
+            number = self.queue.pop()
+            if number in self.settled:
+                continue
+            hidden = self.hidden_count[number]
+            ones = self.one_dimension and hidden > 1 and self.hidden_sum[number] == hidden
+            if hidden == 1 or ones:
+                self._widen([number], None)
+
+    def _widen(self, numbers: list[int], key: Key | None) -> bool:
+        """Hide the smallest visible cell of these margins; False if there is none."""
+        hidden = self.result.hidden
         candidates = [
             c
-            for n in around
-            for c in groups[n]
-            if c not in result.hidden and c not in alone and c != key
+            for n in numbers
+            for c in self.groups[n]
+            if c not in hidden and c not in self.alone and c != key
         ]
         if candidates:
-            result.hidden.add(min(candidates, key=lambda c: (table[c], repr(c))))
-        elif result.total_published and len(groups[around[-1]]) == len(table):
-            result.total_published = False
-            groups = _margins(table, dims, k, with_total=False)
-            settled = set()
-        else:
-            # A margin published elsewhere fixes it and nothing here can help; move on.
-            settled.update(around)
-    return result
+            self._hide(min(candidates, key=lambda c: (self.table[c], repr(c))))
+            return True
+        if self.total is not None and self.total in numbers:
+            # Last resort: withdraw the grand total.
+            self.result.total_published = False
+            self.settled.add(self.total)
+            self.total = None
+            return True
+        # A margin published elsewhere fixes it and nothing here can help.
+        self.settled.update(numbers)
+        return False
+
+    def _hide(self, cell: Key) -> None:
+        self.result.hidden.add(cell)
+        for number in self.member[cell]:
+            self.hidden_count[number] += 1
+            self.hidden_sum[number] += self.table[cell]
+            self.queue.append(number)

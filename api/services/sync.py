@@ -19,7 +19,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import g
@@ -85,12 +85,14 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     # parsing, validating and building rows, the bulk of the work, run outside the lock.
     db.session.commit()
     g.pop("sqlite_read_first", None)  # from here on, transactions begin as writers
-    now = utcnow()
+    now, memo = utcnow(), {}
     mutations = [parse_mutation(item) for item in items]
     for mutation in mutations:
         content = _create_content(mutation)
         if content is not None:
-            mutation.create = prepare_create(officer_id, device_id, mutation, content, now, dialect)
+            mutation.create = prepare_create(
+                officer_id, device_id, mutation, content, now, dialect, memo
+            )
     with writer_queue():
         lock_feed()
         return OutboxRun(officer, device_id, mutations).apply()
@@ -152,6 +154,8 @@ def parse_mutation(item: object) -> Mutation:
             mutation_id=_uuid_or_none(item.get("mutation_id") if isinstance(item, dict) else None),
             error=Invalid(f"Invalid mutation: {', '.join(sorted(details))}.", details=details),
         )
+    if loaded["client_time"] is not None:
+        loaded["client_time"] = loaded["client_time"].astimezone(UTC)
     return Mutation(**loaded, request_hash=request_hash(loaded, item))
 
 
@@ -402,6 +406,7 @@ def prepare_create(
     content: dict,
     now: datetime,
     dialect: Dialect,
+    memo: dict,
 ) -> PreparedCreate:
     """The rows activities.create() would store for this mutation, one-by-one."""
     values = {name: content.get(name) for name in CONTENT_FIELDS}
@@ -434,7 +439,7 @@ def prepare_create(
     event = SimpleNamespace(
         seq=0,  # taken under the lock, with the hash chain
         at=now.replace(microsecond=0),
-        client_time=client_time.replace(microsecond=0) if client_time else None,
+        client_time=client_time.astimezone(UTC).replace(microsecond=0) if client_time else None,
         actor_id=officer_id,
         action="activity_create",
         target_type="activity",
@@ -456,11 +461,11 @@ def prepare_create(
     audit_row = {k: v for k, v in vars(event).items() if k != "seq"}
     return PreparedCreate(
         school_id=values["school_id"],
-        activity=bind_values(Activity.__table__, activity, dialect),
-        revision=bind_values(ActivityRevision.__table__, revision, dialect),
+        activity=bind_values(Activity.__table__, activity, dialect, memo),
+        revision=bind_values(ActivityRevision.__table__, revision, dialect, memo),
         event=event,
-        audit=bind_values(AuditEvent.__table__, audit_row, dialect),
-        mutation=bind_values(SyncMutation.__table__, record, dialect),
+        audit=bind_values(AuditEvent.__table__, audit_row, dialect, memo),
+        mutation=bind_values(SyncMutation.__table__, record, dialect, memo),
         payload=payload,
         cells=rollup._cells(rollup.state_of(activity), 1),
     )
@@ -521,13 +526,22 @@ def _bind_processors(table: Table, dialect: Dialect) -> dict:
     }
 
 
-def bind_values(table: Table, row: dict, dialect: Dialect) -> dict:
-    """Convert values for the driver as SQLAlchemy would (UUIDs, UTC times, JSON)."""
+def bind_values(table: Table, row: dict, dialect: Dialect, memo: dict) -> dict:
+    """Convert values for the driver as SQLAlchemy would (UUIDs, UTC times, JSON).
+    ``memo`` keeps converted timestamps: a push stamps every row with the same time."""
     processors = _bind_processors(table, dialect)
     bound = {}
     for key, value in row.items():
         processor = processors[key]
-        bound[key] = processor(value) if processor is not None else value
+        if processor is None or value is None:
+            bound[key] = value if processor is None else processor(value)
+        elif type(value) is datetime:
+            cached = memo.get((processor, value))
+            if cached is None:
+                cached = memo[(processor, value)] = processor(value)
+            bound[key] = cached
+        else:
+            bound[key] = processor(value)
     return bound
 
 
@@ -608,9 +622,14 @@ def _apply_upsert(
         if not activity.is_deleted and activities.same_content(activity, content):
             return APPLIED, activity
         return "conflict", activity
-    if mutation.base_version != activity.version and _stale(activity, mutation.base_version):
-        return "conflict", activity
     content = _content(mutation.data, partial=True)
+    if mutation.base_version != activity.version and _stale(activity, mutation.base_version):
+        wanted = activities.normalise_content(content)
+        if not activity.is_deleted and activities.same_content(
+            activity, {**activity.content(), **wanted}
+        ):
+            return APPLIED, activity  # already so on the server: nothing to resolve
+        return "conflict", activity
     activities.edit(activity, officer, content, client_time=mutation.client_time)
     return APPLIED, activity
 
@@ -677,7 +696,7 @@ def pull(user: User, since: str | None, limit: int) -> dict:
     rows = rows[:limit]
     last = rows[-1].change_seq if rows else after
     return {
-        "changes": [_tombstone(a) if a.is_deleted else a for a in rows],
+        "changes": [a for a in rows if not a.is_deleted],
         "cursor": encode_cursor(last, scope),
         "has_more": has_more,
     }

@@ -153,8 +153,12 @@ export function identifierProblems(text) {
 
 /** A human sentence for an API error, with its field details. */
 export function describeError(error) {
+  const flatten = (value) =>
+    Array.isArray(value) ? value.flatMap(flatten)
+      : value && typeof value === 'object' ? Object.values(value).flatMap(flatten)
+        : [String(value)];
   const details = Object.entries(error?.details || {})
-    .map(([key, messages]) => `${key.replaceAll('_', ' ')}: ${[].concat(messages).join(' ')}`)
+    .map(([key, messages]) => `${key.replaceAll('_', ' ')}: ${flatten(messages).join(' ')}`)
     .join(' ');
   return [error?.message, details].filter(Boolean).join(' ');
 }

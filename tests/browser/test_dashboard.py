@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -74,4 +75,9 @@ def test_dashboard_tables_and_charts_match_the_reports_api(new_page, live, conso
     assert chart.locator("rect").count() == 2
     assert "Education 2" in chart.locator("desc").text_content()
     assert page.locator("figure svg[role=img]").count() == 4
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    csv = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert csv[0].startswith("category,") and len(csv) == 3
     assert console.unexpected() == []

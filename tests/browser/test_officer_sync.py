@@ -197,3 +197,82 @@ def test_leader_confirms_all_selected_at_once(new_page, live, console):
     leader.get_by_text("Confirmed 2 activities.").wait_for()
     assert {i["status"] for i in server_activities(live, team["officer"])} == {"confirmed"}
     assert console.unexpected() == []
+
+
+def test_entry_waiting_more_than_three_days_shows_warning(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    page.context.set_offline(True)
+    log_activity(page, "Education", "30", "10")
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            const open = indexedDB.open('sro-activity-log');
+            open.onsuccess = () => {
+                const tx = open.result.transaction('outbox', 'readwrite');
+                const store = tx.objectStore('outbox');
+                store.getAll().onsuccess = (event) => {
+                    const old = new Date(Date.now() - 4 * 86400000).toISOString();
+                    for (const entry of event.target.result) store.put({...entry, created_at: old});
+                };
+                tx.oncomplete = () => resolve();
+            };
+        })"""
+    )
+    page.reload()
+    page.get_by_text("Something has waited more than 3 days to sync").wait_for()
+    assert console.unexpected() == []
+
+
+def test_conflict_needs_attention_until_officer_keeps_their_version(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    log_activity(page, "Education", "30", "10")
+    page.get_by_text("Synced").wait_for()
+    page.context.set_offline(True)
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Duration (minutes)").fill("99")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Pending sync").wait_for()
+
+    token = live.token(team["officer"])
+    [item] = server_activities(live, team["officer"])
+    status, _ = live.api(
+        "PATCH", f"/activities/{item['id']}", token=token, body={"participant_count": 11}
+    )
+    assert status == 200
+
+    page.context.set_offline(False)
+    page.get_by_text("Needs attention", exact=True).wait_for()
+    assert "1 needs attention" in page.locator("#sync-status").inner_text()
+    page.get_by_role("button", name="Keep my version").click()
+    page.get_by_text("Synced").wait_for()
+    [item] = server_activities(live, team["officer"])
+    assert (item["duration_minutes"], item["version"]) == (99, 3)
+    assert console.unexpected() == []
+
+
+def test_rejected_change_says_why_and_can_be_discarded(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    page.context.set_offline(True)
+    log_activity(page, "Mediation", "15", "2")
+
+    admin = live.token(live.user("admin"))
+    status, users = live.api("GET", "/users?limit=500", token=admin)
+    officer = next(u for u in users["items"] if u["email"] == team["officer"])
+    status, _ = live.api("PATCH", f"/users/{officer['id']}", token=admin, body={"school_ids": []})
+    assert status == 200
+
+    page.context.set_offline(False)
+    page.get_by_text("Not accepted by the server.").wait_for()
+    assert page.get_by_text("Needs attention", exact=True).count() == 1
+    page.get_by_role("button", name="Discard the change").click()
+    page.get_by_text("Nothing logged on this phone yet.").wait_for()
+    assert "0 waiting to sync" in page.locator("#sync-status").inner_text()
+    assert server_activities(live, team["officer"]) == []
+    assert console.unexpected() == []

@@ -28,10 +28,11 @@ export async function render(container) {
   }
 
   async function attempt(action, done) {
+    say('');
     try {
       await action();
-      say(done);
       await load();
+      say(done);
     } catch (error) {
       say(describeError(error));
     }

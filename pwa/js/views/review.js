@@ -124,11 +124,12 @@ export async function render(container) {
   }
 
   async function review(item, action, reason) {
+    feedback.textContent = '';
     try {
       const body = action === 'dispute' ? { reason } : {};
       await post(`/activities/${item.id}/${action}`, body);
-      feedback.textContent = action === 'confirm' ? 'Confirmed.' : 'Dispute sent. The officer will see your reason.';
       await load();
+      feedback.textContent = action === 'confirm' ? 'Confirmed.' : 'Dispute sent. The officer will see your reason.';
     } catch (error) {
       feedback.textContent = describeError(error);
     }
@@ -140,12 +141,13 @@ export async function render(container) {
       feedback.textContent = 'Select the activities to confirm first.';
       return;
     }
+    feedback.textContent = '';
     try {
       const body = await post('/activities/review', { ids, action: 'confirm', note: null });
       const failed = body.results.filter((r) => !r.ok);
+      await load();
       feedback.textContent = `Confirmed ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
         (failed.length ? ` ${failed.length} could not be confirmed.` : '');
-      await load();
     } catch (error) {
       feedback.textContent = describeError(error);
     }

@@ -1,0 +1,152 @@
+"""Runs of plain creates are written in bulk; they must store exactly what one-by-one does."""
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from api.extensions import db
+from api.models import Activity, ActivityRevision, AuditEvent, SyncMutation
+from api.models.rollup import ActivityRollup
+from api.services import sync
+from api.services.audit import verify_chain
+from tests.factories import auth, make_school, make_user
+from tests.test_sync_support import content, push, upsert
+
+VARIANTS = [
+    {},
+    {"summary": "  Spaces around the summary are trimmed.  ", "audience": ["staff", "students"]},
+    {"category": "community_referral", "referral_to": "housing", "outcome": "referral_made"},
+    {"summary": None, "audience": [], "participant_count": 0},
+    {"category": "mediation", "duration_minutes": 720, "started_at": "2026-01-05T09:30:00-05:00"},
+]
+SERVER_SET = ("id", "officer_id", "created_at", "updated_at")
+
+
+def _contents(school) -> list[dict]:
+    return [content(school, **variant) for variant in VARIANTS]
+
+
+def _push_contents(client, officer, contents, client_time=None) -> list[dict]:
+    mutations = [upsert(data=data) for data in contents]
+    if client_time:
+        for mutation in mutations:
+            mutation["client_time"] = client_time
+    response = push(client, officer, mutations)
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json["results"]] == ["applied"] * len(contents)
+    return response.json["results"]
+
+
+def _stored(officer) -> list[dict]:
+    """What the database holds for an officer's activities, minus ids and server times."""
+    db.session.expire_all()
+    activities = db.session.scalars(
+        select(Activity).where(Activity.officer_id == officer.id).order_by(Activity.change_seq)
+    ).all()
+    rows = []
+    for activity in activities:
+        revisions = db.session.scalars(
+            select(ActivityRevision).where(ActivityRevision.activity_id == activity.id)
+        ).all()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.target_id == str(activity.id))
+        ).all()
+        record = db.session.scalar(
+            select(SyncMutation).where(SyncMutation.activity_id == activity.id)
+        )
+        rows.append(
+            {
+                "activity": {
+                    **activity.content(),
+                    "status": activity.status,
+                    "version": activity.version,
+                    "content_version": activity.content_version,
+                    "deleted_at": activity.deleted_at,
+                },
+                "revisions": [
+                    (r.version, r.action, r.actor_id == officer.id, r.changes) for r in revisions
+                ],
+                "events": [
+                    (e.action, e.target_type, e.actor_id == officer.id, e.changes, e.client_time)
+                    for e in events
+                ],
+                "client_times": [r.client_time for r in revisions],
+                "result": {
+                    k: v for k, v in record.result["activity"].items() if k not in SERVER_SET
+                },
+                "op": (record.op, record.status, record.user_id == officer.id),
+            }
+        )
+    return rows
+
+
+def _rollup(officer) -> list[tuple]:
+    rows = db.session.scalars(
+        select(ActivityRollup).where(ActivityRollup.officer_id == officer.id)
+    ).all()
+    return sorted(
+        (r.grain, r.period, r.school_id, r.category, r.outcome, r.referral_to, r.status)
+        + (r.count, r.minutes)
+        for r in rows
+    )
+
+
+@pytest.mark.parametrize("client_time", [None, "2026-03-01T10:15:30.123456+02:00"])
+def test_push_bulk_creates_store_the_same_as_one_by_one(client, monkeypatch, client_time):
+    school = make_school()
+    bulk_officer, single_officer = make_user("officer", [school]), make_user("officer", [school])
+    bulk_results = _push_contents(client, bulk_officer, _contents(school), client_time)
+
+    def unavailable(run):
+        raise sync.BulkUnavailable("forced for the test")
+
+    monkeypatch.setattr(sync, "write_creates", unavailable)
+    single_results = _push_contents(client, single_officer, _contents(school), client_time)
+
+    def comparable(results):
+        return [{k: v for k, v in r["activity"].items() if k not in SERVER_SET} for r in results]
+
+    assert comparable(bulk_results) == comparable(single_results)
+    assert _stored(bulk_officer) == _stored(single_officer)
+    assert _rollup(bulk_officer) == _rollup(single_officer)
+    assert len(_rollup(bulk_officer)) > 0
+    checked, broken, reason = verify_chain()
+    assert broken is None, reason
+    assert checked == db.session.query(AuditEvent).count()
+
+
+def test_push_bulk_result_matches_what_get_returns(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    results = _push_contents(client, officer, _contents(school))
+    for result in results:
+        response = client.get(f"/api/v1/activities/{result['activity']['id']}", headers=auth(officer))
+        assert response.status_code == 200
+        assert response.json == result["activity"]
+
+
+def test_push_bulk_run_then_edit_and_duplicate_in_same_batch(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    created = upsert(school)
+    edit = upsert(activity_id=created["activity_id"], base=1, data={"participant_count": 7})
+    later = upsert(school)
+    response = push(client, officer, [created, upsert(school), created, edit, later])
+    assert response.status_code == 200
+    statuses = [r["status"] for r in response.json["results"]]
+    assert statuses == ["applied", "applied", "duplicate", "applied", "applied"]
+    assert response.json["results"][3]["activity"]["version"] == 2
+    activity = db.session.get(Activity, uuid.UUID(created["activity_id"]))
+    assert activity.participant_count == 7
+    assert [r.version for r in activity_revisions(activity.id)] == [1, 2]
+    checked, broken, reason = verify_chain()
+    assert broken is None, reason
+
+
+def activity_revisions(activity_id) -> list[ActivityRevision]:
+    return db.session.scalars(
+        select(ActivityRevision)
+        .where(ActivityRevision.activity_id == activity_id)
+        .order_by(ActivityRevision.version)
+    ).all()

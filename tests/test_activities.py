@@ -776,6 +776,8 @@ BAD_QUERIES = {
     "status_enum": {"status": "deleted"},
     "from_not_date": {"from": "last week"},
     "to_before_from": {"from": "2025-03-05", "to": "2025-03-04"},
+    "to_last_day": {"to": "9999-12-31"},
+    "from_first_day": {"from": "0001-01-01"},
 }
 
 

@@ -178,3 +178,42 @@ def test_conflict_and_precondition_use_error_shape(client):
         headers=auth(officer) | {"If-Match": '"7"'},
     )
     assert_error_shape(stale, 412, "precondition_failed")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/login", {"email": "a\x00b@example.org", "password": "whatever-it-is"}),
+        ("/api/v1/activities", {"summary": "Talk\x00 to class"}),
+        ("/api/v1/activities", {"audience": ["students\x00"]}),
+        ("/api/v1/activities", {"weird\x00key": 1}),
+    ],
+    ids=["login_email", "summary", "list_item", "key"],
+)
+def test_nul_character_in_body_returns_422(client, path, body):
+    school = make_school()
+    officer = make_user("officer", [school])
+    if path.endswith("activities"):
+        body = activity_body(school) | body
+    response = client.post(path, json=body, headers=auth(officer))
+    error = assert_error_shape(response, 422, "validation_error")
+    assert "NUL" in error["message"]
+
+
+def test_nul_character_in_admin_text_returns_422(client):
+    admin = make_user("admin")
+    body = {"name": "Nul\x00 School", "code": "NUL1", "level": "other"}
+    response = client.post("/api/v1/schools", json=body, headers=auth(admin))
+    assert_error_shape(response, 422, "validation_error")
+
+
+def test_deeply_nested_json_returns_422(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    response = client.post(
+        "/api/v1/activities",
+        data="[" * 100_000 + "]" * 100_000,
+        content_type="application/json",
+        headers=auth(officer),
+    )
+    assert_error_shape(response, 422, "invalid_json")

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.extensions import db
 from api.models.types import UTCDateTime, utcnow
@@ -79,6 +79,7 @@ class Activity(db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     officer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    officer = relationship("User", foreign_keys=[officer_id], lazy="selectin", viewonly=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     category: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -104,6 +105,10 @@ class Activity(db.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def officer_name(self) -> str | None:
+        return self.officer.display_name if self.officer is not None else None
 
     def content(self) -> dict:
         """The client-owned fields, in a canonical comparable form."""

@@ -1,6 +1,6 @@
 """Activity schemas: what clients send, what they get back."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import g
 from marshmallow import (
@@ -32,6 +32,8 @@ SERVER_OWNED = (
 )
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=2)
+# Filter dates stay inside what date arithmetic and the databases handle.
+DATE_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))
 FREE_TEXT_HIDDEN_FROM = ("program_manager",)
 
 
@@ -122,6 +124,9 @@ class ActivityUpdateSchema(ActivityContentSchema):
 class ActivitySchema(Schema):
     id = fields.UUID()
     officer_id = fields.Integer()
+    officer_name = fields.String(
+        allow_none=True, metadata={"description": "The officer's display name"}
+    )
     school_id = fields.Integer()
     category = fields.String()
     started_at = fields.AwareDateTime()
@@ -160,8 +165,12 @@ class ActivityQuerySchema(PageQuerySchema):
     officer_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    from_ = fields.Date(data_key="from", metadata={"description": "On or after (started_at)"})
-    to = fields.Date(metadata={"description": "On or before (started_at)"})
+    from_ = fields.Date(
+        data_key="from",
+        validate=DATE_RANGE,
+        metadata={"description": "On or after (started_at)"},
+    )
+    to = fields.Date(validate=DATE_RANGE, metadata={"description": "On or before (started_at)"})
 
     @validates_schema
     def _range(self, data, **kwargs):

@@ -91,7 +91,7 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
         content = _create_content(mutation)
         if content is not None:
             mutation.create = prepare_create(
-                officer_id, device_id, mutation, content, now, dialect, memo
+                officer_id, officer.display_name, device_id, mutation, content, now, dialect, memo
             )
     with writer_queue():
         lock_feed()
@@ -401,6 +401,7 @@ class PreparedCreate:
 
 def prepare_create(
     officer_id: int,
+    officer_name: str,
     device_id: uuid.UUID,
     mutation: Mutation,
     content: dict,
@@ -447,6 +448,7 @@ def prepare_create(
         changes={"fields": sorted(changes), "version": 1, "status": "submitted"},
     )
     payload = row_payload(activity)
+    payload["officer_name"] = officer_name
     record = {
         "mutation_id": mutation.mutation_id,
         "user_id": officer_id,
@@ -562,7 +564,7 @@ def insert_bound(table: Table, rows: list[dict]) -> None:
 def _payload_kinds() -> list[tuple[str, str]]:
     kinds = []
     for name, field in SyncActivitySchema().fields.items():
-        if name == "deleted":
+        if name in ("deleted", "officer_name"):
             continue
         kind = "uuid" if isinstance(field, fields.UUID) else ""
         kinds.append((name, "time" if isinstance(field, fields.DateTime) else kind))

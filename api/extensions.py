@@ -52,7 +52,7 @@ def _unstorable_text(value) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item or not item.isascii() and not _utf8(item):
+            if "\x00" in item or (not item.isascii() and not _utf8(item)):
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())

@@ -175,20 +175,32 @@ async function signOut() {
   navigate('login');
 }
 
-/** The status line: "Saved on this phone · N waiting to sync", and warnings. */
-async function updateStatus() {
+/**
+ * The status line: "Saved on this phone · N waiting to sync", and what sync is doing. With
+ * announce (after a save) the polite region speaks even when its words did not change.
+ */
+async function updateStatus({ announce = false } = {}) {
   const current = await getMeta('session');
   if (current?.user?.role !== 'officer') return;
   const summary = await sync.outboxSummary();
   const state = sync.syncState();
+  const last = await getMeta('last_sync_at');
   const parts = [`Saved on this phone · ${summary.waiting} waiting to sync`];
   if (summary.attention) parts.push(`${summary.attention} need${summary.attention === 1 ? 's' : ''} attention`);
   if (!navigator.onLine) parts.push('offline');
   else if (state.authNeeded || current.expired) parts.push('sign in again to sync');
   else if (state.error) parts.push('sync will retry');
+  // Not the word "Synced": that word belongs to each activity's own state.
+  else if (!summary.waiting && !summary.attention && last && !state.running) parts.push('all sent to the server');
   const text = parts.join(' · ');
-  if (statusEl.textContent !== text) statusEl.textContent = text;
-  const last = await getMeta('last_sync_at');
+  if (announce && statusEl.textContent === text) {
+    statusEl.textContent = '';
+    setTimeout(() => {
+      if (!statusEl.textContent) statusEl.textContent = text;
+    }, 150);
+  } else if (statusEl.textContent !== text) {
+    statusEl.textContent = text;
+  }
   lastEl.textContent = state.running ? 'Sync running…' : last ? `Last sync: ${formatDateTime(last)}` : 'No sync yet';
   warningEl.hidden = !summary.stale;
   if (summary.stale) {
@@ -214,10 +226,11 @@ function registerWorker() {
 async function boot() {
   registerWorker();
   window.addEventListener('hashchange', render);
-  window.addEventListener('sro:changed', updateStatus);
-  window.addEventListener('sro:sync', updateStatus);
-  window.addEventListener('online', updateStatus);
-  window.addEventListener('offline', updateStatus);
+  window.addEventListener('sro:changed', () => updateStatus());
+  window.addEventListener('sro:saved', () => updateStatus({ announce: true }));
+  window.addEventListener('sro:sync', () => updateStatus());
+  window.addEventListener('online', () => updateStatus());
+  window.addEventListener('offline', () => updateStatus());
   window.addEventListener('sro:auth-required', async () => {
     await updateStatus();
     if (parseHash().name !== 'login') navigate('login/again');

@@ -44,7 +44,7 @@ def test_unknown_nested_api_path_returns_404_in_error_shape(client):
         ("delete", "/api/v1/categories"),
         ("put", "/api/v1/activities"),
         ("get", "/api/v1/auth/login"),
-        ("put", f"/api/v1/activities/{uuid.uuid4()}"),
+        ("put", "/api/v1/activities/00000000-0000-4000-8000-000000000000"),
         ("delete", "/api/v1/me"),
     ],
 )
@@ -217,3 +217,9 @@ def test_deeply_nested_json_returns_422(client):
         headers=auth(officer),
     )
     assert_error_shape(response, 422, "invalid_json")
+
+
+def test_unpaired_surrogate_in_body_returns_422(client):
+    body = '{"email": "a\\ud800b@example.org", "password": "whatever-it-is"}'
+    response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    assert_error_shape(response, 422, "validation_error")

@@ -401,3 +401,51 @@ def test_push_client_time_is_recorded_in_history_only(client):
     assert result["activity"]["created_at"] < "2099"
     revision = db.session.scalar(select(ActivityRevision))
     assert revision.client_time.year == 2099
+
+
+def test_push_text_no_database_can_store_rejects_only_that_mutation(client):
+    school, officer = _officer()
+    good, bad = upsert(school), upsert(school, summary="Nul \x00 byte")
+    response = push(client, officer, [good, bad])
+    assert response.status_code == 200
+    first, second = response.json["results"]
+    assert first["status"] == "applied"
+    assert second["status"] == "rejected"
+    assert second["error"]["code"] == "validation_error"
+    assert _count(Activity) == 1
+
+
+def test_push_text_no_database_can_store_in_envelope_returns_422(client):
+    _, officer = _officer()
+    body = {"device_id": "abc\x00", "mutations": []}
+    response = client.post(PUSH, json=body, headers=auth(officer))
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+
+
+def test_push_number_sent_as_string_is_rejected_like_rest(client):
+    school, officer = _officer()
+    as_text = upsert(school, duration_minutes="45")
+    base_text = {**upsert(school), "base_version": "1"}
+    (first, second) = push(client, officer, [as_text, base_text]).json["results"]
+    assert first["status"] == "rejected"
+    assert "data.duration_minutes" in first["error"]["details"]
+    assert second["status"] == "rejected"
+    assert "base_version" in second["error"]["details"]
+    assert _count(Activity) == 0
+
+
+def test_push_stale_edit_already_matching_server_is_applied_without_write(client):
+    school, officer = _officer()
+    created = upsert(school)
+    push(client, officer, [created])
+    device_a = upsert(activity_id=created["activity_id"], base=1, data={"duration_minutes": 30})
+    push(client, officer, [device_a])
+    before = _footprint()
+    device_b = upsert(activity_id=created["activity_id"], base=1, data={"duration_minutes": 30})
+    (result,) = push(client, officer, [device_b]).json["results"]
+    assert result["status"] == "applied"
+    assert result["activity"]["version"] == 2
+    after = _footprint()
+    assert after[:3] == before[:3]  # no activity, revision or audit row
+    assert after[4] == before[4]  # no change in the feed

@@ -2,13 +2,35 @@
 
 from flask import g, jsonify, request
 from flask.views import MethodView
+from webargs.flaskparser import FlaskParser
 
 from api.auth import authenticated, viewer
-from api.extensions import Blueprint
+from api.extensions import Blueprint, StrictParser
+from api.extensions import _unstorable_text as unstorable_text
 from api.schemas.sync import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
 from api.services import sync
 
+
+class PushParser(StrictParser):
+    """The strict parser, except that text no database can store (NUL, lone surrogates)
+    inside a mutation is refused for that mutation only, by the service, so that one such
+    item never sinks the whole push."""
+
+    def _raw_load_json(self, req):
+        try:
+            data = FlaskParser._raw_load_json(self, req)
+        except RecursionError:
+            return super()._raw_load_json(req)  # words the error
+        envelope = data
+        if isinstance(data, dict):
+            envelope = {key: value for key, value in data.items() if key != "mutations"}
+        if unstorable_text(envelope):
+            return super()._raw_load_json(req)  # words the error
+        return data
+
+
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offline sync")
+blp.ARGUMENTS_PARSER = PushParser()
 
 
 @blp.before_request

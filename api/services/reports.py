@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, extract, false, func, literal_column, or_, select
 
+from api.errors import Invalid
 from api.extensions import db
 from api.models import Activity, ActivityRollup, School, User
 from api.models.rollup import GRAIN_DAY, GRAIN_MONTH, NONE_KEY
 from api.models.types import utcnow
 from api.services import audit
 from api.services.activities import day_start
-from api.services.suppression import suppress
+from api.services.suppression import TableTooLarge, suppress
 
 GROUP_KEYS = ("category", "school", "school_level", "officer", "month", "outcome", "referral_to")
 # Columns each group key adds to a row; the first identifies the group.
@@ -153,7 +154,13 @@ def _apply_suppression(cells: list[dict], group_by: list[str], k: int) -> tuple[
     """Null the hidden counts (and the minutes and shares that would reveal them)."""
     ids = [GROUP_COLUMNS[key][0] for key in group_by]
     by_key = {tuple(cell[i] for i in ids): cell for cell in cells}
-    outcome = suppress({key: cell["count"] for key, cell in by_key.items()}, k)
+    try:
+        outcome = suppress({key: cell["count"] for key, cell in by_key.items()}, k)
+    except TableTooLarge as error:
+        raise Invalid(
+            "Too many groups to publish safely; group by fewer keys or narrow the dates.",
+            details={"group_by": [str(error)]},
+        ) from error
     # Names and labels of each dimension's values, for hidden empty cells of the grid.
     labels = [
         {cell[i]: {c: cell[c] for c in GROUP_COLUMNS[key]} for cell in cells}

@@ -29,7 +29,15 @@ from itertools import combinations, product
 
 Key = tuple[Hashable, ...]
 PRIME = (1 << 61) - 1  # arithmetic modulo a large prime: exact for these small 0/1 systems
-GRID_LIMIT = 20_000  # larger grids are not zero-filled (only their non-zero cells can hide)
+GRID_LIMIT = 20_000  # cells in the grid (product of the dimension sizes) we will suppress
+# Three or more dimensions need exact elimination, which is costly: past these bounds, every
+# cell of the grid is hidden (safe: no cell of a full grid follows from its margins).
+ELIMINATION_CELLS = 3_000
+ELIMINATION_ROUNDS = 5
+
+
+class TableTooLarge(ValueError):
+    """The grid is too big to suppress; the caller should ask for fewer groups."""
 
 
 @dataclass
@@ -84,13 +92,74 @@ def _linearly_disclosed(groups: list[list[Key]], hidden: set[Key]) -> set[Key]:
     return {variables[col] for col, row in pivots if len(row) == 1}
 
 
+def _bridges_disclosed(table: dict[Key, int], hidden: set[Key], k: int, total: bool) -> set:
+    """Two dimensions: hidden cells fixed by the row, column and grand totals.
+
+    Rows and columns are nodes and hidden cells are edges; a cell is fixed exactly when it is a
+    bridge. Unpublished rows (and columns) collapse into one node whose sum the grand total
+    gives away; without the grand total, all unpublished margins collapse into one node.
+    """
+    sums: dict[tuple, int] = defaultdict(int)
+    for (row, column), count in table.items():
+        sums[("r", row)] += count
+        sums[("c", column)] += count
+
+    def node(side: str, value) -> tuple:
+        if sums[(side, value)] >= k:
+            return (side, value)
+        return (side, None) if total else ("free", None)
+
+    edges = [(node("r", cell[0]), node("c", cell[1]), cell) for cell in hidden]
+    return {edges[i][2] for i in _bridges([(a, b) for a, b, _ in edges])}
+
+
+def _bridges(edges: list[tuple]) -> set[int]:
+    """Indexes of the bridges of a multigraph (iterative Tarjan, parallel edges allowed)."""
+    adjacency: dict = defaultdict(list)
+    for index, (a, b) in enumerate(edges):
+        if a != b:
+            adjacency[a].append((b, index))
+            adjacency[b].append((a, index))
+    order: dict = {}
+    low: dict = {}
+    bridges: set[int] = set()
+    for root in adjacency:
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack = [(root, -1, iter(adjacency[root]))]
+        while stack:
+            vertex, via, neighbours = stack[-1]
+            advanced = False
+            for other, index in neighbours:
+                if index == via:
+                    continue
+                if other in order:
+                    low[vertex] = min(low[vertex], order[other])
+                else:
+                    order[other] = low[other] = len(order)
+                    stack.append((other, index, iter(adjacency[other])))
+                    advanced = True
+                    break
+            if not advanced:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[vertex])
+                    if low[vertex] > order[parent]:
+                        bridges.add(via)
+    return bridges
+
+
 def _grid(cells: dict[Key, int], dims: int) -> dict[Key, int]:
     """The table with its empty cells filled in as zeros (two or more dimensions)."""
     values = [sorted({key[i] for key in cells}, key=repr) for i in range(dims)]
     size = 1
     for column in values:
         size *= len(column)
-    if dims < 2 or size > GRID_LIMIT:
+    if size > GRID_LIMIT:
+        raise TableTooLarge(f"A suppressed table may have at most {GRID_LIMIT} cells.")
+    if dims < 2:
         return dict(cells)
     return {key: cells.get(key, 0) for key in product(*values)}
 
@@ -126,17 +195,21 @@ def _suppress_table(counts: dict[Key, int], k: int) -> Suppression:
     dims = len(next(iter(counts)))
     table = _grid(counts, dims)
     result.total_published = sum(counts.values()) >= k
+    if dims > 2 and len(table) > ELIMINATION_CELLS:
+        result.hidden = set(table)
+        return result
     groups = _margins(table, dims, k, result.total_published)
-    _Complement(table, groups, result, one_dimension=dims == 1).run()
+    _Complement(table, groups, result, dims, k).run()
     return result
 
 
 class _Complement:
     """Hide further cells until no hidden one is disclosed by the published margins."""
 
-    def __init__(self, table, groups, result: Suppression, one_dimension: bool):
+    def __init__(self, table, groups, result: Suppression, dims: int, k: int):
         self.table, self.groups, self.result = table, groups, result
-        self.one_dimension = one_dimension
+        self.dims, self.k = dims, k
+        self.one_dimension = dims == 1
         self.total = len(groups) - 1 if result.total_published else None
         self.member = defaultdict(list)
         for number, group in enumerate(groups):
@@ -150,10 +223,20 @@ class _Complement:
 
     def run(self) -> None:
         given_up: set[Key] = set()
-        while True:
+        for rounds in range(len(self.table) + 2):
             self._margin_rules()
-            active = [g for n, g in enumerate(self.groups) if n not in self.settled]
-            disclosed = _linearly_disclosed(active, self.result.hidden) - given_up
+            if self.one_dimension:
+                return  # one equation: the margin rules are exact
+            if self.dims == 2:
+                published = self.result.total_published
+                disclosed = _bridges_disclosed(self.table, self.result.hidden, self.k, published)
+            elif rounds >= ELIMINATION_ROUNDS:
+                self.result.hidden = set(self.table)
+                return
+            else:
+                active = [g for n, g in enumerate(self.groups) if n not in self.settled]
+                disclosed = _linearly_disclosed(active, self.result.hidden)
+            disclosed -= given_up
             if not disclosed:
                 return
             for key in sorted(disclosed, key=repr):

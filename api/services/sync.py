@@ -29,7 +29,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from api.errors import ApiError, Conflict, Invalid, NotFound, flatten_messages
-from api.extensions import db
+from api.extensions import _unstorable_text as unstorable_text
+from api.extensions import db, json_type_problems
 from api.models import (
     Activity,
     ActivityRevision,
@@ -80,9 +81,10 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     """Apply each mutation in order, each on its own; one result a mutation, same order."""
     # The signed-in user arrives as a request-local proxy; resolve it once, not per access.
     officer = getattr(officer, "_get_current_object", lambda: officer)()
-    officer_id, dialect = officer.id, db.session.get_bind().dialect
-    # End the sign-in check's transaction (on SQLite it holds the write lock) so that
-    # parsing, validating and building rows, the bulk of the work, run outside the lock.
+    officer_id, officer_name = officer.id, officer.display_name
+    dialect = db.session.get_bind().dialect
+    # End the sign-in check's (read) transaction: parsing, validating and building rows,
+    # the bulk of the work, run outside any transaction; the write lock is for writing.
     db.session.commit()
     g.pop("sqlite_read_first", None)  # from here on, transactions begin as writers
     now, memo = utcnow(), {}
@@ -91,7 +93,7 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
         content = _create_content(mutation)
         if content is not None:
             mutation.create = prepare_create(
-                officer_id, officer.display_name, device_id, mutation, content, now, dialect, memo
+                officer_id, officer_name, device_id, mutation, content, now, dialect, memo
             )
     with writer_queue():
         lock_feed()
@@ -106,9 +108,18 @@ def _create_content(mutation: Mutation) -> dict | None:
     if not isinstance(mutation.data, dict):
         return None
     try:
-        return activities.normalise_content(_full_content.load(mutation.data))
+        return activities.normalise_content(load_content(mutation.data, partial=False))
     except ValidationError:
         return None
+
+
+def load_content(data: object, *, partial: bool) -> dict:
+    """Load content exactly as the REST endpoints do: JSON types as documented, then the
+    schema (marshmallow alone would take "45" for 45)."""
+    problems = json_type_problems(_full_content, data)
+    if problems:
+        raise ValidationError(problems)
+    return (_partial_content if partial else _full_content).load(data)
 
 
 @contextlib.contextmanager
@@ -143,15 +154,28 @@ _ENVELOPE_KEYS = frozenset(("mutation_id", "op", "activity_id", "base_version", 
 
 def parse_mutation(item: object) -> Mutation:
     """Validate one push item's envelope; a failure becomes that item's rejection."""
+    mutation_id = _uuid_or_none(item.get("mutation_id") if isinstance(item, dict) else None)
+    if unstorable_text(item):
+        # Checked here, not for the whole body, so that it fails this mutation only.
+        return Mutation(
+            mutation_id=mutation_id,
+            error=Invalid(
+                "Text must be valid Unicode without NUL (\\u0000) characters.",
+                details={"_mutation": ["Remove NUL characters and unpaired surrogates."]},
+            ),
+        )
     fast = _parse_plain(item)
     if fast is not None:
         return fast
     try:
+        problems = json_type_problems(_mutation_schema, item)
+        if problems:
+            raise ValidationError(problems)
         loaded = _mutation_schema.load(item)
     except ValidationError as error:
         details = flatten_messages(error.messages)
         return Mutation(
-            mutation_id=_uuid_or_none(item.get("mutation_id") if isinstance(item, dict) else None),
+            mutation_id=mutation_id,
             error=Invalid(f"Invalid mutation: {', '.join(sorted(details))}.", details=details),
         )
     if loaded["client_time"] is not None:
@@ -197,7 +221,7 @@ def request_hash(loaded: dict, item: dict) -> str:
 
 def _uuid_or_none(value: object) -> uuid.UUID | None:
     try:
-        return uuid.UUID(str(value)) if value is not None else None
+        return uuid.UUID(value) if isinstance(value, str) else None
     except ValueError:
         return None
 
@@ -653,7 +677,7 @@ def _content(data: object, *, partial: bool) -> dict:
     if data is None:
         raise Invalid("An upsert needs its data.", details={"data": ["Missing data."]})
     try:
-        return (_partial_content if partial else _full_content).load(data)
+        return load_content(data, partial=partial)
     except ValidationError as error:
         details = flatten_messages(error.messages, "data")
         raise Invalid(
@@ -698,7 +722,7 @@ def pull(user: User, since: str | None, limit: int) -> dict:
     rows = rows[:limit]
     last = rows[-1].change_seq if rows else after
     return {
-        "changes": [a for a in rows if not a.is_deleted],
+        "changes": [_tombstone(a) if a.is_deleted else a for a in rows],
         "cursor": encode_cursor(last, scope),
         "has_more": has_more,
     }

@@ -118,6 +118,13 @@ export const ROLES = {
   admin: 'Admin',
 };
 
+/** An activity's sync state and review state, in words (never colour alone). */
+export function stateBadges(item) {
+  return h('ul', { class: 'badges', 'aria-label': 'State' },
+    h('li', { class: `badge ${item.sync}` }, SYNC_STATES[item.sync]),
+    h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status));
+}
+
 export function categoryLabel(key, categories = CATEGORIES) {
   return categories.find((c) => c.key === key)?.label || CATEGORIES.find((c) => c.key === key)?.label || key;
 }

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from api import create_app
 from tests.conftest import BASE_CONFIG
@@ -184,13 +185,21 @@ def wait_offline_ready(page) -> None:
 
 
 def log_activity(page, category="Education", duration="45", participants="20", summary=""):
-    page.goto("/#/log")
+    """Log one activity the way an officer does: the Log view stays open for the next one."""
+    if not page.url.endswith("#/log"):
+        page.goto("/#/log")
     page.get_by_label("Category").select_option(label=category)
     page.get_by_label("Duration (minutes)").fill(duration)
     page.get_by_label("Participants").fill(participants)
     if summary:
         page.get_by_label("Summary").fill(summary)
     page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Category")).to_have_value("")  # the form is fresh again
+    page.get_by_text("The form is ready for the next activity.").wait_for()
+
+
+def open_my_activities(page) -> None:
+    page.get_by_role("link", name="My activities").click()
     page.get_by_role("heading", name="My activities").wait_for()
 
 

@@ -81,3 +81,43 @@ def test_dashboard_tables_and_charts_match_the_reports_api(new_page, live, conso
     csv = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert csv[0].startswith("category,") and len(csv) == 3
     assert console.unexpected() == []
+
+
+def test_dashboard_for_a_school_without_activities_says_so_without_charts(new_page, live, console):
+    team = live.team(level="elementary")
+    page = new_page()
+    sign_in(page, live.user("program_manager"))
+    page.locator("figure svg").first.wait_for()  # other tests' activities, all schools
+    page.get_by_label("School", exact=True).select_option(label=team["school_name"])
+    page.get_by_role("button", name="Show").click()
+    page.get_by_text("No activities to show yet.").wait_for()
+    assert page.get_by_text("0 activities, 0 minutes in total.").count() == 1
+    assert page.locator("figure").count() == 0
+    assert table_rows(page, "Review of logged activities by school") == {
+        team["school_name"]: ["0", "0", "0", "0", "—", "—"]
+    }
+    assert console.unexpected() == []
+
+
+def test_dashboard_with_no_data_yet_shows_a_message_not_a_broken_chart(new_page, live, console):
+    empty_mix = {"rows": [], "totals": {"count": 0, "minutes": 0}, "filters": {}}
+    empty_review = {"rows": [], "totals": {}, "filters": {}}
+
+    def nothing_yet(route):
+        path = route.request.url.split("/api/v1", 1)[1]
+        if path.startswith("/schools"):
+            route.fulfill(json={"items": [], "next_cursor": None})
+        elif path.startswith("/reports/confirmation"):
+            route.fulfill(json=empty_review)
+        else:
+            route.fulfill(json=empty_mix)
+
+    page = new_page()
+    page.route(lambda url: "/api/v1/schools" in url or "/api/v1/reports/" in url, nothing_yet)
+    sign_in(page, live.user("program_manager"))
+    page.get_by_text("No schools and no activities yet.").wait_for()
+    page.get_by_text("0 activities, 0 minutes in total.").wait_for()
+    page.get_by_text("No schools to report on yet.").wait_for()
+    assert page.locator("svg, figure, table").count() == 0
+    assert page.get_by_role("alert").count() == 0  # no error box: empty is not a failure
+    assert console.unexpected() == []

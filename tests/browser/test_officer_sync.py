@@ -1,8 +1,15 @@
 """An officer on a phone: offline logging, sync exactly once, retries, expired sessions."""
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import log_activity, screenshot, sign_in, wait_offline_ready
+from tests.browser.conftest import (
+    log_activity,
+    open_my_activities,
+    screenshot,
+    sign_in,
+    wait_offline_ready,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
 
@@ -26,6 +33,7 @@ def test_log_offline_after_reload_syncs_each_activity_once(new_page, live, conso
     log_activity(page, "Education", "45", "24", "Online safety talk to a grade 8 class.")
     log_activity(page, "Mediation", "30", "2")
     page.reload()
+    page.get_by_role("heading", name="Recent on this phone").wait_for()
     cards = page.locator(".cards > li")
     cards.first.wait_for()
     assert cards.count() == 2
@@ -36,6 +44,7 @@ def test_log_offline_after_reload_syncs_each_activity_once(new_page, live, conso
     page.context.set_offline(False)
     page.get_by_text("Synced").nth(1).wait_for()
     assert page.get_by_text("Pending sync").count() == 0
+    page.get_by_text("all sent to the server").wait_for()
     assert "0 waiting to sync" in page.locator("#sync-status").inner_text()
     items = server_activities(live, team["officer"])
     assert sorted(i["category"] for i in items) == ["education", "mediation"]
@@ -134,7 +143,9 @@ def test_leader_review_reaches_officer_phone_on_next_pull(new_page, live, consol
     officer.get_by_role("button", name="Sync now").click()
     education = officer.locator(".cards > li", has_text="Education")
     mediation = officer.locator(".cards > li", has_text="Mediation")
-    education.get_by_text("Confirmed").wait_for()
+    education.get_by_text("Confirmed").wait_for()  # the Log view's recent list, live
+    mediation.get_by_text("Disputed").wait_for()
+    open_my_activities(officer)
     mediation.get_by_text("Disputed").wait_for()
     assert "No mediation took place that day." in mediation.inner_text()
     assert education.get_by_role("button", name="Delete").count() == 0
@@ -158,7 +169,12 @@ def test_draft_survives_reload_then_edit_and_delete_before_review(new_page, live
     page.get_by_label("Summary").fill("Check-in after lunch.")
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Synced").wait_for()
+    expect(page.get_by_label("Summary")).to_have_value("")
+    page.reload()  # the saved draft is gone with the save
+    page.get_by_label("Category").wait_for()
+    assert page.get_by_text("A draft you had not saved was restored.").count() == 0
 
+    open_my_activities(page)
     page.get_by_role("link", name="Edit").click()
     page.get_by_label("Duration (minutes)").fill("15")
     page.get_by_role("button", name="Save").click()
@@ -232,6 +248,7 @@ def test_conflict_needs_attention_until_officer_keeps_their_version(new_page, li
     log_activity(page, "Education", "30", "10")
     page.get_by_text("Synced").wait_for()
     page.context.set_offline(True)
+    open_my_activities(page)
     page.get_by_role("link", name="Edit").click()
     page.get_by_label("Duration (minutes)").fill("99")
     page.get_by_role("button", name="Save").click()
@@ -269,6 +286,8 @@ def test_rejected_change_says_why_and_can_be_discarded(new_page, live, console):
     assert status == 200
 
     page.context.set_offline(False)
+    page.get_by_text("Needs attention", exact=True).wait_for()  # on the Log view's recent list
+    open_my_activities(page)
     page.get_by_text("Not accepted by the server.").wait_for()
     assert page.get_by_text("Needs attention", exact=True).count() == 1
     page.get_by_role("button", name="Discard the change").click()

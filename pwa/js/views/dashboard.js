@@ -59,14 +59,24 @@ export async function render(container) {
         get(`/reports/activity-mix?${query('outcome')}`),
         get(`/reports/confirmation?${new URLSearchParams({ from: from.value, to: to.value })}`),
       ]);
-      totalsEl.textContent = `${byCategory.totals.count ?? 0} activities, ${byCategory.totals.minutes ?? 0} minutes in total.`;
+      const total = byCategory.totals.count ?? 0;
+      totalsEl.textContent = `${total} activities, ${byCategory.totals.minutes ?? 0} minutes in total.`;
+      confirmation.replaceChildren(...confirmationTable(review));
+      if (!total && !byCategory.rows.length) {
+        // Nothing to draw: say so once instead of four empty charts.
+        charts.replaceChildren(h('div', { class: 'notice empty-state' },
+          h('p', {}, h('strong', {}, 'No activities to show yet. ')),
+          h('p', {}, schools.length
+            ? 'Nothing logged matches these filters. Widen the dates or choose another school or status; charts appear as soon as officers log and sync activities.'
+            : 'No schools and no activities yet. An admin adds schools and officers; charts appear once officers log activities.')));
+        return;
+      }
       charts.replaceChildren(
         mixFigure('By category', byCategory, 'category', (k) => categories.find((c) => c.key === k)?.label || k),
         mixFigure('By school level', byLevel, 'school_level', (k) => LEVELS[k] || k),
         monthFigure(byMonth),
         mixFigure('By outcome', byOutcome, 'outcome', (k) => OUTCOMES[k] || (k == null || k === 'none_recorded' ? 'Not recorded' : k)),
       );
-      confirmation.replaceChildren(...confirmationTable(review));
     } catch (error) {
       problem.textContent = describeError(error);
       problem.hidden = false;
@@ -112,10 +122,13 @@ export async function render(container) {
   }
 
   function confirmationTable(report) {
-    const rows = report.rows || report.items || report.schools || [];
+    const chosen = school.value ? Number(school.value) : null;
+    const rows = (report.rows || []).filter((row) => chosen == null || row.school_id === chosen);
     const names = new Map(schools.map((s) => [s.id, s.name]));
+    const heading = h('h2', { id: 'confirmation-heading' }, 'Confirmation by school');
+    if (!rows.length) return [heading, h('p', { class: 'notice' }, 'No schools to report on yet.')];
     return [
-      h('h2', { id: 'confirmation-heading' }, 'Confirmation by school'),
+      heading,
       scrollBox('Confirmation by school: table', table('Review of logged activities by school',
         ['School', 'Submitted', 'Confirmed', 'Disputed', 'Overdue', 'Confirmed share', 'Median hours to review'],
         rows.map((row) => [

@@ -1,12 +1,15 @@
-// Log an activity (or edit one): saved on the phone first, then synced.
+// Log an activity (or edit one): saved on the phone first, then synced. After a new entry
+// is saved the officer stays here with a fresh form, above a short list of recent entries.
 import { db, deleteDraft, getDraft, getMeta, getRef, setDraft, setMeta } from '../db.js';
-import { saveActivity } from '../sync.js';
+import { localActivities, saveActivity } from '../sync.js';
 import {
-  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, field, h, identifierProblems, select,
-  setFieldError, toLocalInput,
+  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, categoryLabel, field, formatDateTime, h,
+  identifierProblems, plural, select, setFieldError, stateBadges, toLocalInput,
 } from '../ui.js';
 
 const SUMMARY_MAX = 500;
+const RECENT = 5;
+const DEFAULT_AUDIENCE = ['students'];
 
 export async function render(container, { param, navigate }) {
   const editing = param ? await (await db()).get('activities', param) : null;
@@ -19,10 +22,11 @@ export async function render(container, { param, navigate }) {
   const schools = ((await getRef('schools')) || []).filter((s) => s.active !== false || s.id === editing?.school_id);
   const lastSchool = await getMeta('last_school_id');
   const draft = await getDraft(draftKey);
+  const defaultSchool = (preferred) => (schools.some((s) => s.id === preferred) ? preferred : schools[0]?.id);
   const start = draft || (editing ? fromRecord(editing) : {
-    school_id: schools.some((s) => s.id === lastSchool) ? lastSchool : schools[0]?.id,
+    school_id: defaultSchool(lastSchool),
     started_local: toLocalInput(new Date()),
-    audience: ['students'],
+    audience: DEFAULT_AUDIENCE,
     participant_count: '',
   });
 
@@ -42,15 +46,18 @@ export async function render(container, { param, navigate }) {
       h('input', { type: 'checkbox', name: 'audience', value: key, checked: (start.audience || []).includes(key) }),
       label),
   );
-  const audience = h('fieldset', { id: 'audience-group' },
-    h('legend', {}, 'Audience'),
+  // The group carries the visible legend as its label (aria-labelledby: every tool resolves it).
+  const audience = h('fieldset', { id: 'audience-group', 'aria-labelledby': 'audience-legend' },
+    h('legend', { id: 'audience-legend' }, 'Audience'),
     h('div', { class: 'choices' }, audienceBoxes),
     h('span', { class: 'field-error', id: 'audience-group-error', hidden: true }),
   );
   const counter = h('p', { class: 'counter', 'aria-live': 'off' });
   const referralField = field('Referred to', c.referral);
   const problem = h('div', { class: 'error-box', role: 'alert', hidden: true });
-  const draftNote = draft
+  // Seen, not announced: the status region says "Saved on this phone · N waiting to sync".
+  const savedNote = h('div', { class: 'ok-box', hidden: true });
+  let draftNote = draft
     ? h('div', { class: 'notice' }, 'A draft you had not saved was restored. ',
         h('button', { type: 'button', class: 'secondary', onclick: discardDraft }, 'Discard draft'))
     : null;
@@ -83,8 +90,19 @@ export async function render(container, { param, navigate }) {
         ' Correct the details and save: the school will review it again.')
     : null;
 
-  container.append(...[h('h1', {}, editing ? 'Edit activity' : 'Log activity'), reviewNote, draftNote, form].filter(Boolean));
+  const recent = editing ? null : recentSection();
+  container.append(...[
+    h('h1', {}, editing ? 'Edit activity' : 'Log activity'), reviewNote, draftNote, savedNote, form, recent?.section,
+  ].filter(Boolean));
   updateVisibility();
+  if (recent) {
+    await recent.fill();
+    const refresh = () => {
+      if (!container.isConnected) window.removeEventListener('sro:changed', refresh);
+      else recent.fill();
+    };
+    window.addEventListener('sro:changed', refresh);
+  }
 
   let draftTimer = null;
   function onInput() {
@@ -131,8 +149,10 @@ export async function render(container, { param, navigate }) {
     return errors;
   }
 
+  let saving = false;
   async function onSubmit(event) {
     event.preventDefault();
+    if (saving) return;
     clearTimeout(draftTimer);
     const values = readForm();
     const errors = validate(values);
@@ -157,16 +177,79 @@ export async function render(container, { param, navigate }) {
       referral_to: values.category === 'community_referral' ? values.referral_to : null,
       outcome: values.outcome || null,
     };
-    await saveActivity(editing?.id || null, content);
-    await setMeta('last_school_id', values.school_id);
-    await deleteDraft(draftKey);
-    sessionStorage.setItem('sro-flash', editing ? 'Changes saved on this phone.' : 'Activity saved on this phone.');
-    navigate('mine');
+    saving = true;
+    try {
+      await saveActivity(editing?.id || null, content);
+      await setMeta('last_school_id', values.school_id);
+      await deleteDraft(draftKey);
+    } finally {
+      saving = false;
+    }
+    if (editing) {
+      sessionStorage.setItem('sro-flash', 'Changes saved on this phone.');
+      navigate('mine');
+      return;
+    }
+    // Stay here for the next entry: the status region announces the save and the queue.
+    resetForm(values.school_id);
+    savedNote.textContent = 'Saved. The form is ready for the next activity.';
+    savedNote.hidden = false;
+    c.category.focus();
+    window.dispatchEvent(new CustomEvent('sro:saved'));
+    await recent?.fill();
+  }
+
+  /** A fresh form for the next entry: the school just used, started now, nothing else. */
+  function resetForm(schoolId) {
+    for (const control of [c.category, c.referral, c.school, c.started, c.duration, c.participants, c.summary]) {
+      setFieldError(control, null);
+    }
+    c.category.value = '';
+    c.school.value = String(defaultSchool(schoolId) ?? '');
+    c.started.value = toLocalInput(new Date());
+    c.duration.value = '';
+    c.participants.value = '';
+    c.summary.value = '';
+    c.referral.value = '';
+    c.outcome.value = '';
+    for (const box of audienceBoxes.map((l) => l.querySelector('input'))) box.checked = DEFAULT_AUDIENCE.includes(box.value);
+    problem.hidden = true;
+    draftNote?.remove();
+    draftNote = null;
+    updateVisibility();
   }
 
   async function discardDraft() {
     await deleteDraft(draftKey);
     navigate(editing ? `log/${editing.id}` : 'log');
+  }
+
+  /** The latest few activities on this phone, with their states in words; kept live. */
+  function recentSection() {
+    const schoolNames = new Map(schools.map((s) => [s.id, s.name]));
+    const list = h('ul', { class: 'cards recent', 'aria-labelledby': 'recent-heading' });
+    const more = h('a', { href: '#/mine' });
+    const section = h('section', { class: 'recent-section', 'aria-labelledby': 'recent-heading', hidden: true },
+      h('h2', { id: 'recent-heading' }, 'Recent on this phone'),
+      list,
+      h('p', {}, more));
+    async function fill() {
+      const items = (await localActivities())
+        .sort((a, b) => (Date.parse(b.created_at) || 0) - (Date.parse(a.created_at) || 0));
+      section.hidden = items.length === 0;
+      more.textContent = `All activities on this phone (${items.length})`;
+      list.replaceChildren(...items.slice(0, RECENT).map((item) => {
+        const classes = ['card', item.sync === 'attention' ? 'attention' : item.status === 'disputed' ? 'disputed' : ''];
+        return h('li', { class: classes.join(' ').trim() },
+          h('h3', {}, `${categoryLabel(item.category, categories)} · ${schoolNames.get(item.school_id) || `School ${item.school_id}`}`),
+          h('p', { class: 'meta' }, `${formatDateTime(item.started_at)} · ${plural(item.duration_minutes, 'minute')}`),
+          stateBadges(item),
+          item.status === 'disputed' && item.review_note
+            ? h('p', { class: 'reason' }, `The school's reason: ${item.review_note}`)
+            : null);
+      }));
+    }
+    return { section, fill };
   }
 }
 

@@ -2,8 +2,8 @@
 import { getRef } from '../db.js';
 import { deleteActivity, discard, keepMine, localActivities, syncNow } from '../sync.js';
 import {
-  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, SYNC_STATES, categoryLabel, describeError,
-  formatDateTime, h, plural,
+  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, categoryLabel, describeError, formatDateTime, h, plural,
+  stateBadges,
 } from '../ui.js';
 
 export async function render(container) {
@@ -65,9 +65,7 @@ export async function render(container) {
       h('h2', {}, `${categoryLabel(item.category, categories)} · ${school}`),
       h('p', { class: 'meta' }, formatDateTime(item.started_at), ' · ', details),
       item.summary ? h('p', {}, item.summary) : null,
-      h('ul', { class: 'badges', 'aria-label': 'State' },
-        h('li', { class: `badge ${item.sync}` }, SYNC_STATES[item.sync]),
-        h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status)),
+      stateBadges(item),
       item.status === 'disputed' && item.review_note
         ? h('p', { class: 'reason' }, `The school's reason: ${item.review_note}`)
         : null,

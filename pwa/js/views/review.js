@@ -8,6 +8,10 @@ import {
 
 const OVERDUE_DAYS = 7;
 
+export function officerName(item) {
+  return item.officer_name || `Officer #${item.officer_id}`;
+}
+
 export async function render(container) {
   const categories = (await getRef('categories')) || CATEGORIES;
   const schools = (await getRef('schools')) || [];
@@ -43,6 +47,12 @@ export async function render(container) {
       sections.replaceChildren(h('div', { class: 'notice' }, 'You are offline. The review queue needs a connection.'));
       return;
     }
+    if (!schools.length) {
+      bulkBar.hidden = true;
+      sections.replaceChildren(h('div', { class: 'notice' },
+        'You do not lead any school yet, so there is nothing to review. An admin assigns schools to school leaders.'));
+      return;
+    }
     const query = new URLSearchParams({ status: statusFilter.value, limit: '500' });
     if (schoolFilter.value) query.set('school_id', schoolFilter.value);
     const body = await get(`/activities?${query}`);
@@ -60,7 +70,11 @@ export async function render(container) {
       bySchool.get(item.school_id).push(item);
     }
     const parts = [];
-    if (!items.length) parts.push(h('p', {}, statusFilter.value === 'submitted' ? 'Nothing waiting for review.' : 'None.'));
+    if (!items.length) {
+      const where = schoolFilter.value ? ` at ${schoolNames.get(Number(schoolFilter.value))}` : '';
+      const what = { submitted: 'Nothing waiting for review', disputed: 'No disputed activities', confirmed: 'No confirmed activities' };
+      parts.push(h('p', { class: 'notice' }, `${what[statusFilter.value]}${where}.`));
+    }
     for (const [schoolId, group] of bySchool) {
       const overdue = group.filter((i) => i.overdue).length;
       parts.push(h('section', {},
@@ -71,7 +85,7 @@ export async function render(container) {
   }
 
   function card(item) {
-    const label = `${categoryLabel(item.category, categories)}, ${formatDateTime(item.started_at)}`;
+    const label = `${categoryLabel(item.category, categories)}, ${formatDateTime(item.started_at)}, by ${officerName(item)}`;
     const actions = h('div', { class: 'actions' });
     if (item.status !== 'confirmed') {
       actions.append(h('button', { type: 'button', 'aria-label': `Confirm ${label}`, onclick: () => review(item, 'confirm') }, 'Confirm'));
@@ -92,7 +106,7 @@ export async function render(container) {
     ].filter(Boolean).join(' · ');
     return h('li', { class: `card${item.overdue ? ' overdue' : ''}`, 'data-id': item.id },
       h('h3', {}, `${categoryLabel(item.category, categories)} · ${formatDateTime(item.started_at)}`),
-      h('p', { class: 'meta' }, `Officer ${item.officer_id} · ${details}`),
+      h('p', { class: 'meta' }, `${officerName(item)} · ${details}`),
       item.summary ? h('p', {}, item.summary) : null,
       h('ul', { class: 'badges', 'aria-label': 'State' },
         h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status),

@@ -1,0 +1,86 @@
+"""The school leader's queue: officers by name, a filter per school, and empty states."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.factories import make_school, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
+
+
+def post(live, email: str, school_id: int, category: str) -> None:
+    body = {
+        "id": str(uuid.uuid4()),
+        "school_id": school_id,
+        "category": category,
+        "started_at": (datetime.now(UTC) - timedelta(hours=5)).isoformat(),
+        "duration_minutes": 30,
+        "audience": ["students"],
+        "participant_count": 10,
+    }
+    status, response = live.api("POST", "/activities", token=live.token(email), body=body)
+    assert status == 201, response
+
+
+def test_leader_of_two_schools_filters_queue_and_sees_officer_names(new_page, live, console):
+    with live.app.app_context():
+        north, south = make_school(name="North Junior High"), make_school(name="South Elementary")
+        rivera = make_user("officer", [north], display_name="Cst. Avery Rivera").email
+        chen = make_user("officer", [south], display_name="Cst. Sam Chen").email
+        leader = make_user("school_leader", [north, south]).email
+        north_id, south_id = north.id, south.id
+    post(live, rivera, north_id, "education")
+    post(live, chen, south_id, "mediation")
+
+    page = new_page()
+    sign_in(page, leader)
+    cards = page.locator(".cards > li")
+    expect(cards).to_have_count(2)
+    page.get_by_role("heading", name="North Junior High · 1 activity").wait_for()
+    page.get_by_role("heading", name="South Elementary · 1 activity").wait_for()
+    assert "Cst. Avery Rivera" in cards.filter(has_text="Education").inner_text()
+    assert "Cst. Sam Chen" in cards.filter(has_text="Mediation").inner_text()
+    assert page.get_by_text("Officer #").count() == 0
+
+    page.get_by_label("School", exact=True).select_option(label="South Elementary")
+    expect(cards).to_have_count(1)
+    assert "Cst. Sam Chen" in cards.inner_text()
+    assert page.get_by_role("heading", name="North Junior High").count() == 0
+    cards.get_by_role("button", name="Confirm").click()
+    page.get_by_text("Nothing waiting for review at South Elementary.").wait_for()
+
+    page.get_by_label("School", exact=True).select_option(label="North Junior High")
+    expect(cards).to_have_count(1)
+    cards.get_by_role("link", name="History").click()
+    page.get_by_text("logged by Cst. Avery Rivera").wait_for()
+    assert "by Cst. Avery Rivera" in page.locator(".cards > li").first.inner_text()
+
+    page.goto("/#/review")
+    page.get_by_label("Show").select_option(label="Confirmed")
+    expect(cards).to_have_count(1)
+    cards.get_by_role("link", name="History").click()
+    page.get_by_text("Version 2: Confirmed").wait_for()
+    assert "(you)" in page.locator(".cards > li").nth(1).inner_text()
+    assert console.unexpected() == []
+
+
+def test_leader_without_schools_or_work_gets_a_clear_message(new_page, live, console):
+    with live.app.app_context():
+        lonely = make_user("school_leader").email
+        idle = make_user("school_leader", [make_school()]).email
+
+    page = new_page()
+    sign_in(page, lonely)
+    page.get_by_text("You do not lead any school yet").wait_for()
+    expect(page.get_by_role("button", name="Confirm selected")).to_be_hidden()
+
+    other = new_page()
+    sign_in(other, idle)
+    other.get_by_text("Nothing waiting for review.").wait_for()
+    expect(other.get_by_role("button", name="Confirm selected")).to_be_hidden()
+    assert other.locator(".cards > li").count() == 0
+    assert console.unexpected() == []

@@ -96,13 +96,14 @@ def _rollup(officer) -> list[tuple]:
 def test_push_bulk_creates_store_the_same_as_one_by_one(client, monkeypatch, client_time):
     school = make_school()
     bulk_officer, single_officer = make_user("officer", [school]), make_user("officer", [school])
-    bulk_results = _push_contents(client, bulk_officer, _contents(school), client_time)
+    contents = _contents(school)  # once: started_at is relative to now
+    bulk_results = _push_contents(client, bulk_officer, contents, client_time)
 
     def unavailable(run):
         raise sync.BulkUnavailable("forced for the test")
 
     monkeypatch.setattr(sync, "write_creates", unavailable)
-    single_results = _push_contents(client, single_officer, _contents(school), client_time)
+    single_results = _push_contents(client, single_officer, contents, client_time)
 
     def comparable(results):
         return [{k: v for k, v in r["activity"].items() if k not in SERVER_SET} for r in results]
@@ -121,7 +122,9 @@ def test_push_bulk_result_matches_what_get_returns(client):
     officer = make_user("officer", [school])
     results = _push_contents(client, officer, _contents(school))
     for result in results:
-        response = client.get(f"/api/v1/activities/{result['activity']['id']}", headers=auth(officer))
+        response = client.get(
+            f"/api/v1/activities/{result['activity']['id']}", headers=auth(officer)
+        )
         assert response.status_code == 200
         assert response.json == result["activity"]
 

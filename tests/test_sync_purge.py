@@ -107,9 +107,7 @@ def test_sync_purge_never_touches_live_activities(client, runner):
     push(client, officer, [created])
     url = f"/api/v1/activities/{created['activity_id']}/confirm"
     assert client.post(url, json={}, headers=auth(leader)).status_code == 200
-    db.session.execute(
-        update(Activity).values(created_at=datetime.now(UTC) - timedelta(days=3650))
-    )
+    db.session.execute(update(Activity).values(created_at=datetime.now(UTC) - timedelta(days=3650)))
     db.session.commit()
 
     result = runner.invoke(args=["sync", "purge", "--days", "0", "--include-confirmed"])

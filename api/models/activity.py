@@ -130,6 +130,11 @@ class ActivityRevision(db.Model):
     version: Mapped[int]
     action: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    actor = relationship("User", foreign_keys=[actor_id], lazy="selectin", viewonly=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     client_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    @property
+    def actor_name(self) -> str | None:
+        return self.actor.display_name if self.actor is not None else None

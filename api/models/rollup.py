@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.extensions import db
+from api.models.activity import Activity
 
 GRAIN_DAY = "day"
 GRAIN_MONTH = "month"
@@ -37,3 +38,7 @@ class ActivityRollup(db.Model):
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
     minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The review-health report counts activities still awaiting review by age.
+Index("ix_activity_status_created", Activity.status, Activity.created_at)

@@ -1,6 +1,8 @@
 """Sync: the offline app pushes its outbox and pulls the changes it has not seen."""
 
-from flask import g, jsonify, request
+import json
+
+from flask import Response, g, request
 from flask.views import MethodView
 from webargs.flaskparser import FlaskParser
 
@@ -49,9 +51,10 @@ class Push(MethodView):
     def post(self, body):
         """Apply a device's outbox in order; one result a mutation (officer)."""
         results = sync.push(viewer(), body["device_id"], body["mutations"])
-        # The results are already plain JSON (they are what a retry gets back), so skip
-        # dumping them through the schema a second time.
-        return jsonify({"results": results})
+        # The results are plain JSON already (what a retry gets back): no second dump
+        # through the schema, and no key sorting for up to 500 activities.
+        text = json.dumps({"results": results}, separators=(",", ":"), ensure_ascii=False)
+        return Response(text, mimetype="application/json")
 
 
 @blp.route("/pull")

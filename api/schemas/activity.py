@@ -217,6 +217,7 @@ class RevisionSchema(Schema):
     version = fields.Integer()
     action = fields.String()
     actor_id = fields.Integer()
+    actor_name = fields.String(allow_none=True)
     at = fields.AwareDateTime()
     client_time = fields.AwareDateTime(allow_none=True)
     changes = fields.Dict(metadata={"description": "field → {from, to}"})

@@ -56,6 +56,8 @@ def upgrade():
         batch_op.create_index(
             "ix_activity_rollup_school", ["school_id", "grain", "period"], unique=False
         )
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.create_index("ix_activity_status_created", ["status", "created_at"], unique=False)
     _backfill()
 
 
@@ -76,6 +78,8 @@ def _backfill():
 
 
 def downgrade():
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_activity_status_created")
     with op.batch_alter_table("activity_rollup", schema=None) as batch_op:
         batch_op.drop_index("ix_activity_rollup_school")
     op.drop_table("activity_rollup")

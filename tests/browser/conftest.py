@@ -53,8 +53,8 @@ class Live:
         """A fresh school with its own officer and leader (tests never share records)."""
         with self.app.app_context():
             school = make_school(level=level)
-            officer = make_user("officer", [school])
-            leader = make_user("school_leader", [school])
+            officer = make_user("officer", [school], display_name="Cst. Alex Morgan")
+            leader = make_user("school_leader", [school], display_name="Dana Whitford")
             return {
                 "school_id": school.id,
                 "school_name": school.name,

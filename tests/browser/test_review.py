@@ -61,6 +61,7 @@ def test_leader_of_two_schools_filters_queue_and_sees_officer_names(new_page, li
 
     page.goto("/#/review")
     page.get_by_label("Show").select_option(label="Confirmed")
+    page.get_by_role("heading", name="South Elementary · 1 activity").wait_for()
     expect(cards).to_have_count(1)
     cards.get_by_role("link", name="History").click()
     page.get_by_text("Version 2: Confirmed").wait_for()

@@ -26,6 +26,7 @@ export async function render(container) {
     bulkButton);
   const sections = h('div');
   let items = [];
+  let loading = 0;
 
   container.append(
     h('h1', {}, 'Review queue'),
@@ -55,7 +56,9 @@ export async function render(container) {
     }
     const query = new URLSearchParams({ status: statusFilter.value, limit: '500' });
     if (schoolFilter.value) query.set('school_id', schoolFilter.value);
+    const token = ++loading;
     const body = await get(`/activities?${query}`);
+    if (token !== loading) return;  // a newer filter choice is already loading
     const now = Date.now();
     items = body.items.map((item) => ({
       ...item,

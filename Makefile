@@ -23,7 +23,7 @@ run: $(STAMP)
 	@echo ""
 	@echo "SRO Activity Log: http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
 	@echo ""
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -38,6 +38,11 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").lower() != "false"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # One budget per client across workers and hosts needs shared storage (redis://...);
+        # if that storage is unreachable, limit per worker in memory instead of failing.
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "sro")
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute")
         self.WRITE_RATE_LIMIT = env.get("WRITE_RATE_LIMIT", "600 per minute")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")

@@ -8,6 +8,13 @@ from api.extensions import db
 READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def begin_as_reader(enabled: bool) -> None:
+    """For the rest of this request, start SQLite transactions with a plain BEGIN (enabled)
+    or with BEGIN IMMEDIATE (the default for writes): for a write request that signs in and
+    checks its input before it needs the write lock."""
+    g.sqlite_read_first = enabled
+
+
 def configure_engine(app: Flask) -> None:
     """WAL, busy_timeout and foreign keys on every SQLite connection; writes begin IMMEDIATE."""
     with app.app_context():

@@ -1,6 +1,9 @@
 """Extensions created once here and bound to the app in the factory."""
 
+from http import HTTPStatus
+
 import flask_smorest
+from apispec import BasePlugin
 from flask import current_app, request
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -165,10 +168,33 @@ class Blueprint(flask_smorest.Blueprint):
         return super().alt_response(status_code, response, **kwargs)
 
 
+class StandardErrorsPlugin(BasePlugin):
+    """Document, on every operation, the errors any request may meet (all in the Error
+    shape): 401 when it needs a token, 404 when its path names a record, 413 and 429 for
+    writes, 503 while the database is unavailable."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            codes = [503]
+            if operation.get("security") != []:
+                codes.append(401)
+            if "{" in (path or ""):
+                codes.append(404)
+            if method.upper() in WRITE_METHODS:
+                codes += [413, 429]
+            for code in codes:
+                responses.setdefault(str(code), HTTPStatus(code).name)
+
+
 class Api(flask_smorest.Api):
     """flask-smorest Api documenting and rendering our one error shape."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, *, extra_plugins=None, **kwargs):
+        plugins = [*(extra_plugins or ()), StandardErrorsPlugin()]
+        return super()._init_spec(extra_plugins=plugins, **kwargs)
 
     def handle_http_exception(self, error):
         from api.errors import http_error_response

@@ -169,6 +169,20 @@ def test_reads_over_write_limit_are_not_limited(make_app):
     assert {page.status_code for page in pages} == {200}
 
 
+def test_limiter_storage_unreachable_falls_back_to_memory_limits(make_app):
+    from tests.live_server import free_port
+
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
+        LOGIN_RATE_LIMIT="2 per minute",
+    )
+    client = app.test_client()
+    body = {"email": "nobody@example.org", "password": "wrong-password-123"}
+    statuses = [client.post("/api/v1/auth/login", json=body).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]  # served, and still limited, without redis
+
+
 def test_proxy_fix_hops_keys_limits_by_forwarded_address(make_app):
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute", PROXY_FIX_HOPS=1)
     client = app.test_client()

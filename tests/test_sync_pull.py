@@ -266,3 +266,11 @@ def test_pull_cursor_older_than_purge_returns_reset(client, runner):
     assert current.json["changes"] == []
     restart, _ = pull_all(client, officer)
     assert [c["id"] for c in restart] == [kept["activity_id"]]
+
+
+def test_pull_cursor_with_out_of_range_sequence_returns_422(client):
+    _, officer = _officer()
+    forged = base64.urlsafe_b64encode(json.dumps([2**70, "x"]).encode()).decode()
+    response = pull(client, officer, since=forged)
+    assert response.status_code == 422
+    assert response.json["error"]["details"] == {"since": ["Invalid cursor."]}

@@ -2,14 +2,21 @@
 
 import json
 
-from flask import Response, g, request
+from flask import Response, request
 from flask.views import MethodView
 from webargs.flaskparser import FlaskParser
 
 from api.auth import authenticated, viewer
-from api.extensions import Blueprint, StrictParser
+from api.database import begin_as_reader
+from api.extensions import Blueprint, StrictParser, api
 from api.extensions import _unstorable_text as unstorable_text
-from api.schemas.sync import PullQuerySchema, PullSchema, PushResultSchema, PushSchema
+from api.schemas.sync import (
+    MutationSchema,
+    PullQuerySchema,
+    PullSchema,
+    PushResultSchema,
+    PushSchema,
+)
 from api.services import sync
 
 
@@ -35,11 +42,18 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offlin
 blp.ARGUMENTS_PARSER = PushParser()
 
 
+@blp.record_once
+def _document_mutation(_state):
+    """Name the Mutation schema in the OpenAPI document (the push body's items refer to it)."""
+    if "Mutation" not in api.spec.components.schemas:
+        api.spec.components.schema("Mutation", schema=MutationSchema)
+
+
 @blp.before_request
 def _read_first():
     """A push signs in and validates as a reader; it takes the write lock only to write."""
     if request.method == "POST":
-        g.sqlite_read_first = True
+        begin_as_reader(True)
 
 
 @blp.route("/push")

@@ -54,10 +54,16 @@ class MutationSchema(StrictSchema):
 
 class PushSchema(StrictSchema):
     device_id = fields.UUID(required=True)
+    # Items are taken as sent and judged one by one: a malformed item is that item's
+    # `rejected` result, never a 422 for the push, so the document does not constrain them.
     mutations = fields.List(
-        PerItem(MutationSchema),
+        fields.Raw(),
         required=True,
-        metadata={"description": f"At most {MAX_MUTATIONS}, applied in order (more: 413)"},
+        metadata={
+            "description": f"At most {MAX_MUTATIONS} (more: 413), applied in order; each a "
+            "Mutation (see that schema). An item that is not a valid Mutation gets a "
+            "`rejected` result of its own and does not affect the others."
+        },
     )
 
     @pre_load

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from flask import g
 from marshmallow import ValidationError, fields
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
+from api.database import begin_as_reader
 from api.errors import ApiError, Conflict, Invalid, NotFound, flatten_messages
 from api.extensions import _unstorable_text as unstorable_text
 from api.extensions import db, json_type_problems
@@ -86,7 +86,7 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     # End the sign-in check's (read) transaction: parsing, validating and building rows,
     # the bulk of the work, run outside any transaction; the write lock is for writing.
     db.session.commit()
-    g.pop("sqlite_read_first", None)  # from here on, transactions begin as writers
+    begin_as_reader(False)  # from here on, transactions begin as writers
     now, memo = utcnow(), {}
     mutations = [parse_mutation(item) for item in items]
     for mutation in mutations:
@@ -125,9 +125,9 @@ def load_content(data: object, *, partial: bool) -> dict:
 @contextlib.contextmanager
 def writer_queue():
     """On a SQLite file, queue pushes on an OS file lock before they take the database's
-    write lock: SQLite's busy handler polls with sleeps of up to 100 ms, so two workers
-    contending for the write lock lose most of their time asleep, while a blocked flock()
-    wakes the moment the lock is free. Other writers still rely on busy_timeout."""
+    write lock: SQLite's busy handler polls with sleeps of up to 100 ms, so a waiting worker
+    can sleep well past the moment the lock is freed, while a blocked flock() wakes at once.
+    Other writers still rely on busy_timeout."""
     url = db.engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         yield
@@ -247,7 +247,7 @@ class OutboxRun:
     mutation_id, content valid, school assigned) are written together: one savepoint, one
     counter bump, multi-row inserts. Their outcome cannot differ from the one-by-one path,
     which everything else (edits, deletes, conflicts, rejections, and a run whose bulk write
-    fails for any reason) takes, each item in its own savepoint.
+    breaks a database constraint) takes, each item in its own savepoint.
     """
 
     def __init__(self, officer: User, device_id: uuid.UUID, mutations: list[Mutation]):
@@ -746,7 +746,7 @@ def encode_cursor(sequence: int, scope: str) -> str:
 def decode_cursor(cursor: str) -> tuple[int, str]:
     try:
         sequence, scope = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(sequence, int) or sequence < 0 or not isinstance(scope, str):
+        if type(sequence) is not int or not 0 <= sequence < 2**63 or not isinstance(scope, str):
             raise ValueError("bad cursor")
     except (ValueError, TypeError) as error:
         raise Invalid(

@@ -13,7 +13,8 @@ officer's activities exactly once.
 
 Settings (environment): BENCH_LOAD_SECONDS (per backend, default 120), BENCH_LOAD_DEVICES
 (50), BENCH_LOAD_WORKERS (gunicorn workers, 4), BENCH_LOAD_BACKENDS ("sqlite,postgresql"),
-BENCH_POSTGRES_URL (use this server instead of starting a throwaway cluster).
+BENCH_LOAD_THINK_SECONDS (mean pause between a device's sync rounds, 1.0), BENCH_POSTGRES_URL
+(use this server instead of starting a throwaway cluster).
 """
 
 import json
@@ -41,6 +42,9 @@ SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "120"))
 DEVICES = int(os.environ.get("BENCH_LOAD_DEVICES", "50"))
 WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "4"))
 BACKENDS = os.environ.get("BENCH_LOAD_BACKENDS", "sqlite,postgresql").split(",")
+# Mean pause between a device's sync rounds (uniform from half to one and a half times it);
+# a real phone syncs every few minutes, so one second is already a heavy crowd.
+THINK = float(os.environ.get("BENCH_LOAD_THINK_SECONDS", "1.0"))
 SECRETS = {
     "SECRET_KEY": "bench-load-secret-0123456789-0123456789",
     "JWT_SECRET_KEY": "bench-load-jwt-secret-0123456789-0123456789",
@@ -400,7 +404,7 @@ class Device(threading.Thread):
             while time.monotonic() < self.deadline:
                 self.push()
                 self.pull()
-                time.sleep(self.rng.uniform(0, 0.2))  # the officer, or the network
+                time.sleep(self.rng.uniform(0.5 * THINK, 1.5 * THINK))  # the officer
             self.pull()
         except Exception as error:  # reported, never hidden
             self.errors.append(f"crashed: {type(error).__name__}: {error}")
@@ -431,6 +435,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_backend(name: str, database_url: str) -> dict:
     plans = prepare(database_url, DEVICES)
+    load_before = os.getloadavg()[0]
     with gunicorn(database_url, WORKERS) as base:
         started = time.monotonic()
         deadline = started + SECONDS
@@ -460,6 +465,8 @@ def run_backend(name: str, database_url: str) -> dict:
         "devices": DEVICES,
         "workers": WORKERS,
         "seconds": round(elapsed, 1),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": round(load_before, 1),
         "requests": len(push) + len(pull),
         "requests_per_second": round((len(push) + len(pull)) / elapsed, 1),
         "pushes": len(push),
@@ -531,6 +538,11 @@ def main() -> bool:
                 print(f"load: PostgreSQL skipped ({error})", flush=True)
     print(table(results))
     for result in results:
+        print(
+            f"{result['backend']}: {result['cpus']} CPUs, load average"
+            f" {result['load_average_at_start']} at the start; {result['resends_answered_duplicate']} resent mutations answered"
+            f" duplicate; {result['activities']} activities"
+        )
         problems = {k: result[k] for k in CORRECTNESS if result[k]}
         print(f"{result['backend']}: " + (f"PROBLEMS {problems}" if problems else "all correct"))
         for line in result["first_errors"]:

@@ -1,0 +1,163 @@
+"""One push's outbox applied in order, with one outcome a mutation."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.errors import ApiError
+from api.extensions import db
+from api.models import Activity, SyncMutation, User
+from api.services import sync
+from api.services.sync.apply import activity_payload, apply_mutation
+from api.services.sync.bulk import BulkUnavailable
+from api.services.sync.envelope import Mutation
+from api.services.sync.feed import APPLIED, chunks, log
+from api.services.sync.results import StoredResult, broke_a_rule, outcome, rejected, replayed
+
+
+class OutboxRun:
+    """One push, applied in order with per-item outcomes.
+
+    Most of an outbox is new activities. Runs of plainly valid creates (new id, new
+    mutation_id, content valid, school assigned) are written together: one savepoint, one
+    counter bump, multi-row inserts. Their outcome cannot differ from the one-by-one path,
+    which everything else (edits, deletes, conflicts, rejections, and a run whose bulk write
+    breaks a database constraint) takes, each item in its own savepoint.
+    """
+
+    def __init__(self, officer: User, device_id: uuid.UUID, mutations: list[Mutation]):
+        self.officer = officer
+        self.school_ids = frozenset(officer.school_ids)  # read under the lock
+        self.device_id = device_id
+        self.mutations = mutations
+        valid = [m for m in mutations if m.error is None]
+        self.stored = self._stored({m.mutation_id for m in valid})
+        self.known = self._known({m.activity_id for m in valid})
+        self.bulk_created: set[uuid.UUID] = set()
+        self.results: list[dict | None] = [None] * len(mutations)
+        self.run: list[tuple[int, Mutation]] = []
+
+    @staticmethod
+    def _stored(ids: set[uuid.UUID]) -> dict:
+        found: dict = {}
+        for chunk in chunks(ids):
+            query = select(SyncMutation).where(SyncMutation.mutation_id.in_(chunk))
+            found.update((m.mutation_id, m) for m in db.session.scalars(query))
+        return found
+
+    @staticmethod
+    def _known(ids: set[uuid.UUID]) -> dict[uuid.UUID, Activity]:
+        """Every activity the batch names, in one query per 500; absent ids are new."""
+        found: dict[uuid.UUID, Activity] = {}
+        for chunk in chunks(ids):
+            query = select(Activity).where(Activity.id.in_(chunk))
+            found.update((a.id, a) for a in db.session.scalars(query))
+        return found
+
+    def apply(self) -> list[dict]:
+        """Apply every mutation in order, runs of plain creates together; commit once."""
+        in_run: set[uuid.UUID] = set()
+        for index, mutation in enumerate(self.mutations):
+            if self._plain_create(mutation, in_run):
+                self.run.append((index, mutation))
+                in_run.update((mutation.mutation_id, mutation.activity_id))
+                continue
+            self._write_run()
+            in_run.clear()
+            self.results[index] = self._apply_one(mutation)
+        self._write_run()
+        db.session.commit()
+        return self.results
+
+    def _remember(self, mutation: Mutation, payload: dict) -> None:
+        """Keep an applied result: a repeat of its mutation_id is then a duplicate."""
+        self.stored[mutation.mutation_id] = StoredResult(
+            self.officer.id, mutation.request_hash, {"activity": payload}
+        )
+
+    # -- the bulk path for plain creates --
+
+    def _plain_create(self, mutation: Mutation, in_run: set) -> bool:
+        """Whether this is a valid create that nothing in the database could stop."""
+        return not (
+            mutation.create is None
+            or mutation.mutation_id in self.stored
+            or mutation.activity_id in self.known
+            or mutation.activity_id in self.bulk_created
+            or mutation.mutation_id in in_run
+            or mutation.activity_id in in_run
+            or mutation.create.school_id not in self.school_ids
+        )
+
+    def _write_run(self) -> None:
+        """Write the pending run of plain creates at once; one by one if that fails."""
+        if not self.run:
+            return
+        run, self.run = self.run, []
+        try:
+            with db.session.begin_nested():
+                # Looked up on the package, where tests replace it.
+                sync.write_creates([mutation.create for _, mutation in run])
+        except (IntegrityError, BulkUnavailable):
+            log.warning("bulk create fell back to one-by-one", exc_info=True)
+            for index, mutation in run:
+                self.results[index] = self._apply_one(mutation)
+            return
+        for index, mutation in run:
+            self._created_in_bulk(index, mutation)
+
+    def _created_in_bulk(self, index: int, mutation: Mutation) -> None:
+        payload = mutation.create.payload
+        self.results[index] = outcome(mutation, APPLIED, payload)
+        self._remember(mutation, payload)
+        self.bulk_created.add(mutation.activity_id)
+
+    # -- one by one --
+
+    def _activity(self, activity_id: uuid.UUID) -> Activity | None:
+        activity = self.known.get(activity_id)
+        if activity is None and activity_id in self.bulk_created:
+            activity = self.known[activity_id] = db.session.get(Activity, activity_id)
+        return activity
+
+    def _apply_one(self, mutation: Mutation) -> dict:
+        """Apply one mutation in its own savepoint; a retry gets the stored result."""
+        if mutation.error is not None:
+            return rejected(mutation, mutation.error)
+        previous = self.stored.get(mutation.mutation_id)
+        if previous is not None:
+            return replayed(mutation, previous, self.officer.id)
+        try:
+            status, activity, payload = self._write_one(mutation)
+        except ApiError as error:
+            return rejected(mutation, error)
+        except IntegrityError:
+            log.warning("sync mutation broke a database constraint", exc_info=True)
+            return broke_a_rule(mutation)
+        if status == APPLIED:
+            self._remember(mutation, payload)
+            self.known[mutation.activity_id] = activity
+        return outcome(mutation, status, payload)
+
+    def _write_one(self, mutation: Mutation) -> tuple[str, Activity, dict]:
+        """Decide and write in a savepoint, an applied mutation recorded with its change."""
+        with db.session.begin_nested():
+            activity = self._activity(mutation.activity_id)
+            status, activity = apply_mutation(self.officer, mutation, activity)
+            payload = activity_payload(activity)
+            if status == APPLIED:
+                db.session.add(self._record(mutation, payload))
+        return status, activity, payload
+
+    def _record(self, mutation: Mutation, payload: dict) -> SyncMutation:
+        return SyncMutation(
+            mutation_id=mutation.mutation_id,
+            user_id=self.officer.id,
+            device_id=self.device_id,
+            activity_id=mutation.activity_id,
+            op=mutation.op,
+            request_hash=mutation.request_hash,
+            status=APPLIED,
+            result={"activity": payload},
+        )

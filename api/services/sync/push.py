@@ -1,0 +1,87 @@
+"""Push: a device's outbox parsed, and its creates' rows built, outside any transaction; then
+applied in order under the write lock."""
+
+import contextlib
+import fcntl
+import uuid
+from datetime import datetime
+
+from marshmallow import ValidationError
+from sqlalchemy.engine import Dialect
+
+from api.database import begin_as_reader
+from api.extensions import db
+from api.models import User
+from api.models.types import utcnow
+from api.services import activities
+from api.services.sync.envelope import Mutation, load_content, parse_mutation
+from api.services.sync.feed import lock_feed
+from api.services.sync.outbox import OutboxRun
+from api.services.sync.prepared import prepare_create
+
+
+def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
+    """Apply each mutation in order, each on its own; one result a mutation, same order."""
+    # The signed-in user arrives as a request-local proxy; resolve it once, not per access.
+    officer = getattr(officer, "_get_current_object", lambda: officer)()
+    officer_id, officer_name = officer.id, officer.display_name
+    dialect = db.session.get_bind().dialect
+    # End the sign-in check's (read) transaction: parsing, validating and building rows,
+    # the bulk of the work, run outside any transaction; the write lock is for writing.
+    db.session.commit()
+    begin_as_reader(False)  # from here on, transactions begin as writers
+    now = utcnow()
+    mutations = [parse_mutation(item) for item in items]
+    _prepare_creates(mutations, officer_id, officer_name, device_id, now, dialect)
+    with writer_queue():
+        lock_feed()
+        return OutboxRun(officer, device_id, mutations).apply()
+
+
+def _prepare_creates(
+    mutations: list[Mutation],
+    officer_id: int,
+    officer_name: str,
+    device_id: uuid.UUID,
+    now: datetime,
+    dialect: Dialect,
+) -> None:
+    """Build the rows of every would-be create now, before the write lock is taken."""
+    memo: dict = {}
+    for mutation in mutations:
+        content = _create_content(mutation)
+        if content is not None:
+            mutation.create = prepare_create(
+                officer_id, officer_name, device_id, mutation, content, now, dialect, memo
+            )
+
+
+def _create_content(mutation: Mutation) -> dict | None:
+    """Validated, normalised content of a would-be create; None when not one or invalid
+    (the one-by-one path then decides and words any rejection)."""
+    if mutation.error or mutation.op != "upsert" or mutation.base_version is not None:
+        return None
+    if not isinstance(mutation.data, dict):
+        return None
+    try:
+        return activities.normalise_content(load_content(mutation.data, partial=False))
+    except ValidationError:
+        return None
+
+
+@contextlib.contextmanager
+def writer_queue():
+    """On a SQLite file, queue pushes on an OS file lock before they take the database's
+    write lock: SQLite's busy handler polls with sleeps of up to 100 ms, so a waiting worker
+    can sleep well past the moment the lock is freed, while a blocked flock() wakes at once.
+    Other writers still rely on busy_timeout."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    with open(f"{url.database}-push.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

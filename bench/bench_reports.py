@@ -30,13 +30,15 @@ RAW_SCAN = text(
 def _flask(url: str, *args: str) -> float:
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
         cwd=ROOT,
         env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stderr}")
     return time.perf_counter() - started
 
 
@@ -77,9 +79,9 @@ def measure(size: int, folder: Path) -> dict:
         result = {
             "size": size,
             "load_s": load,
-            "mix_ms": _median_ms(get(MIX_URL), 9),
+            "mix_ms": _median_ms(get(MIX_URL), 15),
             "scan_ms": _median_ms(lambda: db.session.execute(RAW_SCAN).all(), 3),
-            "page_ms": _median_ms(get(PAGE_URL), 9),
+            "page_ms": _median_ms(get(PAGE_URL), 15),
         }
         db.session.remove()
         db.engine.dispose()

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from api.extensions import db
+from api.services import audit
 from tests.factories import PASSWORD, auth, make_school, make_user
 from tests.live_server import free_port, live_server
 
@@ -112,6 +113,10 @@ def assert_no_partial_records() -> None:
     assert scalar("SELECT count(*) FROM audit_event WHERE action = 'activity_create'") == (
         scalar("SELECT count(*) FROM activity")
     )
+    checked, broken, reason = audit.verify_chain()
+    db.session.commit()
+    assert broken is None, reason  # the audit hash chain has no gap and no torn row
+    assert checked == scalar("SELECT count(*) FROM audit_event")
 
 
 # --- a worker killed in the middle of a push -------------------------------------------------
@@ -437,3 +442,5 @@ def test_sqlite_four_workers_eight_writers_no_lock_errors_every_record_once(app,
     assert confirmed == set(posted)
     revisions = db.session.scalar(text("SELECT count(*) FROM activity_revision"))
     assert revisions == sum(row.version for row in rows)  # one revision per version
+    _, broken, reason = audit.verify_chain()
+    assert broken is None, reason  # concurrent writers kept the audit hash chain whole

@@ -39,12 +39,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # --- activity mix --------------------------------------------------------------------------
 
 
-def _month_label(dialect: str):
-    if dialect == "postgresql":
-        return func.to_char(ActivityRollup.period, "YYYY-MM")
-    return func.strftime("%Y-%m", ActivityRollup.period)
-
-
 def _next_month(value: date) -> date:
     return (value.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -73,14 +67,15 @@ def _period_filter(first: date | None, last: date | None):
     return or_(and_(*month_rows), day_rows)
 
 
-def _group_expressions(dialect: str) -> dict:
+def _group_expressions() -> dict:
     rollup = ActivityRollup
     return {
         "category": (rollup.category,),
         "school": (rollup.school_id, School.name),
         "school_level": (School.level,),
         "officer": (rollup.officer_id, User.display_name),
-        "month": (_month_label(dialect),),
+        # The raw period (a day or a month start) groups cheaply; months are labelled after.
+        "month": (rollup.period,),
         "outcome": (rollup.outcome,),
         "referral_to": (rollup.referral_to,),
     }
@@ -89,8 +84,7 @@ def _group_expressions(dialect: str) -> dict:
 def _mix_cells(filters: dict) -> list[dict]:
     """One dict per group: its key columns, count and minutes (counts > 0 only)."""
     group_by = filters["group_by"]
-    dialect = db.session.get_bind().dialect.name
-    expressions = _group_expressions(dialect)
+    expressions = _group_expressions()
     columns = []
     for key in group_by:
         for name, expression in zip(GROUP_COLUMNS[key], expressions[key], strict=True):
@@ -107,16 +101,19 @@ def _mix_cells(filters: dict) -> list[dict]:
     if filters.get("school_id"):
         query = query.where(ActivityRollup.school_id == filters["school_id"])
     query = query.group_by(*[c.element for c in columns]).having(count > 0)
-    cells = []
+    names = [c.name for c in columns]
+    cells: dict[tuple, dict] = {}
     for row in db.session.execute(query):
-        values = list(row)
-        cell = dict(zip([c.name for c in columns], values[: len(columns)], strict=True))
+        cell = dict(zip(names, row[: len(names)], strict=True))
         for name in ("outcome", "referral_to"):
             if cell.get(name) == NONE_KEY:
                 cell[name] = None
-        cell["count"], cell["minutes"] = int(values[-2]), int(values[-1])
-        cells.append(cell)
-    return cells
+        if "month" in cell:
+            cell["month"] = cell["month"].strftime("%Y-%m")
+        merged = cells.setdefault(tuple(cell.values()), cell | {"count": 0, "minutes": 0})
+        merged["count"] += int(row[-2])
+        merged["minutes"] += int(row[-1])
+    return list(cells.values())
 
 
 def _sort_key(cell: dict, group_by: list[str]) -> tuple:

@@ -349,3 +349,23 @@ def test_refresh_token_is_not_accepted_for_writes(client):
         headers={"Authorization": f"Bearer {refresh}"},
     )
     assert_error_shape(response, 401)
+
+
+# --- gunicorn settings ---------------------------------------------------------------------
+
+
+def test_gunicorn_config_reads_environment(monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+    monkeypatch.setenv("GUNICORN_BIND", "127.0.0.1:8123")
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.delenv("GUNICORN_CONTROL_SOCKET", raising=False)
+    settings = runpy.run_path(str(path))
+    assert settings["bind"] == "127.0.0.1:8123"
+    assert settings["workers"] == 3
+    assert settings["preload_app"] is False  # no database connection crosses a fork
+    assert settings["worker_class"] == "sync"
+    assert settings["control_socket_disable"] is True
+    assert settings["accesslog"] is None  # the app's JSON request log is the access log

@@ -1,8 +1,13 @@
 """Pre-aggregated activity counts that reports read instead of scanning every activity.
 
 One row per (grain, period, school, officer, category, outcome, referral_to, status) with the
-number of activities and their minutes. Two grains are kept side by side: ``day`` rows (period =
-the UTC day the activity started) and ``month`` rows (period = the first day of that UTC month).
+number of activities and their minutes, at three grains kept side by side:
+
+* ``day``: period = the UTC day the activity started;
+* ``month``: period = the first day of that UTC month;
+* ``month_all``: the same month, summed over every school and officer (school_id and
+  officer_id are 0), for the program-wide views that do not group or filter by them.
+
 A report over a date range reads month rows for the whole months inside the range and day rows
 for the partial months at its edges, so its cost depends on the number of cells, not activities.
 
@@ -21,6 +26,8 @@ from api.models.activity import Activity
 
 GRAIN_DAY = "day"
 GRAIN_MONTH = "month"
+GRAIN_MONTH_ALL = "month_all"
+EVERYONE = 0  # school_id and officer_id of month_all rows
 NONE_KEY = ""
 
 
@@ -28,7 +35,7 @@ class ActivityRollup(db.Model):
     __tablename__ = "activity_rollup"
     __table_args__ = (Index("ix_activity_rollup_school", "school_id", "grain", "period"),)
 
-    grain: Mapped[str] = mapped_column(String(5), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(12), primary_key=True)
     period: Mapped[date] = mapped_column(Date, primary_key=True)
     school_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     officer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

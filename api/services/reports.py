@@ -15,7 +15,7 @@ from api.errors import Invalid
 from api.extensions import db
 from api.models import Activity, ActivityRollup, School, User
 from api.models.activity import STATUSES
-from api.models.rollup import GRAIN_DAY, GRAIN_MONTH, NONE_KEY
+from api.models.rollup import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_ALL, NONE_KEY
 from api.models.types import utcnow
 from api.services import audit
 from api.services.activities import day_start
@@ -43,7 +43,7 @@ def _next_month(value: date) -> date:
     return (value.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _period_filter(first: date | None, last: date | None):
+def _period_filter(first: date | None, last: date | None, months: str = GRAIN_MONTH):
     """Whole months inside [first, last] from month rows, the ragged edges from day rows."""
     months_from = None if first is None else (first if first.day == 1 else _next_month(first))
     months_to = None  # exclusive
@@ -53,7 +53,7 @@ def _period_filter(first: date | None, last: date | None):
     if months_from is not None and months_to is not None and months_from >= months_to:
         day_rows = [ActivityRollup.period.between(first, last)]
         return and_(ActivityRollup.grain == GRAIN_DAY, *day_rows)
-    month_rows = [ActivityRollup.grain == GRAIN_MONTH]
+    month_rows = [ActivityRollup.grain == months]
     edges = []
     if months_from is not None:
         month_rows.append(ActivityRollup.period >= months_from)
@@ -95,7 +95,9 @@ def _mix_cells(filters: dict) -> list[dict]:
         query = query.join(School, School.id == ActivityRollup.school_id)
     if "officer" in group_by:
         query = query.join(User, User.id == ActivityRollup.officer_id)
-    query = query.where(_period_filter(filters.get("from"), filters.get("to")))
+    by_place = {"school", "school_level", "officer"} & set(group_by) or filters.get("school_id")
+    months = GRAIN_MONTH if by_place else GRAIN_MONTH_ALL
+    query = query.where(_period_filter(filters.get("from"), filters.get("to"), months))
     if filters.get("status"):
         query = query.where(ActivityRollup.status == filters["status"])
     if filters.get("school_id"):

@@ -8,12 +8,30 @@ Days and months are UTC.
 
 from datetime import UTC
 
-from sqlalchemy import Date, String, and_, cast, delete, event, func, literal, or_, select
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from api.extensions import db
 from api.models import Activity, ActivityRollup
-from api.models.rollup import GRAIN_DAY, GRAIN_MONTH, NONE_KEY
+from api.models.rollup import EVERYONE, GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_ALL, NONE_KEY
 
 KEY_FIELDS = ("school_id", "officer_id", "category", "outcome", "referral_to", "status")
 STATE_FIELDS = (*KEY_FIELDS, "started_at", "duration_minutes", "deleted_at")
@@ -39,8 +57,9 @@ def state_of(values: dict) -> State:
 
 
 def _remember(target: Activity, *_args) -> None:
+    # An instance changed in memory keeps the state it had (the one the rollup counts).
     loaded = target.__dict__
-    if all(name in loaded for name in STATE_FIELDS):
+    if not inspect(target).modified and all(name in loaded for name in STATE_FIELDS):
         target._rollup_state = state_of(loaded)
 
 
@@ -53,9 +72,11 @@ def _cells(state: State, sign: int) -> dict:
         return {}
     day, keys, minutes = state
     month = day.replace(day=1)
+    program_wide = (EVERYONE, EVERYONE, *keys[2:])
     return {
         (GRAIN_DAY, day, *keys): (sign, sign * minutes),
         (GRAIN_MONTH, month, *keys): (sign, sign * minutes),
+        (GRAIN_MONTH_ALL, month, *program_wide): (sign, sign * minutes),
     }
 
 
@@ -115,57 +136,93 @@ def track_write(activity: Activity) -> None:
 # --- bulk: the demo loader and rebuilds ---------------------------------------------------
 
 
-def period_expression(grain: str, dialect: str):
-    """SQL for the UTC day, or first day of the UTC month, of activity.started_at."""
-    started = Activity.started_at
+def _day_of(started, dialect: str):
+    """SQL for the UTC day of a timestamp column."""
     if dialect == "postgresql":
-        utc = func.timezone("UTC", started)
-        if grain == GRAIN_DAY:
-            return cast(utc, Date)
-        return cast(func.date_trunc("month", utc), Date)
-    if grain == GRAIN_DAY:
-        return func.date(started, type_=Date)
-    return func.date(started, "start of month", type_=Date)
+        return cast(func.timezone("UTC", started), Date)
+    return func.date(started, type_=Date)
+
+
+def _month_of(day, dialect: str):
+    """SQL for the first day of the month of a date column."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month", type_=Date)
+
+
+def _upsert_from(dialect: str, source) -> None:
+    statement = _insert(dialect)(ActivityRollup).from_select(
+        [*DIMENSIONS, "count", "minutes"], source
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=list(DIMENSIONS),
+        set_={
+            "count": ActivityRollup.count + statement.excluded.count,
+            "minutes": ActivityRollup.minutes + statement.excluded.minutes,
+        },
+    )
+    db.session.execute(statement)
 
 
 def add_range(first_seq: int, last_seq: int) -> None:
-    """Count the activities whose change_seq is in [first_seq, last_seq] (bulk inserts)."""
+    """Count the activities whose change_seq is in [first_seq, last_seq] (bulk inserts).
+
+    One pass over the activities into a temporary table of day cells; the month and
+    program-wide cells are summed from that much smaller table.
+    """
     dialect = db.session.get_bind().dialect.name
-    for grain in (GRAIN_DAY, GRAIN_MONTH):
-        period = period_expression(grain, dialect)
-        groups = (
-            period,
-            Activity.school_id,
-            Activity.officer_id,
-            Activity.category,
-            func.coalesce(Activity.outcome, NONE_KEY),
-            func.coalesce(Activity.referral_to, NONE_KEY),
-            Activity.status,
-        )
-        source = (
-            select(
-                literal(grain, String),
-                *groups,
-                func.count(),
-                func.sum(Activity.duration_minutes),
-            )
+    staging = Table(
+        "activity_rollup_staging",
+        MetaData(),
+        *(Column(c.name, c.type) for c in ActivityRollup.__table__.columns if c.name != "grain"),
+        prefixes=["TEMPORARY"],
+    )
+    connection = db.session.connection()
+    staging.create(connection)
+    keys = (
+        _day_of(Activity.started_at, dialect),
+        Activity.school_id,
+        Activity.officer_id,
+        Activity.category,
+        func.coalesce(Activity.outcome, NONE_KEY),
+        func.coalesce(Activity.referral_to, NONE_KEY),
+        Activity.status,
+    )
+    db.session.execute(
+        insert(staging).from_select(
+            [c.name for c in staging.columns],
+            select(*keys, func.count(), func.sum(Activity.duration_minutes))
             .where(
                 Activity.change_seq.between(first_seq, last_seq),
                 Activity.deleted_at.is_(None),
             )
-            .group_by(*groups)
+            .group_by(*keys),
         )
-        statement = _insert(dialect)(ActivityRollup).from_select(
-            [*DIMENSIONS, "count", "minutes"], source
+    )
+    cells = staging.c
+    month = _month_of(cells.period, dialect)
+    everyone = literal(EVERYONE, Integer)
+    groupings = {
+        GRAIN_DAY: (cells.period, cells.school_id, cells.officer_id),
+        GRAIN_MONTH: (month, cells.school_id, cells.officer_id),
+        GRAIN_MONTH_ALL: (month, everyone, everyone),
+    }
+    for grain, (period, school, officer) in groupings.items():
+        rest = (cells.category, cells.outcome, cells.referral_to, cells.status)
+        keys = (period, school, officer, *rest)
+        grouped = [k for k in keys if k is not everyone]
+        _upsert_from(
+            dialect,
+            select(
+                literal(grain, String),
+                *keys,
+                func.sum(cells.count),
+                func.sum(cells.minutes),
+            )
+            .where(true())  # SQLite needs a WHERE to parse INSERT ... SELECT ... ON CONFLICT
+            .group_by(*grouped),
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=list(DIMENSIONS),
-            set_={
-                "count": ActivityRollup.count + statement.excluded.count,
-                "minutes": ActivityRollup.minutes + statement.excluded.minutes,
-            },
-        )
-        db.session.execute(statement)
+    staging.drop(connection)
 
 
 def rebuild() -> None:

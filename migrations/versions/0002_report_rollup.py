@@ -26,12 +26,18 @@ PERIODS = {
         "month": "CAST(date_trunc('month', timezone('UTC', started_at)) AS DATE)",
     },
 }
+# grain -> (period, school and officer columns); month_all sums over schools and officers.
+GRAINS = {
+    "day": ("day", "school_id, officer_id"),
+    "month": ("month", "school_id, officer_id"),
+    "month_all": ("month", "0, 0"),
+}
 
 
 def upgrade():
     op.create_table(
         "activity_rollup",
-        sa.Column("grain", sa.String(length=5), nullable=False),
+        sa.Column("grain", sa.String(length=12), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
         sa.Column("school_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("officer_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -65,11 +71,11 @@ def _backfill():
     """Count the activities that already exist (deleted ones are not counted)."""
     dialect = op.get_bind().dialect.name
     periods = PERIODS.get(dialect, PERIODS["postgresql"])
-    for grain, period in periods.items():
+    for grain, (period, people) in GRAINS.items():
         op.execute(
             "INSERT INTO activity_rollup (grain, period, school_id, officer_id, category, "
             "outcome, referral_to, status, count, minutes) "
-            f"SELECT '{grain}', {period}, school_id, officer_id, category, "
+            f"SELECT '{grain}', {periods[period]}, {people}, category, "
             "COALESCE(outcome, ''), COALESCE(referral_to, ''), status, "
             "COUNT(*), SUM(duration_minutes) "
             "FROM activity WHERE deleted_at IS NULL "

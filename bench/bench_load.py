@@ -538,10 +538,13 @@ def main() -> bool:
                 print(f"load: PostgreSQL skipped ({error})", flush=True)
     print(table(results))
     for result in results:
+        context = (
+            f"{result['cpus']} CPUs, load average {result['load_average_at_start']} at the start"
+        )
+        resent = result["resends_answered_duplicate"]
         print(
-            f"{result['backend']}: {result['cpus']} CPUs, load average"
-            f" {result['load_average_at_start']} at the start; {result['resends_answered_duplicate']} resent mutations answered"
-            f" duplicate; {result['activities']} activities"
+            f"{result['backend']}: {context}; {resent} resent mutations answered duplicate;"
+            f" {result['activities']} activities"
         )
         problems = {k: result[k] for k in CORRECTNESS if result[k]}
         print(f"{result['backend']}: " + (f"PROBLEMS {problems}" if problems else "all correct"))

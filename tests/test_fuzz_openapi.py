@@ -97,9 +97,7 @@ def headers_for(app, ids: dict, role: str) -> dict:
     if role == "anonymous":
         return {}
     with app.app_context():
-        db.session.execute(
-            update(User).where(User.id == ids[role]).values(role=role, active=True)
-        )
+        db.session.execute(update(User).where(User.id == ids[role]).values(role=role, active=True))
         db.session.commit()
         return auth(db.session.get(User, ids[role]))
 
@@ -116,3 +114,12 @@ def headers_for(app, ids: dict, role: str) -> dict:
 def test_openapi_operation_as_role_conforms(case, role, fuzz_world):
     app, ids = fuzz_world
     case.call_and_validate(headers=headers_for(app, ids, role))
+
+
+def test_fuzz_config_generates_invalid_data_and_checks_ignored_auth():
+    project = CONFIG.projects.default
+    assert {mode.value for mode in project.generation.modes} == {"positive", "negative"}
+    assert project.checks.negative_data_rejection.enabled
+    assert project.checks.ignored_auth.enabled
+    assert project.checks.response_schema_conformance.enabled
+    assert project.checks.not_a_server_error.enabled

@@ -73,7 +73,8 @@ class ActivityMixQuerySchema(ReportRangeSchema):
         unknown = [key for key in keys if key not in GROUP_KEYS]
         if unknown:
             raise ValidationError(
-                f"Unknown group key(s): {', '.join(unknown)}. Use: {', '.join(GROUP_KEYS)}.",
+                f"Unknown group key(s): {', '.join(repr(k) for k in unknown)}. "
+                f"Use: {', '.join(GROUP_KEYS)}.",
                 field_name="group_by",
             )
         if len(set(keys)) != len(keys):

@@ -2,10 +2,6 @@
 
 import logging
 
-from sqlalchemy import select
-
-from api.extensions import db
-from api.models import SequenceCounter
 from api.services import activities
 
 # One logger for the package, named as it was when sync was a single module.
@@ -16,13 +12,8 @@ APPLIED = "applied"
 CHUNK = 500
 
 
-def lock_feed() -> None:
-    """Take the change-feed counter's row lock first (PostgreSQL), so every read below sees
-    the latest commits and concurrent pushes cannot interleave; SQLite's BEGIN IMMEDIATE
-    already holds the database's write lock."""
-    db.session.execute(
-        select(SequenceCounter.value).where(SequenceCounter.name == FEED).with_for_update()
-    )
+# The same lock every other write takes first: concurrent pushes cannot interleave.
+lock_feed = activities.lock_change_feed
 
 
 def chunks(values) -> list[list]:

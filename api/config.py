@@ -4,6 +4,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from api import fastjson
+
 DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 PRODUCTION_NAMES = {"production", "prod"}
 
@@ -27,7 +29,7 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
         self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY", DEV_SECRET)
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or _default_database_url()
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": fastjson.dumps}
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
         self.SUPPRESS_BELOW = _int("SUPPRESS_BELOW", 10)
         self.REVIEW_OVERDUE_DAYS = _int("REVIEW_OVERDUE_DAYS", 7)

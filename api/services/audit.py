@@ -4,6 +4,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import select
 
 from api.extensions import db
@@ -12,15 +13,16 @@ from api.models.sync import next_value
 from api.models.types import utcnow
 
 GENESIS = "0" * 64
+# orjson refuses these (TypeError) rather than write them its own way: json.dumps decides.
+_PLAIN = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def canonical_content(event: AuditEvent) -> str:
-    """The row's own content, serialised the same way every time."""
-    content = {
+def _content(event: AuditEvent) -> dict:
+    return {
         "seq": event.seq,
         "at": _iso(event.at),
         "client_time": _iso(event.client_time),
@@ -30,11 +32,43 @@ def canonical_content(event: AuditEvent) -> str:
         "target_id": event.target_id,
         "changes": event.changes,
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def canonical_content(event: AuditEvent) -> str:
+    """The row's own content, serialised the same way every time."""
+    return json.dumps(_content(event), sort_keys=True, separators=(",", ":"), default=str)
 
 
 def chain_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + canonical_content(event)).encode()).hexdigest()
+
+
+def _canonical_plain(event: AuditEvent) -> str:
+    """canonical_content(event) for an event whose changes hold no floats, through orjson:
+    its sorted compact output is the standard library's whenever it is printable ASCII
+    (json.dumps escapes everything else as \\uXXXX); otherwise the standard library's."""
+    try:
+        text = orjson.dumps(_content(event), option=_PLAIN)
+    except TypeError:
+        return canonical_content(event)
+    if not text.isascii() or b"\x7f" in text:
+        return canonical_content(event)
+    return text.decode()
+
+
+def content_around_seq(event: AuditEvent) -> tuple[str, str]:
+    """canonical_content(event) without its seq, as (before, after): an event's content is
+    serialised before its seq is known, and hashed with it later (seq_hash)."""
+    before, marker, after = _canonical_plain(event).rpartition('"seq":null')
+    if not marker:
+        raise ValueError("the event must not have its seq yet")
+    return before + '"seq":', after
+
+
+def seq_hash(prev_hash: str, around: tuple[str, str], seq: int) -> str:
+    """chain_hash of the event whose content_around_seq is ``around``, given its seq."""
+    before, after = around
+    return hashlib.sha256(f"{prev_hash}{before}{seq}{after}".encode()).hexdigest()
 
 
 def record(

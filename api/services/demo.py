@@ -4,10 +4,11 @@ import json
 import random
 import uuid
 from bisect import bisect
+from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime, time, timedelta
 from itertools import accumulate
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select, text, update
 
@@ -142,99 +143,213 @@ def _load_people() -> tuple[list[User], dict[int, list[int]]]:
     return officers, {o.id: [s.id for s in o.schools] for o in officers}
 
 
-def _activity_rows(count, officers, assignments, seed, first_seq):
+ACTIVITY_COLUMNS = (
+    "id",
+    "officer_id",
+    "school_id",
+    "category",
+    "started_at",
+    "duration_minutes",
+    "audience",
+    "participant_count",
+    "summary",
+    "referral_to",
+    "outcome",
+    "status",
+    "review_note",
+    "reviewed_by",
+    "reviewed_at",
+    "version",
+    "content_version",
+    "change_seq",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+)
+REVISION_COLUMNS = ("activity_id", "version", "action", "actor_id", "at", "client_time", "changes")
+DISPUTE_NOTE = "Pattern does not match our records."
+QUARTER = timedelta(minutes=15)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """A timestamp as SQLAlchemy stores it on SQLite: naive UTC text with microseconds."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    return text if value.microsecond else text + ".000000"
+
+
+class _Encoding(NamedTuple):
+    """How generated values are handed to the database: as Python objects for SQLAlchemy
+    (PostgreSQL), or already in SQLAlchemy's SQLite storage format for the bare driver."""
+
+    time: Callable[[datetime], Any]
+    json: Callable[[Any], Any]
+    ids: Callable[[int], Callable[[int], Any]]  # high id bits -> (row number -> id)
+
+
+def _uuid_ids(id_base: int) -> Callable[[int], uuid.UUID]:
+    return lambda n: uuid.UUID(int=id_base | n, version=4)
+
+
+def _hex_ids(id_base: int) -> Callable[[int], str]:
+    """uuid.UUID(int=id_base | n, version=4).hex without building a UUID per row: n only
+    touches the low 64 bits, where version 4 sets the top (variant) bit."""
+    prefix = uuid.UUID(int=id_base, version=4).hex[:16]
+    variant = 1 << 63
+    return lambda n: f"{prefix}{variant | n:016x}"
+
+
+OBJECTS = _Encoding(time=lambda value: value, json=lambda value: value, ids=_uuid_ids)
+SQLITE_TEXT = _Encoding(time=_sqlite_time, json=json.dumps, ids=_hex_ids)
+
+
+def _leaders() -> dict[int, int]:
+    """The leader who reviews each school's activities: the first by id, whatever order
+    the school assignments were stored in (so a seed gives the same data every time)."""
+    leader_for_school: dict[int, int] = {}
+    for school_id, leader_id in db.session.execute(
+        select(School.id, User.id)
+        .join(User.schools)
+        .where(User.role == "school_leader")
+        .order_by(User.id)
+    ):
+        leader_for_school.setdefault(school_id, leader_id)
+    return leader_for_school
+
+
+def _rows(count, officers, assignments, seed, first_seq, encoding: _Encoding, chunk=CHUNK):
+    """Generate ``count`` activities and their revisions, ``chunk`` activities at a time, as
+    (activities, revisions): lists of tuples in ACTIVITY_COLUMNS and REVISION_COLUMNS order.
+
+    Every timestamp falls on a quarter hour of a term of about a hundred days (reviews are
+    capped at now), so their encoded forms are computed once per quarter hour, not per row;
+    likewise the per-category values. The random draws are the same, in the same order, as
+    one row at a time with datetimes and dicts would take them: a seed gives the same data.
+    """
     rng = random.Random(seed)
     now = utcnow().replace(microsecond=0)
     term_start = now - timedelta(days=100)
-    weights = [m[1] for m in MIX]
-    leader_for_school = {}
-    for school_id, leader_id in db.session.execute(
-        select(School.id, User.id).join(User.schools).where(User.role == "school_leader")
-    ):
-        leader_for_school.setdefault(school_id, leader_id)
+    leader_for_school = _leaders()
     # Ids rise within a load (random high bits, counter low bits): B-tree appends, not
     # random page writes, which is most of what makes a million-row load fast.
-    id_base = rng.getrandbits(64) << 64
+    id_of = encoding.ids(rng.getrandbits(64) << 64)
     rand = rng.random  # a bare float draw: randrange and choices cost several times more
 
-    def between(low: int, high: int) -> int:
-        return low + int(rand() * (high - low))
-
-    mix_cumulative = list(accumulate(weights))
-    outcome_cumulative = list(accumulate((40, 30, 10, 15, 5)))
-    for n in range(count):
-        officer = officers[n % len(officers)]
-        schools = assignments[officer.id]
-        school_id = schools[int(rand() * len(schools))]
-        category, _, minutes, people = MIX[bisect(mix_cumulative, rand() * mix_cumulative[-1])]
-        day = term_start + timedelta(days=between(0, 100))
+    # Quarter hours from midnight two days before the term (a weekend day moves back two).
+    origin = datetime.combine(term_start.date() - timedelta(days=2), time(), UTC)
+    first_quarter = []  # per day drawn: the quarter of 08:00 that (weekday) day
+    for offset in range(100):
+        day = term_start + timedelta(days=offset)
         if day.weekday() >= 5:
             day -= timedelta(days=2)
-        started = day.replace(hour=between(8, 16), minute=15 * between(0, 4), second=0, tzinfo=UTC)
-        age_days = (now - started).days
-        roll = rand()
-        leader_id = leader_for_school.get(school_id)
-        status = "submitted"
-        if leader_id and age_days > 3 and roll < 0.78:
-            status = "confirmed"
-        elif leader_id and age_days > 3 and roll < 0.83:
-            status = "disputed"
-        outcome = None
-        if category in ("counselling", "mediation", "emergency_response"):
-            outcome = OUTCOMES[bisect(outcome_cumulative, rand() * outcome_cumulative[-1])]
-        elif category == "community_referral":
-            outcome = "referral_made"
-        reviewed_at = started + timedelta(hours=between(2, 120))
-        reviewed = status != "submitted"
-        yield {
-            "id": uuid.UUID(int=id_base | n, version=4),
-            "officer_id": officer.id,
-            "school_id": school_id,
-            "category": category,
-            "started_at": started,
-            "duration_minutes": between(*minutes),
-            "audience": AUDIENCE_BY_CATEGORY[category],
-            "participant_count": between(*people),
-            "summary": SUMMARIES[category][int(rand() * len(SUMMARIES[category]))],
-            "referral_to": REFERRALS[int(rand() * len(REFERRALS))]
-            if category == "community_referral"
-            else None,
-            "outcome": outcome,
-            "status": status,
-            "review_note": "Pattern does not match our records." if status == "disputed" else None,
-            "reviewed_by": leader_id if reviewed else None,
-            "reviewed_at": min(reviewed_at, now) if reviewed else None,
-            "version": 2 if reviewed else 1,
-            "content_version": 1,
-            "change_seq": first_seq + n,
-            "deleted_at": None,
-            "created_at": started + timedelta(minutes=5),
-            "updated_at": min(reviewed_at, now) if reviewed else started + timedelta(minutes=5),
-        }
+        first_quarter.append((day.date() - origin.date()).days * 96 + 8 * 4)
+    quarters = [origin + QUARTER * q for q in range(max(first_quarter) + 32 + 4 * 120)]
+    started_at = [encoding.time(at) for at in quarters]
+    created_at = [encoding.time(at + timedelta(minutes=5)) for at in quarters]
+    reviewable = [(now - at).days > 3 for at in quarters]  # a leader reviews after 3 days
+    reviewed_at = [encoding.time(min(at, now)) for at in quarters]
 
-
-def _revision_rows(rows):
-    for row in rows:
-        yield {
-            "activity_id": row["id"],
-            "version": 1,
-            "action": "create",
-            "actor_id": row["officer_id"],
-            "at": row["created_at"],
-            "client_time": None,
-            "changes": {"category": {"from": None, "to": row["category"]}},
-        }
-        if row["version"] == 2:
-            action = "confirm" if row["status"] == "confirmed" else "dispute"
-            yield {
-                "activity_id": row["id"],
-                "version": 2,
-                "action": action,
-                "actor_id": row["reviewed_by"],
-                "at": row["reviewed_at"],
-                "client_time": None,
-                "changes": {"status": {"from": "submitted", "to": row["status"]}},
-            }
+    weights = list(accumulate(m[1] for m in MIX))
+    outcome_weights = list(accumulate((40, 30, 10, 15, 5)))
+    categories = [
+        (
+            category,
+            minutes[0],
+            minutes[1] - minutes[0],
+            people[0],
+            people[1] - people[0],
+            SUMMARIES[category],
+            category in ("counselling", "mediation", "emergency_response"),
+            category == "community_referral",
+            encoding.json(AUDIENCE_BY_CATEGORY[category]),
+            encoding.json({"category": {"from": None, "to": category}}),
+        )
+        for category, _, minutes, people in MIX
+    ]
+    review = {
+        status: (action, DISPUTE_NOTE if status == "disputed" else None, encoding.json(changes))
+        for status, action in (("confirmed", "confirm"), ("disputed", "dispute"))
+        for changes in [{"status": {"from": "submitted", "to": status}}]
+    }
+    rotation = [
+        (officer.id, assignments[officer.id], len(assignments[officer.id])) for officer in officers
+    ]
+    for start in range(0, count, chunk):
+        activities: list[tuple] = []
+        revisions: list[tuple] = []
+        add_activity, add_revision = activities.append, revisions.append
+        for n in range(start, min(start + chunk, count)):
+            officer_id, schools, school_count = rotation[n % len(rotation)]
+            school_id = schools[int(rand() * school_count)]
+            (
+                category,
+                minutes,
+                minutes_span,
+                people,
+                people_span,
+                summaries,
+                has_outcome,
+                is_referral,
+                audience,
+                create_changes,
+            ) = categories[bisect(weights, rand() * weights[-1])]
+            quarter = first_quarter[int(rand() * 100)] + int(rand() * 8) * 4 + int(rand() * 4)
+            roll = rand()
+            leader_id = leader_for_school.get(school_id)
+            status = "submitted"
+            if leader_id and reviewable[quarter]:
+                if roll < 0.78:
+                    status = "confirmed"
+                elif roll < 0.83:
+                    status = "disputed"
+            outcome = None
+            if has_outcome:
+                outcome = OUTCOMES[bisect(outcome_weights, rand() * outcome_weights[-1])]
+            elif is_referral:
+                outcome = "referral_made"
+            review_quarter = quarter + 4 * (2 + int(rand() * 118))
+            duration = minutes + int(rand() * minutes_span)
+            participants = people + int(rand() * people_span)
+            summary = summaries[int(rand() * len(summaries))]
+            referral = REFERRALS[int(rand() * len(REFERRALS))] if is_referral else None
+            activity_id = id_of(n)
+            created = created_at[quarter]
+            add_revision((activity_id, 1, "create", officer_id, created, None, create_changes))
+            if status == "submitted":
+                reviewer = reviewed = note = None
+                version, updated = 1, created
+            else:
+                action, note, review_changes = review[status]
+                reviewer, reviewed = leader_id, reviewed_at[review_quarter]
+                version, updated = 2, reviewed
+                add_revision((activity_id, 2, action, reviewer, reviewed, None, review_changes))
+            add_activity(
+                (
+                    activity_id,
+                    officer_id,
+                    school_id,
+                    category,
+                    started_at[quarter],
+                    duration,
+                    audience,
+                    participants,
+                    summary,
+                    referral,
+                    outcome,
+                    status,
+                    note,
+                    reviewer,
+                    reviewed,
+                    version,
+                    1,
+                    first_seq + n,
+                    None,
+                    created,
+                    updated,
+                )
+            )
+        yield activities, revisions
 
 
 @contextmanager
@@ -258,21 +373,26 @@ def _indexes_deferred(count: int):
         db.session.execute(text(sql))
 
 
+@contextmanager
+def _checks_trusted():
+    """On SQLite, skip the activity table's CHECK constraints while the generator's rows go
+    in: its IN-list checks cost more than the rest of the insert, and the generator only
+    draws values they allow (tests run PRAGMA integrity_check, which checks them)."""
+    connection = db.session.connection()
+    connection.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+
+
 def _insert_activities(count, officers, assignments, seed) -> None:
     counter = db.session.get(SequenceCounter, "activity")
     first_seq = (counter.value if counter else 0) + 1
     if db.session.get_bind().dialect.name == "sqlite":
-        # Random UUID keys touch pages all over the index: keep them in memory while loading.
-        db.session.execute(text("PRAGMA cache_size = -262144"))
-    with _indexes_deferred(count):
-        batch = []
-        for row in _activity_rows(count, officers, assignments, seed, first_seq):
-            batch.append(row)
-            if len(batch) == CHUNK:
-                _flush(batch)
-                batch = []
-        if batch:
-            _flush(batch)
+        _insert_sqlite(count, officers, assignments, seed, first_seq)
+    else:
+        _insert_objects(count, officers, assignments, seed, first_seq)
     rollup.add_range(first_seq, first_seq + count - 1)
     db.session.execute(
         update(SequenceCounter)
@@ -281,95 +401,37 @@ def _insert_activities(count, officers, assignments, seed) -> None:
     )
 
 
-def _flush(batch) -> None:
-    if db.session.get_bind().dialect.name == "sqlite":
-        _flush_sqlite(batch)
-        return
-    # Core inserts: one executemany per table (ORM bulk inserts split batches on NULLs).
-    db.session.execute(insert(Activity.__table__), batch)
-    db.session.execute(insert(ActivityRevision.__table__), list(_revision_rows(batch)))
+def _insert_objects(count, officers, assignments, seed, first_seq) -> None:
+    """Core inserts: one executemany per table (ORM bulk inserts split batches on NULLs)."""
+    for activities, revisions in _rows(count, officers, assignments, seed, first_seq, OBJECTS):
+        db.session.execute(
+            insert(Activity.__table__),
+            [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in activities],
+        )
+        db.session.execute(
+            insert(ActivityRevision.__table__),
+            [dict(zip(REVISION_COLUMNS, row, strict=True)) for row in revisions],
+        )
 
 
-@lru_cache(maxsize=1 << 17)
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A timestamp as SQLAlchemy stores it on SQLite: naive UTC text with microseconds."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    return text if value.microsecond else text + ".000000"
-
-
-ACTIVITY_COLUMNS = (
-    "id, officer_id, school_id, category, started_at, duration_minutes, audience, "
-    "participant_count, summary, referral_to, outcome, status, review_note, reviewed_by, "
-    "reviewed_at, version, content_version, change_seq, deleted_at, created_at, updated_at"
-)
-REVISION_COLUMNS = "activity_id, version, action, actor_id, at, client_time, changes"
-AUDIENCE_JSON = {category: json.dumps(value) for category, value in AUDIENCE_BY_CATEGORY.items()}
-
-
-def _activity_tuple(row: dict) -> tuple:
-    return (
-        row["id"].hex,
-        row["officer_id"],
-        row["school_id"],
-        row["category"],
-        _sqlite_time(row["started_at"]),
-        row["duration_minutes"],
-        AUDIENCE_JSON[row["category"]],
-        row["participant_count"],
-        row["summary"],
-        row["referral_to"],
-        row["outcome"],
-        row["status"],
-        row["review_note"],
-        row["reviewed_by"],
-        _sqlite_time(row["reviewed_at"]),
-        row["version"],
-        row["content_version"],
-        row["change_seq"],
-        _sqlite_time(row["deleted_at"]),
-        _sqlite_time(row["created_at"]),
-        _sqlite_time(row["updated_at"]),
-    )
-
-
-def _revision_tuple(row: dict) -> tuple:
-    return (
-        row["activity_id"].hex,
-        row["version"],
-        row["action"],
-        row["actor_id"],
-        _sqlite_time(row["at"]),
-        None,
-        _json(row["changes"]),
-    )
-
-
-_JSON_CACHE: dict[str, str] = {}
-
-
-def _json(changes: dict) -> str:
-    """Revision changes as JSON; demo rows repeat a handful of shapes, so cache them."""
-    key = repr(changes)
-    cached = _JSON_CACHE.get(key)
-    if cached is None:
-        cached = _JSON_CACHE[key] = json.dumps(changes)
-    return cached
-
-
-def _flush_sqlite(batch) -> None:
+def _insert_sqlite(count, officers, assignments, seed, first_seq) -> None:
     """Plain executemany on the driver: a million rows without per-value type processing."""
     connection = db.session.connection()
-    batch.sort(key=lambda row: row["id"])  # neighbouring keys: fewer index pages touched
-    connection.exec_driver_sql(
-        f"INSERT INTO activity ({ACTIVITY_COLUMNS}) VALUES ({', '.join('?' * 21)})",
-        [_activity_tuple(row) for row in batch],
+    # Keep the pages being written in memory while loading.
+    connection.exec_driver_sql("PRAGMA cache_size = -262144")
+    insert_activity = (
+        f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})"
     )
-    connection.exec_driver_sql(
-        f"INSERT INTO activity_revision ({REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [_revision_tuple(row) for row in _revision_rows(batch)],
+    insert_revision = (
+        f"INSERT INTO activity_revision ({', '.join(REVISION_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(REVISION_COLUMNS))})"
     )
+    rows = _rows(count, officers, assignments, seed, first_seq, SQLITE_TEXT)
+    with _indexes_deferred(count), _checks_trusted():
+        for activities, revisions in rows:
+            connection.exec_driver_sql(insert_activity, activities)
+            connection.exec_driver_sql(insert_revision, revisions)
 
 
 def demo_logins() -> list[str]:

@@ -6,6 +6,7 @@ its count from the old cell to the new one even after an autoflush has cleared t
 Days and months are UTC.
 """
 
+import functools
 from datetime import UTC
 
 from sqlalchemy import (
@@ -84,16 +85,22 @@ def _insert(dialect: str):
     return (postgresql if dialect == "postgresql" else sqlite).insert
 
 
-def _upsert(dialect: str, rows: list[dict]) -> None:
-    statement = _insert(dialect)(ActivityRollup).values(rows)
-    statement = statement.on_conflict_do_update(
+@functools.cache
+def _upsert_statement(dialect: str):
+    """Add a cell's count and minutes, creating the cell if it is new (one statement, run
+    as an executemany: its compiled form is cached, whatever the number of cells)."""
+    statement = _insert(dialect)(ActivityRollup.__table__)
+    return statement.on_conflict_do_update(
         index_elements=list(DIMENSIONS),
         set_={
             "count": ActivityRollup.count + statement.excluded.count,
             "minutes": ActivityRollup.minutes + statement.excluded.minutes,
         },
     )
-    db.session.execute(statement)
+
+
+def _upsert(dialect: str, rows: list[dict]) -> None:
+    db.session.execute(_upsert_statement(dialect), rows)
 
 
 def track_write(activity: Activity) -> None:

@@ -11,7 +11,8 @@ cursor never skips a change that commits late.
 
 The modules: ``push`` (the entry point), ``envelope`` (parsing an item), ``outbox`` (applying
 a push in order), ``apply`` (one mutation, its conflicts), ``results`` (what a device is told),
-``prepared``, ``rows`` and ``bulk`` (the multi-row fast path for creates), ``pull``, ``purge``
+``plain`` (a plainly valid create checked quickly), ``prepared``, ``rows`` and ``bulk``
+(the multi-row fast path for creates), ``pull``, ``purge``
 (retention) and ``feed`` (what they share).
 """
 
@@ -26,12 +27,13 @@ from api.services.sync.envelope import (
 )
 from api.services.sync.feed import APPLIED, CHUNK, FEED, lock_feed, log
 from api.services.sync.outbox import OutboxRun
-from api.services.sync.prepared import PreparedCreate, prepare_create
+from api.services.sync.plain import plain_content, plain_create
+from api.services.sync.prepared import PreparedCreate, Tables, prepare_create
 from api.services.sync.pull import decode_cursor, encode_cursor, pull, scope_key
 from api.services.sync.purge import purge
 from api.services.sync.push import push, writer_queue
 from api.services.sync.results import StoredResult, rejected
-from api.services.sync.rows import bind_values, insert_bound, row_payload
+from api.services.sync.rows import Binder, binder, row_payload
 
 __all__ = [
     "APPLIED",
@@ -44,15 +46,18 @@ __all__ = [
     "OutboxRun",
     "PreparedCreate",
     "StoredResult",
+    "Tables",
     "activity_payload",
-    "bind_values",
+    "Binder",
+    "binder",
     "decode_cursor",
     "encode_cursor",
-    "insert_bound",
     "load_content",
     "lock_feed",
     "log",
     "parse_mutation",
+    "plain_content",
+    "plain_create",
     "prepare_create",
     "pull",
     "purge",

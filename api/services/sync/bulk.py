@@ -4,11 +4,10 @@ multi-row insert a table, storing what one activities.create() each would."""
 from sqlalchemy import select, update
 
 from api.extensions import db
-from api.models import Activity, ActivityRevision, AuditEvent, SequenceCounter, SyncMutation
+from api.models import AuditEvent, SequenceCounter
 from api.services import audit, rollup
 from api.services.sync.feed import FEED
-from api.services.sync.prepared import PreparedCreate
-from api.services.sync.rows import insert_bound
+from api.services.sync.prepared import PreparedCreate, Tables
 
 AUDIT_COUNTER = "audit"
 
@@ -20,13 +19,19 @@ class BulkUnavailable(Exception):
 def write_creates(run: list[PreparedCreate]) -> None:
     """Store a run of prepared creates with one multi-row insert a table: the same rows,
     sequence numbers, audit chain and rollup counts as one activities.create() each."""
+    tables = Tables(db.session.get_bind().dialect)
     first_change = _take(FEED, len(run))
     first_event = _take(AUDIT_COUNTER, len(run))
-    _number(run, first_change, first_event)
-    insert_bound(Activity.__table__, [c.activity for c in run])
-    insert_bound(ActivityRevision.__table__, [c.revision for c in run])
-    insert_bound(AuditEvent.__table__, [c.audit for c in run])
-    insert_bound(SyncMutation.__table__, [c.mutation for c in run])
+    previous = db.session.execute(
+        select(AuditEvent.hash).where(AuditEvent.seq == first_event - 1)
+    ).scalar()
+    previous = previous or audit.GENESIS
+    for offset, create in enumerate(run):
+        previous = tables.number(create, first_change + offset, first_event + offset, previous)
+    tables.activity.insert([c.activity for c in run])
+    tables.revision.insert([c.revision for c in run])
+    tables.audit.insert([c.audit for c in run])
+    tables.mutation.insert([c.mutation for c in run])
     _add_to_rollup(run)
 
 
@@ -44,29 +49,17 @@ def _take(counter: str, count: int) -> int:
     return last - count + 1
 
 
-def _number(run: list[PreparedCreate], first_change: int, first_event: int) -> None:
-    """Give each create its change_seq, and its audit event a seq and a link in the chain."""
-    previous = db.session.execute(
-        select(AuditEvent.hash).where(AuditEvent.seq == first_event - 1)
-    ).scalar()
-    previous = previous or audit.GENESIS
-    for offset, create in enumerate(run):
-        create.activity["change_seq"] = first_change + offset
-        event = create.event
-        event.seq = first_event + offset
-        event.prev_hash = previous
-        event.hash = previous = audit.chain_hash(previous, event)
-        create.audit.update(seq=event.seq, prev_hash=event.prev_hash, hash=event.hash)
-
-
 def _add_to_rollup(run: list[PreparedCreate]) -> None:
     """Add the run's counts and minutes to the rollup, one upsert for all its cells."""
     cells: dict[tuple, list[int]] = {}
     for create in run:
         for key, (count, minutes) in create.cells.items():
-            total = cells.setdefault(key, [0, 0])
-            total[0] += count
-            total[1] += minutes
+            total = cells.get(key)
+            if total is None:
+                cells[key] = [count, minutes]
+            else:
+                total[0] += count
+                total[1] += minutes
     rollup_rows = [
         {**dict(zip(rollup.DIMENSIONS, key, strict=True)), "count": c, "minutes": m}
         for key, (c, m) in cells.items()

@@ -38,6 +38,7 @@ class Mutation:
     client_time: datetime | None = None
     request_hash: str = ""
     error: ApiError | None = None
+    content: dict | None = None  # a would-be create's content, validated and normalised
     create: "PreparedCreate | None" = None  # a would-be create, its rows built
 
 

@@ -40,20 +40,17 @@ class OutboxRun:
 
     @staticmethod
     def _stored(ids: set[uuid.UUID]) -> dict:
-        found: dict = {}
-        for chunk in chunks(ids):
-            query = select(SyncMutation).where(SyncMutation.mutation_id.in_(chunk))
-            found.update((m.mutation_id, m) for m in db.session.scalars(query))
-        return found
+        """The stored results of the mutation_ids the batch names (most are new)."""
+        found = _existing(SyncMutation.mutation_id, ids)
+        query = select(SyncMutation).where(SyncMutation.mutation_id.in_(found))
+        return {m.mutation_id: m for m in db.session.scalars(query)} if found else {}
 
     @staticmethod
     def _known(ids: set[uuid.UUID]) -> dict[uuid.UUID, Activity]:
-        """Every activity the batch names, in one query per 500; absent ids are new."""
-        found: dict[uuid.UUID, Activity] = {}
-        for chunk in chunks(ids):
-            query = select(Activity).where(Activity.id.in_(chunk))
-            found.update((a.id, a) for a in db.session.scalars(query))
-        return found
+        """Every activity the batch names that exists; absent ids are new."""
+        found = _existing(Activity.id, ids)
+        query = select(Activity).where(Activity.id.in_(found))
+        return {a.id: a for a in db.session.scalars(query)} if found else {}
 
     def apply(self) -> list[dict]:
         """Apply every mutation in order, runs of plain creates together; commit once."""
@@ -161,3 +158,12 @@ class OutboxRun:
             status=APPLIED,
             result={"activity": payload},
         )
+
+
+def _existing(key, ids: set[uuid.UUID]) -> list[uuid.UUID]:
+    """Which of the ids are in the key column: one narrow query per CHUNK ids (the rows
+    themselves are loaded only for those, usually none)."""
+    found: list[uuid.UUID] = []
+    for chunk in chunks(ids):
+        found.extend(db.session.scalars(select(key).where(key.in_(chunk))))
+    return found

@@ -7,17 +7,18 @@ import uuid
 from datetime import datetime
 
 from marshmallow import ValidationError
-from sqlalchemy.engine import Dialect
 
 from api.database import begin_as_reader
 from api.extensions import db
 from api.models import User
+from api.models.activity import CONTENT_FIELDS
 from api.models.types import utcnow
 from api.services import activities
 from api.services.sync.envelope import Mutation, load_content, parse_mutation
 from api.services.sync.feed import lock_feed
 from api.services.sync.outbox import OutboxRun
-from api.services.sync.prepared import prepare_create
+from api.services.sync.plain import plain_create
+from api.services.sync.prepared import Tables, prepare_create
 
 
 def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
@@ -25,35 +26,33 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     # The signed-in user arrives as a request-local proxy; resolve it once, not per access.
     officer = getattr(officer, "_get_current_object", lambda: officer)()
     officer_id, officer_name = officer.id, officer.display_name
-    dialect = db.session.get_bind().dialect
+    tables = Tables(db.session.get_bind().dialect)
     # End the sign-in check's (read) transaction: parsing, validating and building rows,
     # the bulk of the work, run outside any transaction; the write lock is for writing.
     db.session.commit()
     begin_as_reader(False)  # from here on, transactions begin as writers
     now = utcnow()
-    mutations = [parse_mutation(item) for item in items]
-    _prepare_creates(mutations, officer_id, officer_name, device_id, now, dialect)
+    mutations = [_parse(item, now) for item in items]
+    memo: dict = {}
+    for mutation in mutations:
+        if mutation.content is not None:
+            mutation.create = prepare_create(
+                officer_id, officer_name, device_id, mutation, now, tables, memo
+            )
     with writer_queue():
         lock_feed()
         return OutboxRun(officer, device_id, mutations).apply()
 
 
-def _prepare_creates(
-    mutations: list[Mutation],
-    officer_id: int,
-    officer_name: str,
-    device_id: uuid.UUID,
-    now: datetime,
-    dialect: Dialect,
-) -> None:
-    """Build the rows of every would-be create now, before the write lock is taken."""
-    memo: dict = {}
-    for mutation in mutations:
-        content = _create_content(mutation)
-        if content is not None:
-            mutation.create = prepare_create(
-                officer_id, officer_name, device_id, mutation, content, now, dialect, memo
-            )
+def _parse(item: object, now: datetime) -> Mutation:
+    """The item as a mutation; a would-be create with its content validated and normalised
+    (the common case quickly, anything else through the schemas)."""
+    mutation = plain_create(item, now)
+    if mutation is not None:
+        return mutation
+    mutation = parse_mutation(item)
+    mutation.content = _create_content(mutation)
+    return mutation
 
 
 def _create_content(mutation: Mutation) -> dict | None:
@@ -64,9 +63,10 @@ def _create_content(mutation: Mutation) -> dict | None:
     if not isinstance(mutation.data, dict):
         return None
     try:
-        return activities.normalise_content(load_content(mutation.data, partial=False))
+        content = activities.normalise_content(load_content(mutation.data, partial=False))
     except ValidationError:
         return None
+    return {name: content.get(name) for name in CONTENT_FIELDS}
 
 
 @contextlib.contextmanager

@@ -11,45 +11,55 @@ from api.extensions import db
 from api.schemas.sync import SyncActivitySchema
 
 
+class Binder:
+    """One table's rows converted for the database driver ahead of time, as SQLAlchemy would
+    convert them (UUIDs, UTC times, JSON), and written with one executemany.
+
+    A bound row is a list in the INSERT's parameter order (a dict for drivers with named
+    parameters); ``slot(key)`` is where a value goes, for values filled in later."""
+
+    def __init__(self, table: Table, keys: tuple[str, ...], dialect: Dialect):
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        self.sql = str(compiled)
+        self.positional = bool(compiled.positional)
+        self.order = tuple(compiled.positiontup) if self.positional else keys
+        processors = {
+            column.key: column.type.dialect_impl(dialect).bind_processor(dialect)
+            for column in table.columns
+        }
+        self.converted = tuple(
+            (index, processors[key]) for index, key in enumerate(self.order) if processors[key]
+        )
+
+    def slot(self, key: str) -> int | str:
+        return self.order.index(key) if self.positional else key
+
+    def bind(self, row: dict, memo: dict) -> list | dict:
+        """The row's values for the driver. ``memo`` keeps converted timestamps: a push
+        stamps every row with the same time."""
+        values = [row[key] for key in self.order]
+        for index, processor in self.converted:
+            value = values[index]
+            if value is None:
+                continue
+            if type(value) is datetime:
+                cached = memo.get((processor, value))
+                if cached is None:
+                    cached = memo[(processor, value)] = processor(value)
+                values[index] = cached
+            else:
+                values[index] = processor(value)
+        return values if self.positional else dict(zip(self.order, values, strict=True))
+
+    def insert(self, rows: list) -> None:
+        """executemany of bound rows (no per-row SQLAlchemy work)."""
+        params = [tuple(row) for row in rows] if self.positional else rows
+        db.session.connection().exec_driver_sql(self.sql, params)
+
+
 @functools.cache
-def _bind_processors(table: Table, dialect: Dialect) -> dict:
-    return {
-        column.key: column.type.dialect_impl(dialect).bind_processor(dialect)
-        for column in table.columns
-    }
-
-
-def bind_values(table: Table, row: dict, dialect: Dialect, memo: dict) -> dict:
-    """Convert values for the driver as SQLAlchemy would (UUIDs, UTC times, JSON).
-    ``memo`` keeps converted timestamps: a push stamps every row with the same time."""
-    processors = _bind_processors(table, dialect)
-    bound = {}
-    for key, value in row.items():
-        processor = processors[key]
-        if processor is None or value is None:
-            bound[key] = value if processor is None else processor(value)
-        elif type(value) is datetime:
-            cached = memo.get((processor, value))
-            if cached is None:
-                cached = memo[(processor, value)] = processor(value)
-            bound[key] = cached
-        else:
-            bound[key] = processor(value)
-    return bound
-
-
-@functools.cache
-def _insert_sql(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> tuple[str, tuple]:
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
-    return str(compiled), tuple(compiled.positiontup or ()) if compiled.positional else ()
-
-
-def insert_bound(table: Table, rows: list[dict]) -> None:
-    """executemany of rows already bound by bind_values (no per-row SQLAlchemy work)."""
-    connection = db.session.connection()
-    sql, order = _insert_sql(table, connection.dialect, tuple(rows[0]))
-    params = [tuple(row[key] for key in order) for row in rows] if order else rows
-    connection.exec_driver_sql(sql, params)
+def binder(table: Table, keys: tuple[str, ...], dialect: Dialect) -> Binder:
+    return Binder(table, keys, dialect)
 
 
 def _payload_kinds() -> list[tuple[str, str]]:
@@ -65,13 +75,22 @@ def _payload_kinds() -> list[tuple[str, str]]:
 _PAYLOAD_KINDS = _payload_kinds()
 
 
-def row_payload(row: dict) -> dict:
+def row_payload(row: dict, memo: dict | None = None) -> dict:
     """What activity_payload() makes of a live activity, from a row dict without the
-    schema's per-field machinery (a test holds the two to the same output)."""
+    schema's per-field machinery (a test holds the two to the same output). ``memo`` keeps
+    the text of timestamps met before."""
+    memo = {} if memo is None else memo
     payload = {}
     for name, kind in _PAYLOAD_KINDS:
         value = row[name]
         if value is not None and kind:
-            value = str(value) if kind == "uuid" else value.isoformat()
+            if kind == "uuid":
+                value = str(value)
+            else:
+                key = (value, value.tzinfo)  # equal instants in other zones read otherwise
+                text = memo.get(key)
+                if text is None:
+                    text = memo[key] = value.isoformat()
+                value = text
         payload[name] = value
     return payload

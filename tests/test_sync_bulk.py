@@ -1,5 +1,6 @@
 """Runs of plain creates are written in bulk; they must store exactly what one-by-one does."""
 
+import importlib
 import uuid
 
 import pytest
@@ -153,3 +154,44 @@ def activity_revisions(activity_id) -> list[ActivityRevision]:
         .where(ActivityRevision.activity_id == activity_id)
         .order_by(ActivityRevision.version)
     ).all()
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(
+        db.session.query(model).count()
+        for model in (Activity, ActivityRevision, AuditEvent, SyncMutation)
+    )
+
+
+@pytest.mark.parametrize("same_mutation_ids", [True, False])
+def test_push_bulk_create_written_since_the_pre_check_falls_back(
+    client, monkeypatch, caplog, same_mutation_ids
+):
+    """A create found new before the write lock but written by then (a retry racing the
+    first push) breaks a unique key in bulk; it is then decided one by one, never twice."""
+    school = make_school()
+    officer = make_user("officer", [school])
+    mutations = [upsert(school) for _ in range(3)]
+    first = push(client, officer, mutations)
+    assert first.status_code == 200
+    before = _counts()
+    if not same_mutation_ids:  # the same activities, under new mutation_ids
+        mutations = [{**m, "mutation_id": str(uuid.uuid4())} for m in mutations]
+    push_module = importlib.import_module("api.services.sync.push")
+    monkeypatch.setattr(
+        push_module, "new_creates", lambda ms: {m.mutation_id for m in ms if m.create}
+    )
+    again = push(client, officer, mutations)
+    assert again.status_code == 200
+    assert "bulk create fell back to one-by-one" in caplog.text
+    results = again.json["results"]
+    if same_mutation_ids:
+        assert [r["status"] for r in results] == ["duplicate"] * 3
+        assert [r["activity"] for r in results] == [r["activity"] for r in first.json["results"]]
+        assert _counts() == before
+    else:  # the same content again: nothing changes (no new version or history)
+        assert [r["status"] for r in results] == ["applied"] * 3
+        assert [r["activity"]["version"] for r in results] == [1, 1, 1]
+        assert _counts()[:3] == before[:3]
+    checked, broken, reason = verify_chain()
+    assert broken is None, reason

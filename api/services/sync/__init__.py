@@ -33,7 +33,7 @@ from api.services.sync.pull import decode_cursor, encode_cursor, pull, scope_key
 from api.services.sync.purge import purge
 from api.services.sync.push import push, writer_queue
 from api.services.sync.results import StoredResult, rejected
-from api.services.sync.rows import Binder, binder, row_payload
+from api.services.sync.rows import Binder, binder
 
 __all__ = [
     "APPLIED",
@@ -64,7 +64,6 @@ __all__ = [
     "push",
     "rejected",
     "request_hash",
-    "row_payload",
     "scope_key",
     "write_creates",
     "writer_queue",

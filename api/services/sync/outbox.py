@@ -26,14 +26,27 @@ class OutboxRun:
     breaks a database constraint) takes, each item in its own savepoint.
     """
 
-    def __init__(self, officer: User, device_id: uuid.UUID, mutations: list[Mutation]):
+    def __init__(
+        self,
+        officer: User,
+        device_id: uuid.UUID,
+        mutations: list[Mutation],
+        school_ids: frozenset[int],
+        new: set[uuid.UUID],
+    ):
+        """``new``: the mutation_ids of prepared creates whose mutation_id and activity id
+        were both absent when read before the write lock (new_creates). Those are written
+        in bulk without another look; should one have been written since, the bulk insert
+        breaks a unique key and its run is looked up again and applied one by one. The
+        rest are looked up here, under the lock."""
         self.officer = officer
-        self.school_ids = frozenset(officer.school_ids)  # read under the lock
+        self.school_ids = school_ids
         self.device_id = device_id
         self.mutations = mutations
-        valid = [m for m in mutations if m.error is None]
-        self.stored = self._stored({m.mutation_id for m in valid})
-        self.known = self._known({m.activity_id for m in valid})
+        self.new = new
+        rest = [m for m in mutations if m.error is None and m.mutation_id not in new]
+        self.stored = self._stored({m.mutation_id for m in rest})
+        self.known = self._known({m.activity_id for m in rest})
         self.bulk_created: set[uuid.UUID] = set()
         self.results: list[dict | None] = [None] * len(mutations)
         self.run: list[tuple[int, Mutation]] = []
@@ -79,6 +92,7 @@ class OutboxRun:
         """Whether this is a valid create that nothing in the database could stop."""
         return not (
             mutation.create is None
+            or mutation.mutation_id not in self.new
             or mutation.mutation_id in self.stored
             or mutation.activity_id in self.known
             or mutation.activity_id in self.bulk_created
@@ -98,6 +112,8 @@ class OutboxRun:
                 sync.write_creates([mutation.create for _, mutation in run])
         except (IntegrityError, BulkUnavailable):
             log.warning("bulk create fell back to one-by-one", exc_info=True)
+            self.stored.update(self._stored({m.mutation_id for _, m in run}))
+            self.known.update(self._known({m.activity_id for _, m in run}))
             for index, mutation in run:
                 self.results[index] = self._apply_one(mutation)
             return
@@ -158,6 +174,17 @@ class OutboxRun:
             status=APPLIED,
             result={"activity": payload},
         )
+
+
+def new_creates(mutations: list[Mutation]) -> set[uuid.UUID]:
+    """The mutation_ids of prepared creates whose mutation_id and activity id are both
+    absent from the database now (read before the write lock, see OutboxRun)."""
+    creates = [m for m in mutations if m.create is not None]
+    stored = set(_existing(SyncMutation.mutation_id, {m.mutation_id for m in creates}))
+    known = set(_existing(Activity.id, {m.activity_id for m in creates}))
+    return {
+        m.mutation_id for m in creates if m.mutation_id not in stored and m.activity_id not in known
+    }
 
 
 def _existing(key, ids: set[uuid.UUID]) -> list[uuid.UUID]:

@@ -13,7 +13,7 @@ from api.models.activity import CONTENT_FIELDS
 from api.services import audit, rollup
 from api.services.sync.envelope import Mutation
 from api.services.sync.feed import APPLIED
-from api.services.sync.rows import Binder, binder, row_payload
+from api.services.sync.rows import Binder, binder
 
 ACTIVITY_KEYS = (
     "id",
@@ -30,6 +30,7 @@ ACTIVITY_KEYS = (
     "created_at",
     "updated_at",
 )
+_STARTED_AT, _AUDIENCE = ACTIVITY_KEYS.index("started_at"), ACTIVITY_KEYS.index("audience")
 REVISION_KEYS = ("activity_id", "version", "action", "actor_id", "at", "client_time", "changes")
 AUDIT_KEYS = (
     "seq",
@@ -97,100 +98,142 @@ class Tables:
         return link
 
 
-def prepare_create(
-    officer_id: int,
-    officer_name: str,
-    device_id: uuid.UUID,
-    mutation: Mutation,
-    now: datetime,
-    tables: Tables,
-    memo: dict,
-) -> PreparedCreate:
-    """The rows activities.create() would store for this mutation, one-by-one."""
-    values = mutation.content
-    activity = _activity_row(mutation, officer_id, values, now)
-    changes = [name for name, value in values.items() if value not in (None, [])]
-    revision = _revision_row(mutation, officer_id, values, changes, now)
-    event = _audit_event(mutation, officer_id, changes, now)
-    payload = row_payload(activity, memo)
-    payload["officer_name"] = officer_name
-    record = _mutation_row(mutation, officer_id, device_id, payload, now)
-    audit_row = {**vars(event), "prev_hash": None, "hash": None}
-    return PreparedCreate(
-        school_id=values["school_id"],
-        activity=tables.activity.bind(activity, memo),
-        revision=tables.revision.bind(revision, memo),
-        audit=tables.audit.bind(audit_row, memo),
-        audit_text=audit.content_around_seq(event),
-        mutation=tables.mutation.bind(record, memo),
-        payload=payload,
-        cells=rollup._cells(rollup.state_of(activity), 1),
-    )
+@dataclass(slots=True)
+class Stamp:
+    """What every create of one push shares: who, from which device, when; converted once."""
+
+    officer_id: int
+    officer_name: str
+    device: object  # the device id, converted for the database
+    now: datetime
+    now_db: object  # now, converted for the database
+    now_text: str
+    audit_at: datetime  # now without microseconds, as audit events keep it
+    audit_at_db: object
+
+    @classmethod
+    def of(cls, officer_id: int, officer_name: str, device_id: uuid.UUID, now: datetime, t):
+        at = now.replace(microsecond=0)
+        return cls(
+            officer_id=officer_id,
+            officer_name=officer_name,
+            device=t.mutation.out["device_id"](device_id),
+            now=now,
+            now_db=t.activity.out["created_at"](now),
+            now_text=now.isoformat(),
+            audit_at=at,
+            audit_at_db=t.audit.out["at"](at),
+        )
 
 
-def _activity_row(mutation: Mutation, officer_id: int, values: dict, now: datetime) -> dict:
-    return {
-        "id": mutation.activity_id,
+def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> PreparedCreate:
+    """The rows activities.create() would store for this mutation (its content validated
+    and normalised), converted for the database, and the result the device gets."""
+    content = mutation.content
+    officer_id = stamp.officer_id
+    started = content["started_at"]
+    started_text = started.isoformat()
+    activity_key = str(mutation.activity_id)
+    payload = {
+        "id": activity_key,
         "officer_id": officer_id,
-        **values,
+        "officer_name": stamp.officer_name,
+        **content,
+        "started_at": started_text,
         "status": "submitted",
         "review_note": None,
         "reviewed_by": None,
         "reviewed_at": None,
         "version": 1,
-        "content_version": 1,
-        "change_seq": 0,  # taken under the lock
-        "deleted_at": None,
-        "created_at": now,
-        "updated_at": now,
+        "created_at": stamp.now_text,
+        "updated_at": stamp.now_text,
     }
-
-
-def _revision_row(
-    mutation: Mutation, officer_id: int, values: dict, changes: list[str], now: datetime
-) -> dict:
-    started = values["started_at"]
-    return {
-        "activity_id": mutation.activity_id,
-        "version": 1,
-        "action": "create",
-        "actor_id": officer_id,
-        "at": now,
-        "client_time": mutation.client_time,
-        "changes": {
-            k: {"from": None, "to": started.isoformat() if k == "started_at" else values[k]}
-            for k in changes
-        },
-    }
+    changes = [name for name, value in content.items() if value is not None and value != []]
+    activity_out, revision_out = tables.activity.out, tables.revision.out
+    activity_db = activity_out["id"](mutation.activity_id)
+    activity = [
+        activity_db,
+        officer_id,
+        *(content[name] for name in CONTENT_FIELDS),
+        "submitted",
+        None,
+        None,
+        None,
+        1,
+        1,
+        0,  # change_seq, taken under the lock
+        None,
+        stamp.now_db,
+        stamp.now_db,
+    ]
+    activity[_STARTED_AT] = activity_out["started_at"](started)
+    activity[_AUDIENCE] = activity_out["audience"](content["audience"])
+    client_time = mutation.client_time
+    revision_changes = {name: {"from": None, "to": payload[name]} for name in changes}
+    revision = [
+        activity_db,
+        1,
+        "create",
+        officer_id,
+        stamp.now_db,
+        revision_out["client_time"](client_time) if client_time else None,
+        revision_out["changes"](revision_changes),
+    ]
+    event = _audit_event(activity_key, officer_id, changes, stamp, client_time)
+    audit_out = tables.audit.out
+    audit_row = [
+        None,  # seq, prev_hash and hash: under the lock
+        stamp.audit_at_db,
+        audit_out["client_time"](event.client_time) if client_time else None,
+        officer_id,
+        event.action,
+        event.target_type,
+        activity_key,
+        audit_out["changes"](event.changes),
+        None,
+        None,
+    ]
+    mutation_out = tables.mutation.out
+    record = [
+        mutation_out["mutation_id"](mutation.mutation_id),
+        officer_id,
+        stamp.device,
+        activity_db,
+        "upsert",
+        mutation.request_hash,
+        APPLIED,
+        mutation_out["result"]({"activity": payload}),
+        stamp.now_db,
+    ]
+    state = rollup.state_of(
+        {**content, "officer_id": officer_id, "status": "submitted", "deleted_at": None}
+    )
+    return PreparedCreate(
+        school_id=content["school_id"],
+        activity=tables.activity.row(activity),
+        revision=tables.revision.row(revision),
+        audit=tables.audit.row(audit_row),
+        audit_text=audit.content_around_seq(event),
+        mutation=tables.mutation.row(record),
+        payload=payload,
+        cells=rollup._cells(state, 1),
+    )
 
 
 def _audit_event(
-    mutation: Mutation, officer_id: int, changes: list[str], now: datetime
+    activity_key: str,
+    officer_id: int,
+    changes: list[str],
+    stamp: Stamp,
+    client_time: datetime | None,
 ) -> SimpleNamespace:
-    client_time = mutation.client_time
     return SimpleNamespace(
         seq=None,  # taken under the lock, with the hash chain
-        at=now.replace(microsecond=0),
+        at=stamp.audit_at,
         client_time=client_time.astimezone(UTC).replace(microsecond=0) if client_time else None,
         actor_id=officer_id,
         action="activity_create",
         target_type="activity",
-        target_id=str(mutation.activity_id),
+        target_id=activity_key,
         changes={"fields": sorted(changes), "version": 1, "status": "submitted"},
     )
-
-
-def _mutation_row(
-    mutation: Mutation, officer_id: int, device_id: uuid.UUID, payload: dict, now: datetime
-) -> dict:
-    return {
-        "mutation_id": mutation.mutation_id,
-        "user_id": officer_id,
-        "device_id": device_id,
-        "activity_id": mutation.activity_id,
-        "op": mutation.op,
-        "request_hash": mutation.request_hash,
-        "status": APPLIED,
-        "result": {"activity": payload},
-        "created_at": now,
-    }

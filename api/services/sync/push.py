@@ -16,9 +16,9 @@ from api.models.types import utcnow
 from api.services import activities
 from api.services.sync.envelope import Mutation, load_content, parse_mutation
 from api.services.sync.feed import lock_feed
-from api.services.sync.outbox import OutboxRun
+from api.services.sync.outbox import OutboxRun, new_creates
 from api.services.sync.plain import plain_create
-from api.services.sync.prepared import Tables, prepare_create
+from api.services.sync.prepared import Stamp, Tables, prepare_create
 
 
 def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
@@ -30,18 +30,21 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     # End the sign-in check's (read) transaction: parsing, validating and building rows,
     # the bulk of the work, run outside any transaction; the write lock is for writing.
     db.session.commit()
-    begin_as_reader(False)  # from here on, transactions begin as writers
     now = utcnow()
     mutations = [_parse(item, now) for item in items]
-    memo: dict = {}
+    stamp = Stamp.of(officer_id, officer_name, device_id, now, tables)
     for mutation in mutations:
         if mutation.content is not None:
-            mutation.create = prepare_create(
-                officer_id, officer_name, device_id, mutation, now, tables, memo
-            )
+            mutation.create = prepare_create(mutation, stamp, tables)
+    # Read before the write lock too: which creates are new, and the officer's schools
+    # (the scope every request reads at its start).
+    new = new_creates(mutations)
+    school_ids = frozenset(officer.school_ids)
+    db.session.commit()
+    begin_as_reader(False)  # from here on, transactions begin as writers
     with writer_queue():
         lock_feed()
-        return OutboxRun(officer, device_id, mutations).apply()
+        return OutboxRun(officer, device_id, mutations, school_ids, new).apply()
 
 
 def _parse(item: object, now: datetime) -> Mutation:

@@ -64,6 +64,8 @@ def revoke_family(family_id: str | None, reason: str) -> None:
 
 def _is_revoked(payload: dict) -> bool:
     user = db.session.get(User, int(payload["sub"]))
+    # The session holds loaded rows weakly: keep this one for load_user below.
+    g.token_user = user
     if user is None or not user.active or payload.get("gen") != user.token_generation:
         return True
     family = db.session.get(TokenFamily, payload.get("fam")) if payload.get("fam") else None
@@ -83,6 +85,9 @@ def register_jwt_handlers(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def load_user(_header, payload):
+        user = g.pop("token_user", None)
+        if user is not None and user.id == int(payload["sub"]):
+            return user
         return db.session.get(User, int(payload["sub"]))
 
     @jwt.user_lookup_error_loader
@@ -126,6 +131,9 @@ def authenticated(*roles: str, refresh: bool = False, any_token: bool = False):
         def wrapper(*args, **kwargs):
             verify_jwt_in_request(refresh=refresh, verify_type=not any_token)
             g.viewer = current_user
+            # Kept apart for the request log: reading it from the user after a commit
+            # would reload the row in a new (for writes: write-locking) transaction.
+            g.viewer_id = current_user.id
             if roles and current_user.role not in roles:
                 raise Forbidden("Your role is not allowed to do this.")
             return view(*args, **kwargs)

@@ -58,7 +58,6 @@ def configure_logging(app: Flask) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        viewer = g.get("viewer")
         access.info(
             "request",
             extra={
@@ -67,7 +66,7 @@ def configure_logging(app: Flask) -> None:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
-                    "user_id": viewer.id if viewer is not None else None,
+                    "user_id": g.get("viewer_id"),
                     "request_id": g.get("request_id"),
                 }
             },

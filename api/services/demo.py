@@ -4,7 +4,7 @@ import json
 import random
 import uuid
 from bisect import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from itertools import accumulate
@@ -168,6 +168,7 @@ ACTIVITY_COLUMNS = (
 )
 REVISION_COLUMNS = ("activity_id", "version", "action", "actor_id", "at", "client_time", "changes")
 DISPUTE_NOTE = "Pattern does not match our records."
+OUTCOME_CATEGORIES = ("counselling", "mediation", "emergency_response")
 QUARTER = timedelta(minutes=15)
 
 
@@ -218,9 +219,35 @@ def _leaders() -> dict[int, int]:
     return leader_for_school
 
 
-def _rows(count, officers, assignments, seed, first_seq, encoding: _Encoding, chunk=CHUNK):
+def _changes(encoding: _Encoding) -> tuple[dict[str, Any], dict[str, tuple]]:
+    """What revisions record: the create's changes per category, and per review status the
+    (action, review note, changes) of the confirm or dispute."""
+    created = {
+        category: encoding.json({"category": {"from": None, "to": category}})
+        for category, *_ in MIX
+    }
+    reviewed = {
+        status: (action, DISPUTE_NOTE if status == "disputed" else None, encoding.json(changes))
+        for status, action in (("confirmed", "confirm"), ("disputed", "dispute"))
+        for changes in [{"status": {"from": "submitted", "to": status}}]
+    }
+    return created, reviewed
+
+
+def _rows(
+    count: int,
+    officers: list[User],
+    assignments: dict[int, list[int]],
+    seed: int,
+    first_seq: int,
+    encoding: _Encoding,
+    *,
+    revisions: bool = True,
+    chunk: int = CHUNK,
+) -> Iterator[tuple[list[tuple], list[tuple]]]:
     """Generate ``count`` activities and their revisions, ``chunk`` activities at a time, as
-    (activities, revisions): lists of tuples in ACTIVITY_COLUMNS and REVISION_COLUMNS order.
+    (activities, revisions): lists of tuples in ACTIVITY_COLUMNS and REVISION_COLUMNS order
+    (no revisions if ``revisions`` is false).
 
     Every timestamp falls on a quarter hour of a term of about a hundred days (reviews are
     capped at now), so their encoded forms are computed once per quarter hour, not per row;
@@ -252,6 +279,7 @@ def _rows(count, officers, assignments, seed, first_seq, encoding: _Encoding, ch
 
     weights = list(accumulate(m[1] for m in MIX))
     outcome_weights = list(accumulate((40, 30, 10, 15, 5)))
+    created_changes, review = _changes(encoding)
     categories = [
         (
             category,
@@ -260,25 +288,20 @@ def _rows(count, officers, assignments, seed, first_seq, encoding: _Encoding, ch
             people[0],
             people[1] - people[0],
             SUMMARIES[category],
-            category in ("counselling", "mediation", "emergency_response"),
+            category in OUTCOME_CATEGORIES,
             category == "community_referral",
             encoding.json(AUDIENCE_BY_CATEGORY[category]),
-            encoding.json({"category": {"from": None, "to": category}}),
+            created_changes[category],
         )
         for category, _, minutes, people in MIX
     ]
-    review = {
-        status: (action, DISPUTE_NOTE if status == "disputed" else None, encoding.json(changes))
-        for status, action in (("confirmed", "confirm"), ("disputed", "dispute"))
-        for changes in [{"status": {"from": "submitted", "to": status}}]
-    }
     rotation = [
         (officer.id, assignments[officer.id], len(assignments[officer.id])) for officer in officers
     ]
     for start in range(0, count, chunk):
         activities: list[tuple] = []
-        revisions: list[tuple] = []
-        add_activity, add_revision = activities.append, revisions.append
+        revision_rows: list[tuple] = []
+        add_activity, add_revision = activities.append, revision_rows.append
         for n in range(start, min(start + chunk, count)):
             officer_id, schools, school_count = rotation[n % len(rotation)]
             school_id = schools[int(rand() * school_count)]
@@ -315,7 +338,8 @@ def _rows(count, officers, assignments, seed, first_seq, encoding: _Encoding, ch
             referral = REFERRALS[int(rand() * len(REFERRALS))] if is_referral else None
             activity_id = id_of(n)
             created = created_at[quarter]
-            add_revision((activity_id, 1, "create", officer_id, created, None, create_changes))
+            if revisions:
+                add_revision((activity_id, 1, "create", officer_id, created, None, create_changes))
             if status == "submitted":
                 reviewer = reviewed = note = None
                 version, updated = 1, created
@@ -323,7 +347,8 @@ def _rows(count, officers, assignments, seed, first_seq, encoding: _Encoding, ch
                 action, note, review_changes = review[status]
                 reviewer, reviewed = leader_id, reviewed_at[review_quarter]
                 version, updated = 2, reviewed
-                add_revision((activity_id, 2, action, reviewer, reviewed, None, review_changes))
+                if revisions:
+                    add_revision((activity_id, 2, action, reviewer, reviewed, None, review_changes))
             add_activity(
                 (
                     activity_id,
@@ -349,7 +374,7 @@ def _rows(count, officers, assignments, seed, first_seq, encoding: _Encoding, ch
                     updated,
                 )
             )
-        yield activities, revisions
+        yield activities, revision_rows
 
 
 @contextmanager
@@ -403,7 +428,8 @@ def _insert_activities(count, officers, assignments, seed) -> None:
 
 def _insert_objects(count, officers, assignments, seed, first_seq) -> None:
     """Core inserts: one executemany per table (ORM bulk inserts split batches on NULLs)."""
-    for activities, revisions in _rows(count, officers, assignments, seed, first_seq, OBJECTS):
+    rows = _rows(count, officers, assignments, seed, first_seq, OBJECTS)
+    for activities, revisions in rows:
         db.session.execute(
             insert(Activity.__table__),
             [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in activities],
@@ -414,8 +440,40 @@ def _insert_objects(count, officers, assignments, seed, first_seq) -> None:
         )
 
 
+def _revisions_sql() -> tuple[str, list]:
+    """INSERT ... SELECT of the revisions of the activities in a rowid range (two bound
+    parameters at the end): the create, then the review of a reviewed activity, in order;
+    the same rows _rows would generate, without building and binding them in Python."""
+    created, reviewed = _changes(SQLITE_TEXT)
+    by_category = " ".join("WHEN ? THEN ?" for _ in created)
+    sql = (
+        f"INSERT INTO activity_revision ({', '.join(REVISION_COLUMNS)}) "
+        "SELECT a.id, v.version, "
+        "CASE WHEN v.version = 1 THEN 'create' WHEN a.status = ? THEN ? ELSE ? END, "
+        "CASE WHEN v.version = 1 THEN a.officer_id ELSE a.reviewed_by END, "
+        "CASE WHEN v.version = 1 THEN a.created_at ELSE a.reviewed_at END, NULL, "
+        f"CASE WHEN v.version = 1 THEN CASE a.category {by_category} END "
+        "WHEN a.status = ? THEN ? ELSE ? END "
+        "FROM activity AS a CROSS JOIN (SELECT 1 AS version UNION ALL SELECT 2) AS v "
+        "WHERE a.rowid > ? AND a.rowid <= ? AND v.version <= a.version "
+        "ORDER BY a.rowid, v.version"
+    )
+    confirm, dispute = reviewed["confirmed"], reviewed["disputed"]
+    parameters = [
+        "confirmed",
+        confirm[0],
+        dispute[0],
+        *(value for pair in created.items() for value in pair),
+        "confirmed",
+        confirm[2],
+        dispute[2],
+    ]
+    return sql, parameters
+
+
 def _insert_sqlite(count, officers, assignments, seed, first_seq) -> None:
-    """Plain executemany on the driver: a million rows without per-value type processing."""
+    """Plain executemany on the driver: a million rows without per-value type processing;
+    the revisions follow from the activity rows in SQL."""
     connection = db.session.connection()
     # Keep the pages being written in memory while loading.
     connection.exec_driver_sql("PRAGMA cache_size = -262144")
@@ -423,15 +481,16 @@ def _insert_sqlite(count, officers, assignments, seed, first_seq) -> None:
         f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) "
         f"VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})"
     )
-    insert_revision = (
-        f"INSERT INTO activity_revision ({', '.join(REVISION_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(REVISION_COLUMNS))})"
-    )
-    rows = _rows(count, officers, assignments, seed, first_seq, SQLITE_TEXT)
+    insert_revisions, parameters = _revisions_sql()
+    last_rowid = "SELECT coalesce(max(rowid), 0) FROM activity"
+    rows = _rows(count, officers, assignments, seed, first_seq, SQLITE_TEXT, revisions=False)
     with _indexes_deferred(count), _checks_trusted():
-        for activities, revisions in rows:
+        after = connection.exec_driver_sql(last_rowid).scalar()
+        for activities, _ in rows:
             connection.exec_driver_sql(insert_activity, activities)
-            connection.exec_driver_sql(insert_revision, revisions)
+            through = connection.exec_driver_sql(last_rowid).scalar()
+            connection.exec_driver_sql(insert_revisions, (*parameters, after, through))
+            after = through
 
 
 def demo_logins() -> list[str]:

@@ -1,16 +1,27 @@
-"""The demo loader's large-load path: indexes dropped for the load come back intact."""
+"""The demo loader's large-load path: what it stores reads back through the ORM, the API,
+the rollup and the audit chain, and it is the data the generator draws for the seed."""
+
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from api.extensions import db
-from api.models import Activity, ActivityRevision
+from api.models import Activity, ActivityRevision, ActivityRollup, User
+from api.models.rollup import GRAIN_DAY, GRAIN_MONTH_ALL
 from api.services import demo
 
 INDEX_QUERY = text(
     "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
     "AND tbl_name IN ('activity', 'activity_revision') ORDER BY name"
 )
+NOW = datetime(2026, 3, 9, 14, 7, 31, tzinfo=UTC)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.sqlite_only
@@ -22,10 +33,21 @@ def test_large_demo_load_rebuilds_every_index(app, monkeypatch):
     demo.load_demo(600)
 
     assert db.session.execute(INDEX_QUERY).all() == before
-    assert db.session.scalar(select(func.count()).select_from(Activity)) == 600
-    revisions = db.session.scalar(select(func.count()).select_from(ActivityRevision))
-    assert revisions >= 600
+    assert _count(Activity) == 600
+    assert _count(ActivityRevision) >= 600
+    # integrity_check also checks every row against the CHECK constraints skipped while loading
     assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+@pytest.mark.sqlite_only
+def test_large_demo_load_leaves_check_constraints_enforced(app, monkeypatch):
+    monkeypatch.setattr(demo, "LARGE_LOAD", 1)
+    demo.load_demo(100)
+
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE activity SET duration_minutes = 0"))
+    db.session.rollback()
+    assert db.session.execute(text("PRAGMA ignore_check_constraints")).scalar() == 0
 
 
 def test_demo_load_ids_are_unique_across_loads(app):
@@ -34,3 +56,129 @@ def test_demo_load_ids_are_unique_across_loads(app):
 
     ids = db.session.scalars(select(Activity.id)).all()
     assert len(ids) == len(set(ids)) == 600
+
+
+def test_large_demo_load_reads_back_through_orm_api_rollup_and_audit(
+    app, client, runner, monkeypatch
+):
+    monkeypatch.setattr(demo, "LARGE_LOAD", 1)  # SQLite: the deferred-index, driver path
+    demo.load_demo(2000)
+    db.session.expire_all()
+
+    activities = db.session.scalars(select(Activity).order_by(Activity.change_seq)).all()
+    assert len(activities) == 2000
+    assert [a.change_seq for a in activities] == list(range(1, 2001))
+    reviewed = [a for a in activities if a.status != "submitted"]
+    assert 0.6 < len(reviewed) / len(activities) < 0.9
+    for activity in activities[:50]:
+        assert activity.started_at.tzinfo is not None
+        assert activity.started_at.minute % 15 == 0
+        assert activity.created_at == activity.started_at + timedelta(minutes=5)
+        assert activity.audience == demo.AUDIENCE_BY_CATEGORY[activity.category]
+        assert activity.version == (1 if activity.status == "submitted" else 2)
+        if activity.status != "submitted":
+            assert activity.reviewed_by is not None
+            assert activity.updated_at == activity.reviewed_at > activity.started_at
+    assert _count(ActivityRevision) == 2000 + len(reviewed)
+    first = reviewed[0]
+    history = db.session.scalars(
+        select(ActivityRevision)
+        .where(ActivityRevision.activity_id == first.id)
+        .order_by(ActivityRevision.version)
+    ).all()
+    assert [(r.version, r.action) for r in history] == [
+        (1, "create"),
+        (2, "confirm" if first.status == "confirmed" else "dispute"),
+    ]
+    assert history[0].changes == {"category": {"from": None, "to": first.category}}
+    assert history[1].at == first.reviewed_at
+
+    officer = db.session.get(User, first.officer_id)
+    login = client.post(
+        "/api/v1/auth/login", json={"email": officer.email, "password": demo.DEMO_PASSWORD}
+    )
+    assert login.status_code == 200
+    response = client.get(
+        f"/api/v1/activities/{first.id}",
+        headers={"Authorization": f"Bearer {login.json['access_token']}"},
+    )
+    assert response.status_code == 200
+    assert response.json["id"] == str(first.id)
+    assert response.json["status"] == first.status
+    assert response.json["summary"] == first.summary
+
+    raw = db.session.execute(
+        select(
+            func.count(),
+            Activity.school_id,
+            Activity.officer_id,
+            Activity.category,
+            Activity.status,
+        ).group_by(Activity.school_id, Activity.officer_id, Activity.category, Activity.status)
+    ).all()
+    cells = db.session.execute(
+        select(
+            func.sum(ActivityRollup.count),
+            ActivityRollup.school_id,
+            ActivityRollup.officer_id,
+            ActivityRollup.category,
+            ActivityRollup.status,
+        )
+        .where(ActivityRollup.grain == GRAIN_DAY)
+        .group_by(
+            ActivityRollup.school_id,
+            ActivityRollup.officer_id,
+            ActivityRollup.category,
+            ActivityRollup.status,
+        )
+    ).all()
+    assert sorted(map(tuple, cells)) == sorted(map(tuple, raw))
+    program_wide = select(func.sum(ActivityRollup.count), func.sum(ActivityRollup.minutes))
+    assert db.session.execute(
+        program_wide.where(ActivityRollup.grain == GRAIN_MONTH_ALL)
+    ).one() == (2000, db.session.scalar(select(func.sum(Activity.duration_minutes))))
+
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Audit chain intact" in result.output
+
+
+def _stored(value):
+    """A generated value (object encoding) as the SQLite path stores it."""
+    if isinstance(value, datetime):
+        return demo._sqlite_time(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return getattr(value, "hex", value)
+
+
+@pytest.mark.sqlite_only
+def test_large_demo_load_stores_the_rows_the_seed_draws(app, monkeypatch):
+    monkeypatch.setattr(demo, "LARGE_LOAD", 1)
+    monkeypatch.setattr(demo, "utcnow", lambda: NOW)
+    demo.load_demo(1500, seed=7)
+
+    # Draw the same seed again with Python objects, as the PostgreSQL path inserts them.
+    officers = db.session.scalars(
+        select(User).where(User.role == "officer").order_by(User.id)
+    ).all()
+    assignments = {o.id: o.school_ids for o in officers}
+    activities, revisions = [], []
+    for chunk, chunk_revisions in demo._rows(
+        1500, officers, assignments, 7, 1, demo.OBJECTS, chunk=400
+    ):
+        activities += chunk
+        revisions += chunk_revisions
+    connection = db.session.connection()
+    stored_activities = connection.exec_driver_sql(
+        f"SELECT {', '.join(demo.ACTIVITY_COLUMNS)} FROM activity ORDER BY rowid"
+    ).all()
+    stored_revisions = connection.exec_driver_sql(
+        f"SELECT {', '.join(demo.REVISION_COLUMNS)} FROM activity_revision ORDER BY id"
+    ).all()
+    assert [tuple(row) for row in stored_activities] == [
+        tuple(map(_stored, row)) for row in activities
+    ]
+    assert [tuple(row) for row in stored_revisions] == [
+        tuple(map(_stored, row)) for row in revisions
+    ]

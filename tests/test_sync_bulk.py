@@ -9,6 +9,7 @@ from sqlalchemy import select
 from api.extensions import db
 from api.models import Activity, ActivityRevision, AuditEvent, SyncMutation
 from api.models.rollup import ActivityRollup
+from api.models.types import utcnow
 from api.services import sync
 from api.services.audit import verify_chain
 from tests.factories import auth, make_school, make_user
@@ -179,7 +180,7 @@ def test_push_bulk_create_written_since_the_pre_check_falls_back(
         mutations = [{**m, "mutation_id": str(uuid.uuid4())} for m in mutations]
     push_module = importlib.import_module("api.services.sync.push")
     monkeypatch.setattr(
-        push_module, "new_creates", lambda ms: {m.mutation_id for m in ms if m.create}
+        push_module, "new_creates", lambda ms, _tables: {m.mutation_id for m in ms if m.create}
     )
     again = push(client, officer, mutations)
     assert again.status_code == 200
@@ -195,3 +196,23 @@ def test_push_bulk_create_written_since_the_pre_check_falls_back(
         assert _counts()[:3] == before[:3]
     checked, broken, reason = verify_chain()
     assert broken is None, reason
+
+
+def test_new_creates_tells_stored_ids_from_new_ones(client):
+    """The look before the write lock: over 500 ids (two IN lists), stored mutation_ids and
+    stored activity ids (under a new mutation_id) are both found."""
+    school = make_school()
+    officer = make_user("officer", [school])
+    stored = [upsert(school) for _ in range(3)]
+    assert push(client, officer, stored).status_code == 200
+    fresh = [upsert(school) for _ in range(600)]
+    same_activity = {**stored[0], "mutation_id": str(uuid.uuid4())}
+    push_module = importlib.import_module("api.services.sync.push")
+    tables = sync.Tables(db.session.get_bind().dialect)
+    now = utcnow()
+    stamp = sync.prepared.Stamp.of(officer.id, "Officer", uuid.uuid4(), now, tables)
+    mutations = [push_module._parse(item, now) for item in [*stored, *fresh, same_activity]]
+    for mutation in mutations:
+        mutation.create = sync.prepare_create(mutation, stamp, tables)
+    new = push_module.new_creates(mutations, tables)
+    assert new == {uuid.UUID(item["mutation_id"]) for item in fresh}

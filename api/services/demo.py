@@ -456,7 +456,11 @@ def _revisions_sql() -> tuple[str, list]:
         "WHEN a.status = ? THEN ? ELSE ? END "
         "FROM activity AS a CROSS JOIN (SELECT 1 AS version UNION ALL SELECT 2) AS v "
         "WHERE a.rowid > ? AND a.rowid <= ? AND v.version <= a.version "
-        "ORDER BY a.rowid, v.version"
+        # The activity is the outer loop (CROSS JOIN), read in rowid order, so no sort; the
+        # inner loop reads versions 1 and 2 as written. Ordering by version too would add a
+        # small sort per activity (about 2 s a million); nothing reads revisions in id
+        # order, and the tests check the rows and their order.
+        "ORDER BY a.rowid"
     )
     confirm, dispute = reviewed["confirmed"], reviewed["disputed"]
     parameters = [

@@ -27,9 +27,8 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     officer = getattr(officer, "_get_current_object", lambda: officer)()
     officer_id, officer_name = officer.id, officer.display_name
     tables = Tables(db.session.get_bind().dialect)
-    # End the sign-in check's (read) transaction: parsing, validating and building rows,
-    # the bulk of the work, run outside any transaction; the write lock is for writing.
-    db.session.commit()
+    # Parsing, validating and building rows, the bulk of the work, happen in the sign-in
+    # check's read transaction; the write lock is for writing.
     now = utcnow()
     mutations = [_parse(item, now) for item in items]
     stamp = Stamp.of(officer_id, officer_name, device_id, now, tables)
@@ -38,9 +37,9 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
             mutation.create = prepare_create(mutation, stamp, tables)
     # Read before the write lock too: which creates are new, and the officer's schools
     # (the scope every request reads at its start).
-    new = new_creates(mutations)
+    new = new_creates(mutations, tables)
     school_ids = frozenset(officer.school_ids)
-    db.session.commit()
+    db.session.commit()  # end the read transaction
     begin_as_reader(False)  # from here on, transactions begin as writers
     with writer_queue():
         lock_feed()

@@ -37,6 +37,7 @@ class Config:
         self.LOCKOUT_MINUTES = _int("LOCKOUT_MINUTES", 15)
         self.SYNC_RETENTION_DAYS = _int("SYNC_RETENTION_DAYS", 90)
         self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 30000)
+        self.SQLITE_WAL_FOLD_PAGES = _int("SQLITE_WAL_FOLD_PAGES", 1000)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").lower() != "false"
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -1,11 +1,15 @@
 """Engine settings: SQLite tuned for several gunicorn workers writing at once."""
 
+import logging
+import os
+
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from api.extensions import db
 
 READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+log = logging.getLogger(__name__)
 
 
 def begin_as_reader(enabled: bool) -> None:
@@ -22,6 +26,8 @@ def configure_engine(app: Flask) -> None:
     if engine.dialect.name != "sqlite":
         return
     busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    database = engine.url.database
+    wal_file = f"{database}-wal" if database and database != ":memory:" else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -32,6 +38,11 @@ def configure_engine(app: Flask) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if wal_file:
+            # No checkpoint inside a commit (while holding the write lock): each write
+            # request folds the WAL back after its response instead (fold_wal), and SQLite
+            # folds it when the last connection closes (the CLI's, say).
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -42,3 +53,32 @@ def configure_engine(app: Flask) -> None:
             request.method in READ_ONLY_METHODS or g.get("sqlite_read_first", False)
         )
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+    if wal_file:
+        fold_pages = app.config["SQLITE_WAL_FOLD_PAGES"]
+
+        @app.after_request
+        def _fold_wal_later(response):
+            if request.method not in READ_ONLY_METHODS:
+                response.call_on_close(lambda: fold_wal(engine, wal_file, fold_pages))
+            return response
+
+
+def fold_wal(engine: Engine, wal_file: str, pages: int) -> tuple | None:
+    """Copy the WAL back into the database once it holds more than ``pages`` pages: a
+    passive checkpoint, after the response has gone and outside every lock, which never
+    blocks readers or writers (what SQLite's automatic checkpoint would do inside a commit).
+    Returns the checkpoint's (busy, WAL frames, frames copied), or None when not needed."""
+    try:
+        if os.path.getsize(wal_file) < pages * 4096:
+            return None
+        connection = engine.raw_connection()
+    except OSError:
+        return None
+    try:
+        return tuple(connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+    except Exception:  # a checkpoint is an optimisation: never fail a finished request
+        log.warning("WAL checkpoint failed", exc_info=True)
+        return None
+    finally:
+        connection.close()

@@ -193,3 +193,46 @@ def test_sqlite_request_writes_begin_immediate(client, app):
         event.remove(db.engine, "before_cursor_execute", remember)
     assert "BEGIN" in reads and "BEGIN IMMEDIATE" not in reads
     assert "BEGIN IMMEDIATE" in statements
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("fold_pages, folded", [(1, True), (100_000, False)])
+def test_sqlite_write_request_folds_the_wal_after_its_response(
+    make_app, monkeypatch, fold_pages, folded
+):
+    """Requests never checkpoint inside a commit; a write request whose WAL has grown past
+    SQLITE_WAL_FOLD_PAGES checkpoints it once its response is done."""
+    from api import database
+    from tests.factories import activity_body, auth, make_school, make_user
+
+    checkpoints = []
+
+    def recorded(*args):
+        checkpoints.append(fold_wal(*args))
+        return checkpoints[-1]
+
+    fold_wal = database.fold_wal
+    monkeypatch.setattr(database, "fold_wal", recorded)
+    app = make_app(SQLITE_WAL_FOLD_PAGES=fold_pages)
+    with app.app_context():
+        school = make_school()
+        headers = auth(make_user("officer", [school]))
+        db.session.commit()
+        response = app.test_client().post(
+            "/api/v1/activities", json=activity_body(school), headers=headers
+        )
+        assert response.status_code == 201
+        assert checkpoints == []  # not before the response is done
+        response.close()  # as a WSGI server does once the response is sent
+        assert len(checkpoints) == 1
+        if folded:
+            busy, frames, copied = checkpoints[0]
+            assert busy == 0 and copied == frames > 0
+        else:
+            assert checkpoints == [None]
+        with app.test_request_context("/"):
+            connection = db.engine.raw_connection()
+        try:
+            assert connection.cursor().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        finally:
+            connection.close()

@@ -1,6 +1,7 @@
 """A realistic demo: schools of each level, officers, leaders and a term of activities."""
 
 import json
+import os
 import random
 import uuid
 from bisect import bisect
@@ -394,6 +395,8 @@ def _indexes_deferred(count: int):
     for name, _ in indexes:
         db.session.execute(text(f'DROP INDEX "{name}"'))
     yield
+    # Sort for each index build on helper threads too: the same work, less wall time.
+    db.session.execute(text(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}"))
     for _, sql in indexes:
         db.session.execute(text(sql))
 

@@ -94,8 +94,6 @@ def _value_problems(field, value, path: str) -> dict[str, list[str]]:
             ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
             return {} if ok else {path: [message]}
     if type(field) is fields.List and isinstance(value, list):
-        if type(field.inner) is fields.Raw:  # items taken as sent (sync's mutations)
-            return {}
         problems: dict[str, list[str]] = {}
         for index, item in enumerate(value):
             problems.update(_value_problems(field.inner, item, f"{path}.{index}"))

@@ -138,3 +138,11 @@ class ActivityRevision(db.Model):
     @property
     def actor_name(self) -> str | None:
         return self.actor.display_name if self.actor is not None else None
+
+
+# Every column in table order (revisions without their generated id): the bulk writers (the
+# demo loader, sync's runs of creates) write rows in this order.
+ACTIVITY_COLUMNS = tuple(column.key for column in Activity.__table__.columns)
+REVISION_COLUMNS = tuple(
+    column.key for column in ActivityRevision.__table__.columns if column.key != "id"
+)

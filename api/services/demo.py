@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from api.extensions import db
 from api.models import Activity, ActivityRevision, School, SequenceCounter, User
-from api.models.activity import OUTCOMES, REFERRALS
+from api.models.activity import ACTIVITY_COLUMNS, OUTCOMES, REFERRALS, REVISION_COLUMNS
 from api.models.types import utcnow
 from api.services import audit, rollup
 from api.services.passwords import hash_password
@@ -144,30 +144,6 @@ def _load_people() -> tuple[list[User], dict[int, list[int]]]:
     return officers, {o.id: [s.id for s in o.schools] for o in officers}
 
 
-ACTIVITY_COLUMNS = (
-    "id",
-    "officer_id",
-    "school_id",
-    "category",
-    "started_at",
-    "duration_minutes",
-    "audience",
-    "participant_count",
-    "summary",
-    "referral_to",
-    "outcome",
-    "status",
-    "review_note",
-    "reviewed_by",
-    "reviewed_at",
-    "version",
-    "content_version",
-    "change_seq",
-    "deleted_at",
-    "created_at",
-    "updated_at",
-)
-REVISION_COLUMNS = ("activity_id", "version", "action", "actor_id", "at", "client_time", "changes")
 DISPUTE_NOTE = "Pattern does not match our records."
 OUTCOME_CATEGORIES = ("counselling", "mediation", "emergency_response")
 QUARTER = timedelta(minutes=15)

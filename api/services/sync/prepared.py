@@ -9,29 +9,12 @@ from types import SimpleNamespace
 from sqlalchemy.engine import Dialect
 
 from api.models import Activity, ActivityRevision, AuditEvent, SyncMutation
-from api.models.activity import CONTENT_FIELDS
+from api.models.activity import ACTIVITY_COLUMNS, REVISION_COLUMNS
 from api.services import audit, rollup
 from api.services.sync.envelope import Mutation
 from api.services.sync.feed import APPLIED
 from api.services.sync.rows import Binder, binder
 
-ACTIVITY_KEYS = (
-    "id",
-    "officer_id",
-    *CONTENT_FIELDS,
-    "status",
-    "review_note",
-    "reviewed_by",
-    "reviewed_at",
-    "version",
-    "content_version",
-    "change_seq",
-    "deleted_at",
-    "created_at",
-    "updated_at",
-)
-_STARTED_AT, _AUDIENCE = ACTIVITY_KEYS.index("started_at"), ACTIVITY_KEYS.index("audience")
-REVISION_KEYS = ("activity_id", "version", "action", "actor_id", "at", "client_time", "changes")
 AUDIT_KEYS = (
     "seq",
     "at",
@@ -76,8 +59,8 @@ class Tables:
     """The four tables a create writes, bound for one dialect."""
 
     def __init__(self, dialect: Dialect):
-        self.activity = binder(Activity.__table__, ACTIVITY_KEYS, dialect)
-        self.revision = binder(ActivityRevision.__table__, REVISION_KEYS, dialect)
+        self.activity = binder(Activity.__table__, ACTIVITY_COLUMNS, dialect)
+        self.revision = binder(ActivityRevision.__table__, REVISION_COLUMNS, dialect)
         self.audit = binder(AuditEvent.__table__, AUDIT_KEYS, dialect)
         self.mutation = binder(SyncMutation.__table__, MUTATION_KEYS, dialect)
         self.change_seq = self.activity.slot("change_seq")
@@ -151,23 +134,23 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
     changes = [name for name, value in content.items() if value is not None and value != []]
     activity_out, revision_out = tables.activity.out, tables.revision.out
     activity_db = activity_out["id"](mutation.activity_id)
-    activity = [
-        activity_db,
-        officer_id,
-        *(content[name] for name in CONTENT_FIELDS),
-        "submitted",
-        None,
-        None,
-        None,
-        1,
-        1,
-        0,  # change_seq, taken under the lock
-        None,
-        stamp.now_db,
-        stamp.now_db,
-    ]
-    activity[_STARTED_AT] = activity_out["started_at"](started)
-    activity[_AUDIENCE] = activity_out["audience"](content["audience"])
+    activity = {
+        "id": activity_db,
+        "officer_id": officer_id,
+        **content,
+        "started_at": activity_out["started_at"](started),
+        "audience": activity_out["audience"](content["audience"]),
+        "status": "submitted",
+        "review_note": None,
+        "reviewed_by": None,
+        "reviewed_at": None,
+        "version": 1,
+        "content_version": 1,
+        "change_seq": 0,  # taken under the lock
+        "deleted_at": None,
+        "created_at": stamp.now_db,
+        "updated_at": stamp.now_db,
+    }
     client_time = mutation.client_time
     revision_changes = {name: {"from": None, "to": payload[name]} for name in changes}
     revision = [
@@ -210,7 +193,7 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
     )
     return PreparedCreate(
         school_id=content["school_id"],
-        activity=tables.activity.row(activity),
+        activity=tables.activity.row([activity[key] for key in ACTIVITY_COLUMNS]),
         revision=tables.revision.row(revision),
         audit=tables.audit.row(audit_row),
         audit_text=audit.content_around_seq(event),

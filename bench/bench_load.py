@@ -21,8 +21,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,15 +53,11 @@ SCHOOLS = 5
 # --- servers -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def postgres_cluster():
     """A throwaway PostgreSQL cluster on a free loopback port (as user postgres when root)."""
+    from tests.live_server import free_port
+
     if os.environ.get("BENCH_POSTGRES_URL"):
         yield os.environ["BENCH_POSTGRES_URL"]
         return
@@ -107,47 +101,12 @@ def postgres_cluster():
 
 @contextmanager
 def gunicorn(database_url: str, workers: int):
-    port = free_port()
-    env = {
-        **os.environ,
-        **SECRETS,
-        "DATABASE_URL": database_url,
-        "RATELIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--config",
-        str(ROOT / "gunicorn.conf.py"),
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--max-requests",
-        "0",
-        "wsgi:app",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not become ready") from None
-                time.sleep(0.2)
+    """The app under gunicorn (the tests' live server), never recycling workers mid-run."""
+    from tests.live_server import live_server
+
+    extra = ("--max-requests", "0")
+    with live_server(database_url, workers, extra_env=SECRETS, extra_args=extra) as (base, _):
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 # --- the database --------------------------------------------------------------------------

@@ -30,13 +30,11 @@ class PushParser(StrictParser):
             return missing
         try:
             data = fastjson.loads(req.get_data(cache=True))
-        except ValueError:  # orjson declined: the standard library decides and words it
-            data = None
-        try:
-            if data is None:
+        except ValueError:  # orjson declined it: the standard library decides
+            try:
                 data = FlaskParser._raw_load_json(self, req)
-        except RecursionError:
-            return super()._raw_load_json(req)  # words the error
+            except RecursionError:
+                return super()._raw_load_json(req)  # words the error
         envelope = data
         if isinstance(data, dict):
             envelope = {key: value for key, value in data.items() if key != "mutations"}

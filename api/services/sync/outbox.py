@@ -13,7 +13,6 @@ from api.services.sync.apply import activity_payload, apply_mutation
 from api.services.sync.bulk import BulkUnavailable
 from api.services.sync.envelope import Mutation
 from api.services.sync.feed import APPLIED, chunks, log
-from api.services.sync.prepared import Tables
 from api.services.sync.results import StoredResult, broke_a_rule, outcome, rejected, replayed
 
 
@@ -177,21 +176,14 @@ class OutboxRun:
         )
 
 
-def new_creates(mutations: list[Mutation], tables: Tables) -> set[uuid.UUID]:
+def new_creates(mutations: list[Mutation]) -> set[uuid.UUID]:
     """The mutation_ids of prepared creates whose mutation_id and activity id are both
     absent from the database now (read before the write lock, see OutboxRun)."""
     creates = [m for m in mutations if m.create is not None]
-    if not creates:
-        return set()
-    mutation_slot, activity_slot = tables.mutation.slot("mutation_id"), tables.activity.slot("id")
-    mutation_ids = [m.create.mutation[mutation_slot] for m in creates]
-    activity_ids = [m.create.activity[activity_slot] for m in creates]
-    stored = tables.mutation.present("mutation_id", mutation_ids)
-    known = tables.activity.present("id", activity_ids)
+    stored = set(_existing(SyncMutation.mutation_id, {m.mutation_id for m in creates}))
+    known = set(_existing(Activity.id, {m.activity_id for m in creates}))
     return {
-        m.mutation_id
-        for m, mutation_id, activity_id in zip(creates, mutation_ids, activity_ids, strict=True)
-        if mutation_id not in stored and activity_id not in known
+        m.mutation_id for m in creates if m.mutation_id not in stored and m.activity_id not in known
     }
 
 

@@ -2,12 +2,10 @@
 
 import functools
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
 
 from api.extensions import db
-
-CHUNK = 500  # values an IN (...) list
 
 
 class Binder:
@@ -22,8 +20,6 @@ class Binder:
 
     def __init__(self, table: Table, keys: tuple[str, ...], dialect: Dialect):
         compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
-        self.table, self.dialect = table, dialect
-        self._lookups: dict[str, tuple[str, tuple]] = {}
         self.sql = str(compiled)
         self.keys = keys
         self.positional = bool(compiled.positional)
@@ -42,28 +38,6 @@ class Binder:
         if not self.positional:
             return dict(zip(self.keys, values, strict=True))
         return values if self.reorder is None else [values[i] for i in self.reorder]
-
-    def present(self, key: str, values: list) -> set:
-        """Which of the values (converted, of a unique column) are stored: one query per
-        CHUNK values, compiled once (short lists are padded with a repeated value)."""
-        found: set = set()
-        sql, names = self._lookup(key)
-        connection = db.session.connection()
-        for first in range(0, len(values), CHUNK):
-            chunk = values[first : first + CHUNK]
-            chunk += [chunk[0]] * (CHUNK - len(chunk))
-            params = tuple(chunk) if self.positional else dict(zip(names, chunk, strict=True))
-            found.update(row[0] for row in connection.exec_driver_sql(sql, params))
-        return found
-
-    def _lookup(self, key: str) -> tuple[str, tuple]:
-        if key not in self._lookups:
-            column = self.table.columns[key]
-            names = tuple(f"v{i}" for i in range(CHUNK))
-            values = [bindparam(name, type_=column.type) for name in names]
-            compiled = select(column).where(column.in_(values)).compile(dialect=self.dialect)
-            self._lookups[key] = str(compiled), tuple(compiled.positiontup or names)
-        return self._lookups[key]
 
     def insert(self, rows: list) -> None:
         """executemany of rows made by row()."""

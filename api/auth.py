@@ -11,6 +11,7 @@ from flask_jwt_extended import (
     current_user,
     verify_jwt_in_request,
 )
+from sqlalchemy import bindparam, exists, select
 
 from api.errors import Forbidden, error_payload
 from api.extensions import db, jwt
@@ -68,16 +69,26 @@ def _is_revoked(payload: dict) -> bool:
     g.token_user = user
     if user is None or not user.active or payload.get("gen") != user.token_generation:
         return True
-    family = db.session.get(TokenFamily, payload.get("fam")) if payload.get("fam") else None
-    if family is None or family.revoked_at is not None:
+    family_id = payload.get("fam")
+    if not family_id:
         return True
-    if db.session.get(RevokedToken, payload["jti"]) is not None:
+    found = db.session.execute(_SIGN_IN, {"family": family_id, "jti": payload["jti"]}).first()
+    if found is None or found.revoked_at is not None:
+        return True
+    if found.token_revoked:
         if payload["type"] == "refresh":
             # A used refresh token came back: it may be stolen, so end the whole sign-in.
-            revoke_family(family.id, "refresh_reuse")
+            revoke_family(family_id, "refresh_reuse")
             db.session.commit()
         return True
     return False
+
+
+# The token's sign-in and whether the token itself was revoked, in one read.
+_SIGN_IN = select(
+    TokenFamily.__table__.c.revoked_at,
+    exists().where(RevokedToken.__table__.c.jti == bindparam("jti")).label("token_revoked"),
+).where(TokenFamily.__table__.c.id == bindparam("family"))
 
 
 def register_jwt_handlers(app: Flask) -> None:

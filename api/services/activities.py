@@ -34,13 +34,18 @@ def scoped(user: User, query: Select | None = None) -> Select:
     return query
 
 
+_LOCK_FEED = (
+    select(SequenceCounter.__table__.c.value)
+    .where(SequenceCounter.__table__.c.name == CHANGE_FEED)
+    .with_for_update()
+)
+
+
 def lock_change_feed() -> None:
     """Take the change-feed counter's row lock before reading for a write (PostgreSQL), so
     those reads see every earlier commit; record_write takes the same lock anyway, and on
     SQLite a write request's BEGIN IMMEDIATE already serialises writers."""
-    db.session.execute(
-        select(SequenceCounter.value).where(SequenceCounter.name == CHANGE_FEED).with_for_update()
-    )
+    db.session.connection().execute(_LOCK_FEED)
 
 
 def _writing() -> bool:

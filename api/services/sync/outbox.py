@@ -29,6 +29,7 @@ class OutboxRun:
     def __init__(
         self,
         officer: User,
+        officer_id: int,
         device_id: uuid.UUID,
         mutations: list[Mutation],
         school_ids: frozenset[int],
@@ -40,6 +41,9 @@ class OutboxRun:
         breaks a unique key and its run is looked up again and applied one by one. The
         rest are looked up here, under the lock."""
         self.officer = officer
+        # Given apart: the officer's row expired with the sign-in's read transaction, and
+        # reading its id would load it again, under the write lock.
+        self.officer_id = officer_id
         self.school_ids = school_ids
         self.device_id = device_id
         self.mutations = mutations
@@ -83,7 +87,7 @@ class OutboxRun:
     def _remember(self, mutation: Mutation, payload: dict) -> None:
         """Keep an applied result: a repeat of its mutation_id is then a duplicate."""
         self.stored[mutation.mutation_id] = StoredResult(
-            self.officer.id, mutation.request_hash, {"activity": payload}
+            self.officer_id, mutation.request_hash, {"activity": payload}
         )
 
     # -- the bulk path for plain creates --
@@ -140,7 +144,7 @@ class OutboxRun:
             return rejected(mutation, mutation.error)
         previous = self.stored.get(mutation.mutation_id)
         if previous is not None:
-            return replayed(mutation, previous, self.officer.id)
+            return replayed(mutation, previous, self.officer_id)
         try:
             status, activity, payload = self._write_one(mutation)
         except ApiError as error:
@@ -166,7 +170,7 @@ class OutboxRun:
     def _record(self, mutation: Mutation, payload: dict) -> SyncMutation:
         return SyncMutation(
             mutation_id=mutation.mutation_id,
-            user_id=self.officer.id,
+            user_id=self.officer_id,
             device_id=self.device_id,
             activity_id=mutation.activity_id,
             op=mutation.op,

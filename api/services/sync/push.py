@@ -43,7 +43,7 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     begin_as_reader(False)  # from here on, transactions begin as writers
     with writer_queue():
         lock_feed()
-        return OutboxRun(officer, device_id, mutations, school_ids, new).apply()
+        return OutboxRun(officer, officer_id, device_id, mutations, school_ids, new).apply()
 
 
 def _parse(item: object, now: datetime) -> Mutation:

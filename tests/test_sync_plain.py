@@ -4,7 +4,7 @@ way, with the same normalised content, request hash and audit hash."""
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -290,3 +290,36 @@ def test_fastjson_dumps_stores_what_the_standard_library_reads_back(value):
 def test_fastjson_dumps_refuses_what_the_standard_library_refuses():
     with pytest.raises(TypeError):
         fastjson.dumps({"when": NOW})
+
+
+# --- quick converters -------------------------------------------------------------------
+
+
+@SETTINGS
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.builds(
+            lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-1439, 1439)
+        ),
+    )
+)
+def test_quick_sqlite_timestamp_is_what_sqlalchemy_binds(value):
+    from sqlalchemy.dialects import sqlite
+
+    from api.models.types import UTCDateTime
+    from api.services.sync.rows import _sqlite_utc_text
+
+    dialect = sqlite.dialect()
+    column_type = UTCDateTime()
+    sqlalchemy_binds = column_type.dialect_impl(dialect).bind_processor(dialect)
+    assert _sqlite_utc_text(value) == sqlalchemy_binds(value)
+
+
+def test_quick_sqlite_timestamp_refuses_naive_times_as_sqlalchemy_does():
+    from api.services.sync.rows import _sqlite_utc_text
+
+    with pytest.raises(ValueError, match="naive"):
+        _sqlite_utc_text(datetime(2026, 1, 1, 9, 0))
+    assert _sqlite_utc_text(None) is None

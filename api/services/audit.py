@@ -36,30 +36,41 @@ def _content(event: AuditEvent) -> dict:
 
 def canonical_content(event: AuditEvent) -> str:
     """The row's own content, serialised the same way every time."""
-    return json.dumps(_content(event), sort_keys=True, separators=(",", ":"), default=str)
+    return _canonical(_content(event))
+
+
+def _canonical(content: dict) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def chain_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + canonical_content(event)).encode()).hexdigest()
 
 
-def _canonical_plain(event: AuditEvent) -> str:
-    """canonical_content(event) for an event whose changes hold no floats, through orjson:
-    its sorted compact output is the standard library's whenever it is printable ASCII
-    (json.dumps escapes everything else as \\uXXXX); otherwise the standard library's."""
+def _canonical_plain(content: dict) -> str:
+    """json.dumps(content) as canonical_content does it, for content whose changes hold no
+    floats, through orjson: its sorted compact output is the standard library's whenever it
+    is printable ASCII (json.dumps escapes everything else as \\uXXXX); otherwise the
+    standard library's."""
     try:
-        text = orjson.dumps(_content(event), option=_PLAIN)
+        text = orjson.dumps(content, option=_PLAIN)
     except TypeError:
-        return canonical_content(event)
-    if not text.isascii() or b"\x7f" in text:
-        return canonical_content(event)
+        text = None
+    if text is None or not text.isascii() or b"\x7f" in text:
+        return _canonical(content)
     return text.decode()
 
 
 def content_around_seq(event: AuditEvent) -> tuple[str, str]:
     """canonical_content(event) without its seq, as (before, after): an event's content is
     serialised before its seq is known, and hashed with it later (seq_hash)."""
-    before, marker, after = _canonical_plain(event).rpartition('"seq":null')
+    return around_seq(_content(event))
+
+
+def around_seq(content: dict) -> tuple[str, str]:
+    """content_around_seq of an event whose content (as _content gives it, with a null
+    seq) is already at hand."""
+    before, marker, after = _canonical_plain(content).rpartition('"seq":null')
     if not marker:
         raise ValueError("the event must not have its seq yet")
     return before + '"seq":', after

@@ -1,10 +1,10 @@
 """A plain create's rows, built and bound for the database before the write lock, exactly
 as activities.create() would store them."""
 
+import operator
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 from sqlalchemy.engine import Dialect
 
@@ -91,8 +91,8 @@ class Stamp:
     now: datetime
     now_db: object  # now, converted for the database
     now_text: str
-    audit_at: datetime  # now without microseconds, as audit events keep it
-    audit_at_db: object
+    audit_at_db: object  # now without microseconds, as audit events keep it, converted
+    audit_at_text: str
 
     @classmethod
     def of(cls, officer_id: int, officer_name: str, device_id: uuid.UUID, now: datetime, t):
@@ -104,9 +104,12 @@ class Stamp:
             now=now,
             now_db=t.activity.out["created_at"](now),
             now_text=now.isoformat(),
-            audit_at=at,
             audit_at_db=t.audit.out["at"](at),
+            audit_at_text=at.isoformat(),
         )
+
+
+_activity_values = operator.itemgetter(*ACTIVITY_COLUMNS)
 
 
 def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> PreparedCreate:
@@ -115,14 +118,13 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
     content = mutation.content
     officer_id = stamp.officer_id
     started = content["started_at"]
-    started_text = started.isoformat()
     activity_key = str(mutation.activity_id)
     payload = {
         "id": activity_key,
         "officer_id": officer_id,
         "officer_name": stamp.officer_name,
         **content,
-        "started_at": started_text,
+        "started_at": started.isoformat(),
         "status": "submitted",
         "review_note": None,
         "reviewed_by": None,
@@ -131,7 +133,9 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
         "created_at": stamp.now_text,
         "updated_at": stamp.now_text,
     }
-    changes = [name for name, value in content.items() if value is not None and value != []]
+    changes = [name for name, value in content.items() if value is not None]
+    if not content["audience"]:
+        changes.remove("audience")  # an empty list is no change either
     activity_out, revision_out = tables.activity.out, tables.revision.out
     activity_db = activity_out["id"](mutation.activity_id)
     activity = {
@@ -162,20 +166,35 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
         revision_out["client_time"](client_time) if client_time else None,
         revision_out["changes"](revision_changes),
     ]
-    event = _audit_event(activity_key, officer_id, changes, stamp, client_time)
+    # The audit event's content as audit.record() would store it (the seq, the chain's
+    # link and hash are taken under the lock).
+    audit_client_time = client_time.astimezone(UTC).replace(microsecond=0) if client_time else None
+    audit_changes = {"fields": sorted(changes), "version": 1, "status": "submitted"}
     audit_out = tables.audit.out
     audit_row = [
         None,  # seq, prev_hash and hash: under the lock
         stamp.audit_at_db,
-        audit_out["client_time"](event.client_time) if client_time else None,
+        audit_out["client_time"](audit_client_time) if client_time else None,
         officer_id,
-        event.action,
-        event.target_type,
+        "activity_create",
+        "activity",
         activity_key,
-        audit_out["changes"](event.changes),
+        audit_out["changes"](audit_changes),
         None,
         None,
     ]
+    audit_text = audit.around_seq(
+        {
+            "seq": None,
+            "at": stamp.audit_at_text,
+            "client_time": audit_client_time.isoformat() if client_time else None,
+            "actor_id": officer_id,
+            "action": "activity_create",
+            "target_type": "activity",
+            "target_id": activity_key,
+            "changes": audit_changes,
+        }
+    )
     mutation_out = tables.mutation.out
     record = [
         mutation_out["mutation_id"](mutation.mutation_id),
@@ -193,30 +212,11 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
     )
     return PreparedCreate(
         school_id=content["school_id"],
-        activity=tables.activity.row([activity[key] for key in ACTIVITY_COLUMNS]),
+        activity=tables.activity.row(list(_activity_values(activity))),
         revision=tables.revision.row(revision),
         audit=tables.audit.row(audit_row),
-        audit_text=audit.content_around_seq(event),
+        audit_text=audit_text,
         mutation=tables.mutation.row(record),
         payload=payload,
         cells=rollup._cells(state, 1),
-    )
-
-
-def _audit_event(
-    activity_key: str,
-    officer_id: int,
-    changes: list[str],
-    stamp: Stamp,
-    client_time: datetime | None,
-) -> SimpleNamespace:
-    return SimpleNamespace(
-        seq=None,  # taken under the lock, with the hash chain
-        at=stamp.audit_at,
-        client_time=client_time.astimezone(UTC).replace(microsecond=0) if client_time else None,
-        actor_id=officer_id,
-        action="activity_create",
-        target_type="activity",
-        target_id=activity_key,
-        changes={"fields": sorted(changes), "version": 1, "status": "submitted"},
     )

@@ -1,11 +1,13 @@
 """Rows bound for the database driver ahead of time, and written without per-row ORM work."""
 
 import functools
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
 
 from api.extensions import db
+from api.models.types import UTCDateTime
 
 
 class Binder:
@@ -28,8 +30,11 @@ class Binder:
         self.reorder = None if order == keys else [keys.index(key) for key in order]
         self.out = {}
         for column in table.columns:
-            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-            self.out[column.key] = processor or _same
+            processor = column.type.dialect_impl(dialect).bind_processor(dialect) or _same
+            quick = QUICK.get((dialect.name, type(column.type)))
+            if quick is not None and quick(_PROBE) == processor(_PROBE):
+                processor = quick
+            self.out[column.key] = processor
 
     def slot(self, key: str) -> int | str:
         return self.order.index(key) if self.positional else key
@@ -47,6 +52,22 @@ class Binder:
 
 def _same(value):
     return value
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """A UTCDateTime as SQLAlchemy binds it on SQLite, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC,
+    without its field-by-field formatting (a tenth of the time)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; timestamps must be timezone-aware")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+# Quicker converters for (dialect, column type), each used only where it gives what
+# SQLAlchemy's own gives for a probe value (and, in the tests, for any value).
+QUICK = {("sqlite", UTCDateTime): _sqlite_utc_text}
+_PROBE = datetime(2001, 2, 3, 4, 5, 6, 789, tzinfo=timezone(timedelta(hours=-5)))
 
 
 @functools.cache

@@ -2,7 +2,6 @@
 
 import logging
 import os
-import struct
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import Engine, event
@@ -44,6 +43,9 @@ def configure_engine(app: Flask) -> None:
             # request folds the WAL back after its response instead (fold_wal), and SQLite
             # folds it when the last connection closes (the CLI's, say).
             cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            # SQLite reuses the WAL file from the top after a checkpoint and keeps its size
+            # unless told otherwise: truncated then, its size is what is left to fold.
+            cursor.execute("PRAGMA journal_size_limit = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -66,14 +68,16 @@ def configure_engine(app: Flask) -> None:
 
 
 def fold_wal(engine: Engine, wal_file: str, pages: int) -> tuple | None:
-    """Copy the WAL back into the database once more than ``pages`` of its frames are not
-    yet copied: a passive checkpoint, after the response has gone and outside every lock,
-    which never blocks readers or writers (what SQLite's automatic checkpoint would do
-    inside a commit). Returns the checkpoint's (busy, WAL frames, frames copied), or None
-    when not needed."""
-    if unfolded_frames(wal_file) <= pages:
-        return None
+    """Copy the WAL back into the database once it holds more than ``pages`` pages: a
+    passive checkpoint, after the response has gone and outside every lock, which never
+    blocks readers or writers (what SQLite's automatic checkpoint would do inside a commit).
+    The WAL's size tells how much it holds because journal_size_limit truncates it whenever
+    SQLite starts it afresh after a checkpoint. (Never open SQLite's own files to look
+    inside: closing a file drops the process's POSIX locks on it, SQLite's included.)
+    Returns the checkpoint's (busy, WAL frames, frames copied), or None when not needed."""
     try:
+        if os.path.getsize(wal_file) <= pages * 4096:
+            return None
         connection = engine.raw_connection()
     except OSError:
         return None
@@ -84,25 +88,3 @@ def fold_wal(engine: Engine, wal_file: str, pages: int) -> tuple | None:
         return None
     finally:
         connection.close()
-
-
-# The wal-index (the "-shm" file, https://www.sqlite.org/walformat.html) starts with the
-# index header, whose mxFrame (a u32 at byte 16, native byte order) is the WAL's last valid
-# frame, and holds at byte 96 nBackfill, the frames a checkpoint has copied. The WAL file
-# itself keeps its size when SQLite starts writing it from the top again, so its size says
-# nothing about what is left to copy.
-_WAL_INDEX = struct.Struct("=16xI76xI")
-
-
-def unfolded_frames(wal_file: str) -> int:
-    """How many WAL frames no checkpoint has copied yet; 0 when there is no WAL. Without
-    a readable wal-index, the WAL file's size in 4 KiB pages (which can only overstate)."""
-    try:
-        with open(wal_file.removesuffix("-wal") + "-shm", "rb") as index:
-            header = index.read(_WAL_INDEX.size)
-        if len(header) == _WAL_INDEX.size:
-            last, copied = _WAL_INDEX.unpack(header)
-            return max(last - copied, 0)
-        return os.path.getsize(wal_file) // 4096
-    except OSError:
-        return 0

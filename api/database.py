@@ -2,6 +2,8 @@
 
 import logging
 import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import Engine, event
@@ -58,13 +60,52 @@ def configure_engine(app: Flask) -> None:
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     if wal_file:
-        fold_pages = app.config["SQLITE_WAL_FOLD_PAGES"]
+        folder = app.extensions["wal_folder"] = WalFolder(
+            engine, wal_file, app.config["SQLITE_WAL_FOLD_PAGES"]
+        )
 
         @app.after_request
         def _fold_wal_later(response):
             if request.method not in READ_ONLY_METHODS:
-                response.call_on_close(lambda: fold_wal(engine, wal_file, fold_pages))
+                response.call_on_close(folder.nudge)
             return response
+
+
+class WalFolder:
+    """Folds the WAL back into the database on a thread of the worker's own, once a write
+    request's response has gone: a checkpoint waits on the disk twice (its fsyncs, tens of
+    milliseconds) without holding the GIL, and the worker serves the next request meanwhile.
+    At most one fold runs or waits at a time in a process."""
+
+    def __init__(self, engine: Engine, wal_file: str, pages: int):
+        self.engine, self.wal_file, self.pages = engine, wal_file, pages
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._owner = 0  # the process the executor's thread belongs to
+        self._pending: Future | None = None
+
+    def nudge(self) -> None:
+        """Start a fold if the WAL has grown past the threshold and none is under way."""
+        try:
+            if os.path.getsize(self.wal_file) <= self.pages * 4096:
+                return
+        except OSError:
+            return
+        with self._lock:
+            if self._pending is not None and not self._pending.done():
+                return
+            if self._executor is None or self._owner != os.getpid():
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="wal-fold")
+                self._owner = os.getpid()
+            self._pending = self._executor.submit(self._fold)
+
+    def wait(self, timeout: float | None = None) -> tuple | None:
+        """The result of the latest fold, once done (None if there was none)."""
+        pending = self._pending
+        return pending.result(timeout) if pending is not None else None
+
+    def _fold(self) -> tuple | None:
+        return fold_wal(self.engine, self.wal_file, self.pages)
 
 
 def fold_wal(engine: Engine, wal_file: str, pages: int) -> tuple | None:

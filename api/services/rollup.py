@@ -7,7 +7,7 @@ Days and months are UTC.
 """
 
 import functools
-from datetime import UTC
+from datetime import UTC, date
 
 from sqlalchemy import (
     Column,
@@ -72,13 +72,18 @@ def _cells(state: State, sign: int) -> dict:
     if state is None:
         return {}
     day, keys, minutes = state
+    return {key: (sign, sign * minutes) for key in cell_keys(day, keys)}
+
+
+def cell_keys(day: date, keys: tuple) -> tuple[tuple, tuple, tuple]:
+    """The cells an activity of this day and keys counts in: its day, its month, and its
+    month program-wide."""
     month = day.replace(day=1)
-    program_wide = (EVERYONE, EVERYONE, *keys[2:])
-    return {
-        (GRAIN_DAY, day, *keys): (sign, sign * minutes),
-        (GRAIN_MONTH, month, *keys): (sign, sign * minutes),
-        (GRAIN_MONTH_ALL, month, *program_wide): (sign, sign * minutes),
-    }
+    return (
+        (GRAIN_DAY, day, *keys),
+        (GRAIN_MONTH, month, *keys),
+        (GRAIN_MONTH_ALL, month, EVERYONE, EVERYONE, *keys[2:]),
+    )
 
 
 def _insert(dialect: str):

@@ -52,7 +52,7 @@ class PreparedCreate:
     audit_text: tuple[str, str]  # the audit event's canonical content around its seq
     mutation: list | dict
     payload: dict
-    cells: dict
+    state: tuple  # the rollup's (day, keys, minutes)
 
 
 class Tables:
@@ -210,6 +210,8 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
     state = rollup.state_of(
         {**content, "officer_id": officer_id, "status": "submitted", "deleted_at": None}
     )
+    if state is None:
+        raise ValueError("a create always counts in the rollup")
     return PreparedCreate(
         school_id=content["school_id"],
         activity=tables.activity.row(list(_activity_values(activity))),
@@ -218,5 +220,5 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
         audit_text=audit_text,
         mutation=tables.mutation.row(record),
         payload=payload,
-        cells=rollup._cells(state, 1),
+        state=state,
     )

@@ -323,3 +323,40 @@ def test_quick_sqlite_timestamp_refuses_naive_times_as_sqlalchemy_does():
     with pytest.raises(ValueError, match="naive"):
         _sqlite_utc_text(datetime(2026, 1, 1, 9, 0))
     assert _sqlite_utc_text(None) is None
+
+
+@SETTINGS
+@given(st.uuids())
+def test_text_uuid_is_the_uuid_it_reads(value):
+    import copy
+    import pickle
+
+    from api.services.sync.plain import TextUUID
+
+    text = str(value)
+    read = TextUUID(text)
+    assert read == value and hash(read) == hash(value) and read in {value}
+    assert str(read) == text and read.hex == value.hex
+    for again in (copy.copy(read), copy.deepcopy(read), pickle.loads(pickle.dumps(read))):
+        assert again == value and str(again) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0F8FAD5B-D9CB-469F-A165-70867728950E", "{0f8fad5b-d9cb-469f-a165-70867728950e}", "0" * 32],
+)
+def test_plain_create_leaves_other_uuid_spellings_to_the_schema(text):
+    mutation = {
+        "mutation_id": text,
+        "op": "upsert",
+        "activity_id": str(uuid.uuid4()),
+        "base_version": None,
+        "data": {
+            "school_id": 1,
+            "category": "education",
+            "duration_minutes": 30,
+            "started_at": "2026-01-05T09:30:00Z",
+        },
+    }
+    assert plain_create(mutation, NOW) is None
+    assert parse_mutation(mutation).mutation_id == uuid.UUID(text)

@@ -46,10 +46,9 @@ def plain_create(item: object, now: datetime) -> Mutation | None:
     content = plain_content(data, now)
     if content is None:
         return None
-    try:
-        mutation_id = uuid.UUID(item["mutation_id"])
-        activity_id = uuid.UUID(item["activity_id"])
-    except (KeyError, TypeError, ValueError, AttributeError):
+    mutation_id = _canonical_uuid(item.get("mutation_id"))
+    activity_id = _canonical_uuid(item.get("activity_id"))
+    if mutation_id is None or activity_id is None:
         return None
     canonical = {"op": "upsert", "activity_id": str(activity_id), "base_version": None}
     canonical["data"] = data
@@ -116,6 +115,37 @@ def plain_content(data: object, now: datetime) -> dict | None:
         "referral_to": referral,
         "outcome": outcome,
     }
+
+
+class TextUUID(uuid.UUID):
+    """A UUID read from its canonical text (lowercase, hyphenated), which it keeps: str()
+    and .hex need no formatting. Equal to, and hashed as, the plain UUID."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        object.__setattr__(self, "_text", text)
+
+    def __reduce__(self):  # copies and pickles keep the text
+        return type(self), (self._text,)
+
+    def __str__(self) -> str:
+        return self._text
+
+    @property
+    def hex(self) -> str:
+        return self._text.replace("-", "")
+
+
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _canonical_uuid(value: object) -> TextUUID | None:
+    """The UUID in canonical text; None for anything else (the schema reads the rest)."""
+    if type(value) is not str or not CANONICAL_UUID.fullmatch(value):
+        return None
+    return TextUUID(value)
 
 
 def _one_of(value: object, choices: frozenset) -> bool:

@@ -41,6 +41,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").lower() != "false"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # A moving window: a fixed one lets twice the limit through across a window's edge.
+        self.RATELIMIT_STRATEGY = env.get("RATELIMIT_STRATEGY", "moving-window")
         # One budget per client across workers and hosts needs shared storage (redis://...);
         # if that storage is unreachable, limit per worker in memory instead of failing.
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "sro")

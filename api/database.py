@@ -85,12 +85,7 @@ class WalFolder:
         self._pending: Future | None = None
 
     def nudge(self) -> None:
-        """Start a fold if the WAL has grown past the threshold and none is under way."""
-        try:
-            if os.path.getsize(self.wal_file) <= self.pages * 4096:
-                return
-        except OSError:
-            return
+        """Start a fold (which does nothing while the WAL is small) unless one is under way."""
         with self._lock:
             if self._pending is not None and not self._pending.done():
                 return

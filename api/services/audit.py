@@ -22,15 +22,39 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _content(event: AuditEvent) -> dict:
+    return content_of(
+        seq=event.seq,
+        at=_iso(event.at),
+        client_time=_iso(event.client_time),
+        actor_id=event.actor_id,
+        action=event.action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        changes=event.changes,
+    )
+
+
+def content_of(
+    *,
+    seq: int | None,
+    at: str,
+    client_time: str | None,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    changes: dict,
+) -> dict:
+    """The content an event's hash covers, from its values (its times as ISO text)."""
     return {
-        "seq": event.seq,
-        "at": _iso(event.at),
-        "client_time": _iso(event.client_time),
-        "actor_id": event.actor_id,
-        "action": event.action,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "changes": event.changes,
+        "seq": seq,
+        "at": at,
+        "client_time": client_time,
+        "actor_id": actor_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "changes": changes,
     }
 
 
@@ -68,8 +92,8 @@ def content_around_seq(event: AuditEvent) -> tuple[str, str]:
 
 
 def around_seq(content: dict) -> tuple[str, str]:
-    """content_around_seq of an event whose content (as _content gives it, with a null
-    seq) is already at hand."""
+    """content_around_seq of an event whose content (content_of, with a null seq) is
+    already at hand."""
     before, marker, after = _canonical_plain(content).rpartition('"seq":null')
     if not marker:
         raise ValueError("the event must not have its seq yet")

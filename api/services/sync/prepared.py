@@ -184,16 +184,16 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
         None,
     ]
     audit_text = audit.around_seq(
-        {
-            "seq": None,
-            "at": stamp.audit_at_text,
-            "client_time": audit_client_time.isoformat() if client_time else None,
-            "actor_id": officer_id,
-            "action": "activity_create",
-            "target_type": "activity",
-            "target_id": activity_key,
-            "changes": audit_changes,
-        }
+        audit.content_of(
+            seq=None,
+            at=stamp.audit_at_text,
+            client_time=audit_client_time.isoformat() if client_time else None,
+            actor_id=officer_id,
+            action="activity_create",
+            target_type="activity",
+            target_id=activity_key,
+            changes=audit_changes,
+        )
     )
     mutation_out = tables.mutation.out
     record = [

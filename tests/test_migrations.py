@@ -102,6 +102,120 @@ def test_flask_db_upgrade_command_on_empty_database(empty_app):
     assert TABLES <= _tables()
 
 
+ACTIVITY_INSERT = text(
+    "INSERT INTO activity (id, officer_id, school_id, category, started_at, duration_minutes, "
+    "audience, participant_count, referral_to, outcome, status, version, content_version, "
+    "change_seq, created_at, updated_at) VALUES (:id, :o, :s, :category, :t, 30, '[]', 0, "
+    ":referral_to, :outcome, :status, 1, 1, 1, :t, :t)"
+)
+
+
+def _seed_officer_and_school() -> tuple[int, int]:
+    """A school and an officer written with SQL alone (the models may be ahead of the
+    schema under test)."""
+    stamp = {"t": "2025-01-01 00:00:00"}
+    db.session.execute(
+        text(
+            "INSERT INTO school (name, code, level, active, version, created_at, updated_at) "
+            "VALUES ('Migration School', 'MIG1', 'other', true, 1, :t, :t)"
+        ),
+        stamp,
+    )
+    db.session.execute(
+        text(
+            "INSERT INTO user_account (email, display_name, role, active, password_hash, "
+            "token_generation, version, created_at, updated_at) VALUES "
+            "('mig@example.org', 'M', 'officer', true, 'h', 0, 1, :t, :t)"
+        ),
+        stamp,
+    )
+    school = db.session.scalar(text("SELECT id FROM school WHERE code = 'MIG1'"))
+    officer = db.session.scalar(text("SELECT id FROM user_account WHERE email = 'mig@example.org'"))
+    return officer, school
+
+
+def _activity(officer: int, school: int, **values) -> dict:
+    return {
+        "id": uuid.uuid4().hex,
+        "o": officer,
+        "s": school,
+        "t": "2025-01-01 00:00:00",
+        "category": "education",
+        "referral_to": None,
+        "outcome": None,
+        "status": "submitted",
+    } | values
+
+
+def test_activity_checks_refuse_every_value_outside_their_lists(app):
+    """The checks written as chains of comparisons (migration 0003) accept each listed
+    value and refuse anything else, on every database."""
+    from sqlalchemy.exc import IntegrityError
+
+    from api.models.activity import CATEGORIES, OUTCOMES, REFERRALS, STATUSES
+
+    officer, school = _seed_officer_and_school()
+    db.session.commit()
+    good = [{"category": c, "referral_to": "other"} for c in CATEGORIES]
+    good += [{"status": s} for s in STATUSES] + [{"outcome": o} for o in OUTCOMES]
+    good += [{"referral_to": r} for r in REFERRALS]
+    for values in good:
+        db.session.execute(ACTIVITY_INSERT, _activity(officer, school, **values))
+    db.session.commit()
+    bad = [
+        {"category": "Education"},
+        {"category": "education "},
+        {"status": "deleted"},
+        {"outcome": "arrest"},
+        {"referral_to": "police"},
+        {"category": "community_referral"},  # a referral needs referral_to
+    ]
+    for values in bad:
+        with pytest.raises(IntegrityError):
+            db.session.execute(ACTIVITY_INSERT, _activity(officer, school, **values))
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_upgrade_to_0003_keeps_activities_and_their_history(empty_app):
+    """0003 rebuilds the activity table on SQLite: children that cascade from it (revisions)
+    survive, foreign keys are on again afterwards, and downgrading keeps them too."""
+    upgrade(directory="migrations", revision="0002")
+    officer, school = _seed_officer_and_school()
+    rows = [_activity(officer, school, outcome="follow_up") for _ in range(3)]
+    for row in rows:
+        db.session.execute(ACTIVITY_INSERT, row)
+        db.session.execute(
+            text(
+                "INSERT INTO activity_revision (activity_id, version, action, actor_id, at, "
+                "changes) VALUES (:id, 1, 'create', :o, :t, '{}')"
+            ),
+            row,
+        )
+    db.session.commit()
+
+    def counts() -> tuple[int, int]:
+        found = (
+            db.session.scalar(text("SELECT count(*) FROM activity")),
+            db.session.scalar(text("SELECT count(*) FROM activity_revision")),
+        )
+        db.session.rollback()  # let the migrations take the write lock
+        return found
+
+    upgrade(directory="migrations")
+    assert counts() == (3, 3)
+    assert _diffs() == []
+    if db.engine.dialect.name == "sqlite":
+        sql = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'activity'"))
+        assert " IN (" not in sql
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+        db.session.rollback()
+    downgrade(directory="migrations", revision="0002")
+    assert counts() == (3, 3)
+    upgrade(directory="migrations")
+    assert counts() == (3, 3)
+
+
 def test_database_constraints_refuse_bad_rows(app):
     """Checks live in the database too, not only in the schemas."""
     from sqlalchemy.exc import IntegrityError

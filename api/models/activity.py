@@ -54,14 +54,27 @@ CONTENT_FIELDS = (
 )
 
 
+def one_of(column: str, values) -> str:
+    """SQL that is true when the column holds one of the values, as a chain of comparisons.
+
+    Not ``column IN (...)``: for a list of more than two constants SQLite builds a lookup
+    table each time the expression runs, which in a CHECK is every row written. Four such
+    checks were a third of an activity insert's cost; these chains cost next to nothing
+    (migration 0003)."""
+    return "(" + " OR ".join(f"{column} = '{value}'" for value in values) + ")"
+
+
 class Activity(db.Model):
     __tablename__ = "activity"
     __table_args__ = (
-        CheckConstraint(f"category IN {tuple(CATEGORIES)}", name="ck_activity_category"),
-        CheckConstraint(f"status IN {STATUSES}", name="ck_activity_status"),
-        CheckConstraint(f"outcome IS NULL OR outcome IN {OUTCOMES}", name="ck_activity_outcome"),
+        CheckConstraint(one_of("category", CATEGORIES), name="ck_activity_category"),
+        CheckConstraint(one_of("status", STATUSES), name="ck_activity_status"),
         CheckConstraint(
-            f"referral_to IS NULL OR referral_to IN {REFERRALS}", name="ck_activity_referral"
+            f"outcome IS NULL OR {one_of('outcome', OUTCOMES)}", name="ck_activity_outcome"
+        ),
+        CheckConstraint(
+            f"referral_to IS NULL OR {one_of('referral_to', REFERRALS)}",
+            name="ck_activity_referral",
         ),
         CheckConstraint(
             "category <> 'community_referral' OR referral_to IS NOT NULL",

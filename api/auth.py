@@ -12,6 +12,7 @@ from flask_jwt_extended import (
     verify_jwt_in_request,
 )
 from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import lazyload
 
 from api.errors import Forbidden, error_payload
 from api.extensions import db, jwt
@@ -64,7 +65,7 @@ def revoke_family(family_id: str | None, reason: str) -> None:
 
 
 def _is_revoked(payload: dict) -> bool:
-    user = db.session.get(User, int(payload["sub"]))
+    user = db.session.get(User, int(payload["sub"]), options=_SIGNED_IN_USER)
     # The session holds loaded rows weakly: keep this one for load_user below.
     g.token_user = user
     if user is None or not user.active or payload.get("gen") != user.token_generation:
@@ -83,6 +84,10 @@ def _is_revoked(payload: dict) -> bool:
         return True
     return False
 
+
+# The signed-in user's row alone: their schools load when a request reads them (most
+# requests that need them ask for the ids only: schools.assigned_ids).
+_SIGNED_IN_USER = (lazyload(User.schools),)
 
 # The token's sign-in and whether the token itself was revoked, in one read.
 _SIGN_IN = select(

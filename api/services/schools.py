@@ -1,6 +1,6 @@
 """Schools: who sees which, and admin changes."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
@@ -17,6 +17,17 @@ def visible_schools(user: User) -> Select:
     if user.role in ALL_SCHOOLS_ROLES:
         return query
     return query.join(school_assignment).where(school_assignment.c.user_id == user.id)
+
+
+def assigned_ids(user_id: int) -> frozenset[int]:
+    """The ids of the schools a user is assigned to (User.school_ids without loading the
+    schools themselves)."""
+    return frozenset(db.session.scalars(_ASSIGNED, {"user_id": user_id}))
+
+
+_ASSIGNED = select(school_assignment.c.school_id).where(
+    school_assignment.c.user_id == bindparam("user_id")
+)
 
 
 def get_visible_school(user: User, school_id: int) -> School:

@@ -13,7 +13,7 @@ from api.extensions import db
 from api.models import User
 from api.models.activity import CONTENT_FIELDS
 from api.models.types import utcnow
-from api.services import activities
+from api.services import activities, schools
 from api.services.sync.envelope import Mutation, load_content, parse_mutation
 from api.services.sync.feed import lock_feed
 from api.services.sync.outbox import OutboxRun, new_creates
@@ -38,7 +38,7 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     # Read before the write lock too: which creates are new, and the officer's schools
     # (the scope every request reads at its start).
     new = new_creates(mutations)
-    school_ids = frozenset(officer.school_ids)
+    school_ids = schools.assigned_ids(officer_id)
     db.session.commit()  # end the read transaction
     begin_as_reader(False)  # from here on, transactions begin as writers
     with writer_queue():

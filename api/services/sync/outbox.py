@@ -14,6 +14,7 @@ from api.services.sync.apply import activity_payload, apply_mutation
 from api.services.sync.bulk import BulkUnavailable
 from api.services.sync.envelope import Mutation
 from api.services.sync.feed import APPLIED, chunks, log
+from api.services.sync.prepared import Tables
 from api.services.sync.results import StoredResult, broke_a_rule, outcome, rejected, replayed
 
 
@@ -185,8 +186,12 @@ def new_creates(mutations: list[Mutation]) -> set[uuid.UUID]:
     """The mutation_ids of prepared creates whose mutation_id and activity id are both
     absent from the database now (read before the write lock, see OutboxRun)."""
     creates = [m for m in mutations if m.create is not None]
-    stored = set(_existing(SyncMutation.mutation_id, {m.mutation_id for m in creates}))
-    known = set(_existing(Activity.id, {m.activity_id for m in creates}))
+    if not creates:
+        return set()
+    # Looked up with the ids as the prepared rows hold them, converted for the database.
+    tables = Tables(db.session.get_bind().dialect)
+    stored = set(tables.mutation.present("mutation_id", [m.create.mutation for m in creates]))
+    known = set(tables.activity.present("id", [m.create.activity for m in creates]))
     return {
         m.mutation_id for m in creates if m.mutation_id not in stored and m.activity_id not in known
     }

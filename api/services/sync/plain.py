@@ -124,8 +124,14 @@ class TextUUID(uuid.UUID):
     __slots__ = ("_text",)
 
     def __init__(self, text: str):
-        super().__init__(text)
-        object.__setattr__(self, "_text", text)
+        if _SET_DIRECTLY:
+            # What UUID.__init__ stores for such text, without its checks for the other
+            # spellings and arguments (two thirds of its time).
+            _set(self, "int", int(text.replace("-", ""), 16))
+            _set(self, "is_safe", _UNKNOWN)
+        else:
+            super().__init__(text)
+        _set(self, "_text", text)
 
     def __reduce__(self):  # copies and pickles keep the text
         return type(self), (self._text,)
@@ -137,6 +143,32 @@ class TextUUID(uuid.UUID):
     def hex(self) -> str:
         return self._text.replace("-", "")
 
+
+_set = object.__setattr__
+_UNKNOWN = uuid.SafeUUID.unknown
+_SET_DIRECTLY = False
+
+
+def _sets_what_uuid_does() -> bool:
+    """Whether a TextUUID built by setting UUID's fields directly is the UUID that
+    UUID.__init__ reads (it would not be should a Python release store them otherwise)."""
+    global _SET_DIRECTLY
+    text = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    expected = uuid.UUID(text)
+    _SET_DIRECTLY = True
+    try:
+        quick = TextUUID(text)
+        same = all(
+            getattr(quick, name) == getattr(expected, name)
+            for name in ("int", "is_safe", "bytes", "fields", "version", "variant", "urn")
+        ) and (quick == expected and hash(quick) == hash(expected) and str(quick) == text)
+    except (AttributeError, TypeError):
+        same = False
+    _SET_DIRECTLY = same
+    return same
+
+
+_sets_what_uuid_does()
 
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

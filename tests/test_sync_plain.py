@@ -2,6 +2,7 @@
 may pass an item to the schemas (None), but whatever it accepts, the schemas accept the same
 way, with the same normalised content, request hash and audit hash."""
 
+import functools
 import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -315,6 +316,50 @@ def test_quick_sqlite_timestamp_is_what_sqlalchemy_binds(value):
     column_type = UTCDateTime()
     sqlalchemy_binds = column_type.dialect_impl(dialect).bind_processor(dialect)
     assert _sqlite_utc_text(value) == sqlalchemy_binds(value)
+
+
+@functools.cache
+def _app_sqlite_dialect():
+    """The dialect of the app's own SQLite engine (configured with its JSON serializer)."""
+    from api import create_app
+    from api.extensions import db
+    from tests.conftest import BASE_CONFIG
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.app_context():
+        return db.engine.dialect
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@SETTINGS
+@given(JSON_VALUES)
+def test_quick_sqlite_json_is_what_sqlalchemy_binds(value):
+    """The prepared rows' JSON columns on SQLite (changes, results, audience) are converted
+    by the engine's serializer directly: the same text as SQLAlchemy's bind processor."""
+    from api.models import ActivityRevision
+    from api.services.sync.prepared import Tables
+
+    dialect = _app_sqlite_dialect()
+    quick = Tables(dialect).revision.out["changes"]
+    column_type = ActivityRevision.__table__.c.changes.type
+    sqlalchemy_binds = column_type.dialect_impl(dialect).bind_processor(dialect)
+    assert quick is dialect._json_serializer  # the probe values matched
+    assert quick(value) == sqlalchemy_binds(value)
+
+
+def test_text_uuid_sets_the_fields_directly_on_this_python():
+    """The probe found that setting UUID's fields directly builds what UUID.__init__ does;
+    should a Python release change that, TextUUID falls back to UUID.__init__ (still
+    correct: the property test above runs either way) and this test says so."""
+    from api.services.sync import plain
+
+    assert plain._SET_DIRECTLY
 
 
 def test_quick_sqlite_timestamp_refuses_naive_times_as_sqlalchemy_does():

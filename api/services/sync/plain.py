@@ -27,7 +27,6 @@ REQUIRED_KEYS = frozenset(("school_id", "category", "started_at", "duration_minu
 # uses) reads it the same way. Other shapes it accepts are left to the schema.
 PLAIN_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)")
 _CATEGORIES = frozenset(CATEGORIES)
-_AUDIENCES = frozenset(AUDIENCES)
 _REFERRALS = frozenset((None, *REFERRALS))
 _OUTCOMES = frozenset((None, *OUTCOMES))
 MAX_SCHOOL_ID = 2**31 - 1
@@ -202,10 +201,20 @@ def _audience(value: object) -> list[str] | None:
         return []
     if type(value) is not list or not all(type(a) is str for a in value):
         return None
-    chosen = set(value)
-    if len(chosen) != len(value) or not chosen <= _AUDIENCES:
+    ordered = _IN_ORDER.get(frozenset(value))
+    if ordered is None or len(ordered) != len(value):  # unknown, or named twice
         return None
-    return [a for a in AUDIENCES if a in chosen]
+    return list(ordered)
+
+
+# Every set of known audiences, in canonical order (16 of them).
+_IN_ORDER = {
+    frozenset(chosen): chosen
+    for chosen in (
+        tuple(a for n, a in enumerate(AUDIENCES) if mask >> n & 1)
+        for mask in range(2 ** len(AUDIENCES))
+    )
+}
 
 
 def _summary(value: object) -> str | None | bool:

@@ -3,7 +3,7 @@
 import functools
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.engine import Dialect
 
 from api.extensions import db
@@ -32,8 +32,9 @@ class Binder:
         self.out = {}
         for column in table.columns:
             processor = column.type.dialect_impl(dialect).bind_processor(dialect) or _same
-            quick = QUICK.get((dialect.name, type(column.type)))
-            if quick is not None and quick(_PROBE) == processor(_PROBE):
+            quick, probes = QUICK.get((dialect.name, type(column.type)), (None, ()))
+            quick = quick and quick(dialect)
+            if quick and all(quick(probe) == processor(probe) for probe in probes):
                 processor = quick
             self.out[column.key] = processor
 
@@ -89,10 +90,20 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-# Quicker converters for (dialect, column type), each used only where it gives what
-# SQLAlchemy's own gives for a probe value (and, in the tests, for any value).
-QUICK = {("sqlite", UTCDateTime): _sqlite_utc_text}
-_PROBE = datetime(2001, 2, 3, 4, 5, 6, 789, tzinfo=timezone(timedelta(hours=-5)))
+# Quicker converters for (dialect, column type): (the converter for a dialect, probe
+# values), each used only where it gives what SQLAlchemy's own gives for the probe values
+# (and, in the tests, for any value). JSON: the dialect's serializer itself, without the
+# bind processor's checks for JSON.NULL and none_as_null, which prepared rows never hold.
+QUICK = {
+    ("sqlite", UTCDateTime): (
+        lambda _dialect: _sqlite_utc_text,
+        (None, datetime(2001, 2, 3, 4, 5, 6, 789, tzinfo=timezone(timedelta(hours=-5)))),
+    ),
+    ("sqlite", JSON): (
+        lambda dialect: dialect._json_serializer,
+        (None, [], {"to": ["students", "\u00e9"], "n": 1, "none": None}),
+    ),
+}
 
 
 @functools.cache

@@ -318,6 +318,22 @@ def test_quick_sqlite_timestamp_is_what_sqlalchemy_binds(value):
     assert _sqlite_utc_text(value) == sqlalchemy_binds(value)
 
 
+@SETTINGS
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+@example(datetime(2026, 1, 5, 9, 30))  # no fraction: isoformat leaves it out
+@example(datetime(2026, 1, 5, 9, 30, 0, 1))
+def test_sqlite_text_sliced_from_iso_is_what_sqlalchemy_binds(value):
+    from sqlalchemy.dialects import sqlite
+
+    from api.models.types import UTCDateTime
+    from api.services.sync.rows import sqlite_utc_text_of_iso
+
+    value = value.replace(tzinfo=UTC)
+    dialect = sqlite.dialect()
+    sqlalchemy_binds = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert sqlite_utc_text_of_iso(value.isoformat()) == sqlalchemy_binds(value)
+
+
 @functools.cache
 def _app_sqlite_dialect():
     """The dialect of the app's own SQLite engine (configured with its JSON serializer)."""

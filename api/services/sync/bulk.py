@@ -2,14 +2,17 @@
 multi-row insert a table, storing what one activities.create() each would."""
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Dialect
 
 from api.extensions import db
-from api.models import AuditEvent, SequenceCounter
+from api.models import ActivityRollup, AuditEvent, SequenceCounter
 from api.services import audit, rollup
 from api.services.sync.feed import FEED
 from api.services.sync.prepared import PreparedCreate, Tables
+from api.services.sync.rows import binder
 
 AUDIT_COUNTER = "audit"
+ROLLUP_KEYS = (*rollup.DIMENSIONS, "count", "minutes")
 
 
 class BulkUnavailable(Exception):
@@ -31,7 +34,7 @@ def write_creates(run: list[PreparedCreate]) -> None:
     tables.revision.insert([c.revision for c in run])
     tables.audit.insert([c.audit for c in run])
     tables.mutation.insert([c.mutation for c in run])
-    _add_to_rollup(run)
+    _add_to_rollup(run, tables.dialect)
 
 
 # Core statements, compiled once (the ORM's per-statement work is a millisecond a push).
@@ -54,9 +57,10 @@ def _take(counter: str, count: int) -> int:
     return last - count + 1
 
 
-def _add_to_rollup(run: list[PreparedCreate]) -> None:
-    """Add the run's counts and minutes to the rollup, one upsert for all its cells (summed
-    by day and keys first: a run's creates mostly share a few)."""
+def _add_to_rollup(run: list[PreparedCreate], dialect: Dialect) -> None:
+    """Add the run's counts and minutes to the rollup, one upsert (rollup._upsert_statement)
+    for all its cells, bound like the rows (summed by day and keys first: a run's creates
+    mostly share a few)."""
     days: dict[tuple, list[int]] = {}
     for create in run:
         day, keys, minutes = create.state
@@ -75,9 +79,15 @@ def _add_to_rollup(run: list[PreparedCreate]) -> None:
             else:
                 total[0] += count
                 total[1] += minutes
-    rollup_rows = [
-        {**dict(zip(rollup.DIMENSIONS, key, strict=True)), "count": c, "minutes": m}
-        for key, (c, m) in cells.items()
-    ]
-    if rollup_rows:
-        rollup._upsert(db.session.get_bind().dialect.name, rollup_rows)
+    if not cells:
+        return
+    upsert = binder(
+        ActivityRollup.__table__, ROLLUP_KEYS, dialect, rollup._upsert_statement(dialect.name)
+    )
+    period = upsert.out["period"]
+    upsert.insert(
+        [
+            upsert.row([grain, period(day), *rest, count, minutes])
+            for (grain, day, *rest), (count, minutes) in cells.items()
+        ]
+    )

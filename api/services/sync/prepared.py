@@ -1,7 +1,6 @@
 """A plain create's rows, built and bound for the database before the write lock, exactly
 as activities.create() would store them."""
 
-import operator
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from api.models.activity import ACTIVITY_COLUMNS, REVISION_COLUMNS
 from api.services import audit, rollup
 from api.services.sync.envelope import Mutation
 from api.services.sync.feed import APPLIED
-from api.services.sync.rows import Binder, binder
+from api.services.sync.rows import Binder, _sqlite_utc_text, binder, sqlite_utc_text_of_iso
 
 AUDIT_KEYS = (
     "seq",
@@ -59,14 +58,23 @@ class Tables:
     """The four tables a create writes, bound for one dialect."""
 
     def __init__(self, dialect: Dialect):
-        self.activity = binder(Activity.__table__, ACTIVITY_COLUMNS, dialect)
+        self.dialect = dialect
+        self.activity = binder(Activity.__table__, CREATE_COLUMNS, dialect)
         self.revision = binder(ActivityRevision.__table__, REVISION_COLUMNS, dialect)
         self.audit = binder(AuditEvent.__table__, AUDIT_KEYS, dialect)
         self.mutation = binder(SyncMutation.__table__, MUTATION_KEYS, dialect)
         self.change_seq = self.activity.slot("change_seq")
+        self._started_at = self.activity.out["started_at"]
         self.seq, self.prev_hash, self.hash = (
             self.audit.slot(key) for key in ("seq", "prev_hash", "hash")
         )
+
+    def started_at(self, value: datetime, text: str) -> object:
+        """A started_at for the database, given its isoformat() too: on SQLite, a time in
+        UTC is sliced from that text (rows.sqlite_utc_text_of_iso)."""
+        if self._started_at is _sqlite_utc_text and value.tzinfo is UTC:
+            return sqlite_utc_text_of_iso(text)
+        return self._started_at(value)
 
     def binders(self) -> tuple[Binder, ...]:
         return (self.activity, self.revision, self.audit, self.mutation)
@@ -109,7 +117,32 @@ class Stamp:
         )
 
 
-_activity_values = operator.itemgetter(*ACTIVITY_COLUMNS)
+# The order prepare_create builds an activity's row in: the table's.
+CREATE_COLUMNS = (
+    "id",
+    "officer_id",
+    "school_id",
+    "category",
+    "started_at",
+    "duration_minutes",
+    "audience",
+    "participant_count",
+    "summary",
+    "referral_to",
+    "outcome",
+    "status",
+    "review_note",
+    "reviewed_by",
+    "reviewed_at",
+    "version",
+    "content_version",
+    "change_seq",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+)
+if CREATE_COLUMNS != ACTIVITY_COLUMNS:
+    raise RuntimeError("prepare_create builds the activity row in another order than the table")
 
 
 def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> PreparedCreate:
@@ -138,23 +171,30 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
         changes.remove("audience")  # an empty list is no change either
     activity_out, revision_out = tables.activity.out, tables.revision.out
     activity_db = activity_out["id"](mutation.activity_id)
-    activity = {
-        "id": activity_db,
-        "officer_id": officer_id,
-        **content,
-        "started_at": activity_out["started_at"](started),
-        "audience": activity_out["audience"](content["audience"]),
-        "status": "submitted",
-        "review_note": None,
-        "reviewed_by": None,
-        "reviewed_at": None,
-        "version": 1,
-        "content_version": 1,
-        "change_seq": 0,  # taken under the lock
-        "deleted_at": None,
-        "created_at": stamp.now_db,
-        "updated_at": stamp.now_db,
-    }
+    # The activity's row, in CREATE_COLUMNS order (the table's).
+    activity = [
+        activity_db,
+        officer_id,
+        content["school_id"],
+        content["category"],
+        tables.started_at(started, payload["started_at"]),
+        content["duration_minutes"],
+        activity_out["audience"](content["audience"]),
+        content["participant_count"],
+        content["summary"],
+        content["referral_to"],
+        content["outcome"],
+        "submitted",
+        None,  # review_note
+        None,  # reviewed_by
+        None,  # reviewed_at
+        1,  # version
+        1,  # content_version
+        0,  # change_seq: taken under the lock
+        None,  # deleted_at
+        stamp.now_db,
+        stamp.now_db,
+    ]
     client_time = mutation.client_time
     revision_changes = {name: {"from": None, "to": payload[name]} for name in changes}
     revision = [
@@ -214,7 +254,7 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
         raise ValueError("a create always counts in the rollup")
     return PreparedCreate(
         school_id=content["school_id"],
-        activity=tables.activity.row(list(_activity_values(activity))),
+        activity=tables.activity.row(activity),
         revision=tables.revision.row(revision),
         audit=tables.audit.row(audit_row),
         audit_text=audit_text,

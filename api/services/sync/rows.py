@@ -3,7 +3,7 @@
 import functools
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Insert, Table, insert
 from sqlalchemy.engine import Dialect
 
 from api.extensions import db
@@ -20,8 +20,12 @@ class Binder:
     INSERT's parameter order, or a dict for drivers with named parameters. ``slot(key)`` is
     where a value goes in it, for values filled in later."""
 
-    def __init__(self, table: Table, keys: tuple[str, ...], dialect: Dialect):
-        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+    def __init__(
+        self, table: Table, keys: tuple[str, ...], dialect: Dialect, statement: Insert | None = None
+    ):
+        """``statement``: an INSERT of the table other than the plain one (an upsert, say)."""
+        statement = insert(table) if statement is None else statement
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         self.table, self.dialect = table, dialect
         self.sql = str(compiled)
         self.keys = keys
@@ -90,6 +94,14 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def sqlite_utc_text_of_iso(text: str) -> str:
+    """_sqlite_utc_text of a time in UTC (tzinfo UTC) from its isoformat(),
+    "YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00", by slicing: the ISO text is made for the device
+    anyway, and formatting a time twice was a tenth of building a create's rows."""
+    fraction = text[20:26] if len(text) == 32 else "000000"
+    return f"{text[:10]} {text[11:19]}.{fraction}"
+
+
 # Quicker converters for (dialect, column type): (the converter for a dialect, probe
 # values), each used only where it gives what SQLAlchemy's own gives for the probe values
 # (and, in the tests, for any value). JSON: the dialect's serializer itself, without the
@@ -107,5 +119,7 @@ QUICK = {
 
 
 @functools.cache
-def binder(table: Table, keys: tuple[str, ...], dialect: Dialect) -> Binder:
-    return Binder(table, keys, dialect)
+def binder(
+    table: Table, keys: tuple[str, ...], dialect: Dialect, statement: Insert | None = None
+) -> Binder:
+    return Binder(table, keys, dialect, statement)

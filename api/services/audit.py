@@ -80,7 +80,9 @@ def _canonical_plain(content: dict) -> str:
         text = orjson.dumps(content, option=_PLAIN)
     except TypeError:
         text = None
-    if text is None or not text.isascii() or b"\x7f" in text:
+    # find(), not `in`: `bytes in bytes` first tries the operand as an int, and formats the
+    # TypeError that fails with.
+    if text is None or not text.isascii() or text.find(b"\x7f") != -1:
         return _canonical(content)
     return text.decode()
 

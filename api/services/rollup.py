@@ -45,16 +45,36 @@ def state_of(values: dict) -> State:
     """The rollup cells (day and month) and minutes an activity counts in; None if deleted."""
     if values.get("deleted_at") is not None or values.get("started_at") is None:
         return None
-    day = values["started_at"].astimezone(UTC).date()
-    keys = (
+    return _state(
+        values["started_at"],
         values["school_id"],
         values["officer_id"],
         values["category"],
-        values["outcome"] or NONE_KEY,
-        values["referral_to"] or NONE_KEY,
+        values["outcome"],
+        values["referral_to"],
         values["status"],
+        values["duration_minutes"],
     )
-    return day, keys, values["duration_minutes"]
+
+
+def state_of_new(content: dict, officer_id: int) -> State:
+    """state_of a new activity (submitted, not deleted) of this officer with this content
+    (as activities.normalise_content gives it)."""
+    return _state(
+        content["started_at"],
+        content["school_id"],
+        officer_id,
+        content["category"],
+        content["outcome"],
+        content["referral_to"],
+        "submitted",
+        content["duration_minutes"],
+    )
+
+
+def _state(started, school_id, officer_id, category, outcome, referral_to, status, minutes):
+    keys = (school_id, officer_id, category, outcome or NONE_KEY, referral_to or NONE_KEY, status)
+    return started.astimezone(UTC).date(), keys, minutes
 
 
 def _remember(target: Activity, *_args) -> None:

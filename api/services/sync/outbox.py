@@ -99,8 +99,8 @@ class OutboxRun:
         return not (
             mutation.create is None
             or mutation.mutation_id not in self.new
-            or mutation.mutation_id in self.stored
-            or mutation.activity_id in self.known
+            or (self.stored and mutation.mutation_id in self.stored)
+            or (self.known and mutation.activity_id in self.known)
             or mutation.activity_id in self.bulk_created
             or mutation.mutation_id in in_run
             or mutation.activity_id in in_run
@@ -192,6 +192,8 @@ def new_creates(mutations: list[Mutation]) -> set[uuid.UUID]:
     tables = Tables(db.session.get_bind().dialect)
     stored = set(tables.mutation.present("mutation_id", [m.create.mutation for m in creates]))
     known = set(tables.activity.present("id", [m.create.activity for m in creates]))
+    if not (stored or known):  # the usual case: no UUID hashing for empty sets
+        return {m.mutation_id for m in creates}
     return {
         m.mutation_id for m in creates if m.mutation_id not in stored and m.activity_id not in known
     }

@@ -247,11 +247,7 @@ def prepare_create(mutation: Mutation, stamp: Stamp, tables: Tables) -> Prepared
         mutation_out["result"]({"activity": payload}),
         stamp.now_db,
     ]
-    state = rollup.state_of(
-        {**content, "officer_id": officer_id, "status": "submitted", "deleted_at": None}
-    )
-    if state is None:
-        raise ValueError("a create always counts in the rollup")
+    state = rollup.state_of_new(content, officer_id)
     return PreparedCreate(
         school_id=content["school_id"],
         activity=tables.activity.row(activity),

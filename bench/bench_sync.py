@@ -15,10 +15,11 @@ Three numbers from the same run on the same machine:
    endpoint, 500 requests a batch, installed into its own venv (bench/.kinto-venv) so it never
    touches this project's requirements.
 
-The three take turns: ours sends one batch a client, then the raw insert writes the rows those
-batches stored, then Kinto ingests the same records, and so on to the end. A shared machine's
-speed drifts over seconds; measured one after the other, each would see a different machine,
-and their ratios would move with it. Taking turns, each is measured across the whole run.
+The three take turns: ours is sent ``TURN`` batches a client, then the raw insert writes the
+rows those batches stored, then Kinto ingests the same records, and so on to the end; five
+rounds on fresh databases, and the verdicts use the median of the rounds' ratios. A shared
+machine's speed drifts over seconds; measured one after the other, each would see a different
+machine, and their ratios would move with it. Taking turns, each is measured across the run.
 """
 
 import base64
@@ -47,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KINTO_VENV = ROOT / "bench" / ".kinto-venv"
 BATCH = 500
 BATCHES = int(os.environ.get("BENCH_SYNC_BATCHES", "12"))
-ROUNDS = int(os.environ.get("BENCH_SYNC_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_SYNC_ROUNDS", "5"))
 WORKERS = int(os.environ.get("BENCH_SYNC_WORKERS", "2"))
 TARGET_RAW_RATIO = 0.5
 SECRETS = {
@@ -555,8 +556,9 @@ def median_of(runs: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def bench_round(workdir: Path, count: int) -> tuple[dict[str, tuple[float, float]], str]:
-    """One round on fresh databases and a fresh Kinto, taking turns: ours sends one batch a
-    client, the raw inserts write the rows that turn stored, Kinto ingests the same records.
+    """One round on fresh databases and a fresh Kinto, taking turns: ours is sent TURN
+    batches a client, the raw inserts write the rows that turn stored, Kinto ingests the same
+    records.
     Returns (items per wall second, per CPU second) for each, and why Kinto did not run."""
     every_row = ("activity", "revision", "audit", "mutation")
     timed = {"ours": [0.0, 0.0], "kinto": [0.0, 0.0]}
@@ -604,7 +606,7 @@ def main() -> bool:
         f"Medians of {ROUNDS} rounds. "
         f"{count} new activities in {BATCH}-mutation pushes, gunicorn {WORKERS} workers, "
         f"{WORKERS} concurrent clients, SQLite WAL; ours, the raw inserts and Kinto take turns "
-        "(one batch a client each), so each is measured across the whole run. 'Per CPU s' "
+        f"({TURN} batches a client each), so each is measured across the whole run. 'Per CPU s' "
         "divides by the CPU time the server (or the inserting process) used."
     )
     print()

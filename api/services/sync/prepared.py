@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Dialect
 
 from api.models import Activity, ActivityRevision, AuditEvent, SyncMutation
-from api.models.activity import ACTIVITY_COLUMNS, REVISION_COLUMNS
+from api.models.activity import ACTIVITY_COLUMNS, CONTENT_FIELDS, REVISION_COLUMNS
 from api.services import audit, rollup
 from api.services.sync.envelope import Mutation
 from api.services.sync.feed import APPLIED
@@ -121,15 +121,7 @@ class Stamp:
 CREATE_COLUMNS = (
     "id",
     "officer_id",
-    "school_id",
-    "category",
-    "started_at",
-    "duration_minutes",
-    "audience",
-    "participant_count",
-    "summary",
-    "referral_to",
-    "outcome",
+    *CONTENT_FIELDS,
     "status",
     "review_note",
     "reviewed_by",

@@ -180,7 +180,7 @@ def test_push_bulk_create_written_since_the_pre_check_falls_back(
         mutations = [{**m, "mutation_id": str(uuid.uuid4())} for m in mutations]
     push_module = importlib.import_module("api.services.sync.push")
     monkeypatch.setattr(
-        push_module, "new_creates", lambda ms: {m.mutation_id for m in ms if m.create}
+        push_module, "new_creates", lambda ms, _tables: {m.mutation_id for m in ms if m.create}
     )
     again = push(client, officer, mutations)
     assert again.status_code == 200
@@ -214,5 +214,5 @@ def test_new_creates_tells_stored_ids_from_new_ones(client):
     mutations = [push_module._parse(item, now) for item in [*stored, *fresh, same_activity]]
     for mutation in mutations:
         mutation.create = sync.prepare_create(mutation, stamp, tables)
-    new = push_module.new_creates(mutations)
+    new = push_module.new_creates(mutations, tables)
     assert new == {uuid.UUID(item["mutation_id"]) for item in fresh}

@@ -310,12 +310,12 @@ def test_quick_sqlite_timestamp_is_what_sqlalchemy_binds(value):
     from sqlalchemy.dialects import sqlite
 
     from api.models.types import UTCDateTime
-    from api.services.sync.rows import _sqlite_utc_text
+    from api.services.sync.rows import sqlite_utc_text
 
     dialect = sqlite.dialect()
     column_type = UTCDateTime()
     sqlalchemy_binds = column_type.dialect_impl(dialect).bind_processor(dialect)
-    assert _sqlite_utc_text(value) == sqlalchemy_binds(value)
+    assert sqlite_utc_text(value) == sqlalchemy_binds(value)
 
 
 @SETTINGS
@@ -379,11 +379,11 @@ def test_text_uuid_sets_the_fields_directly_on_this_python():
 
 
 def test_quick_sqlite_timestamp_refuses_naive_times_as_sqlalchemy_does():
-    from api.services.sync.rows import _sqlite_utc_text
+    from api.services.sync.rows import sqlite_utc_text
 
     with pytest.raises(ValueError, match="naive"):
-        _sqlite_utc_text(datetime(2026, 1, 1, 9, 0))
-    assert _sqlite_utc_text(None) is None
+        sqlite_utc_text(datetime(2026, 1, 1, 9, 0))
+    assert sqlite_utc_text(None) is None
 
 
 @SETTINGS

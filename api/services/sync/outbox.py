@@ -182,14 +182,13 @@ class OutboxRun:
         )
 
 
-def new_creates(mutations: list[Mutation]) -> set[uuid.UUID]:
+def new_creates(mutations: list[Mutation], tables: Tables) -> set[uuid.UUID]:
     """The mutation_ids of prepared creates whose mutation_id and activity id are both
     absent from the database now (read before the write lock, see OutboxRun)."""
     creates = [m for m in mutations if m.create is not None]
     if not creates:
         return set()
     # Looked up with the ids as the prepared rows hold them, converted for the database.
-    tables = Tables(db.session.get_bind().dialect)
     stored = set(tables.mutation.present("mutation_id", [m.create.mutation for m in creates]))
     known = set(tables.activity.present("id", [m.create.activity for m in creates]))
     if not (stored or known):  # the usual case: no UUID hashing for empty sets

@@ -12,7 +12,7 @@ from api.models.activity import ACTIVITY_COLUMNS, CONTENT_FIELDS, REVISION_COLUM
 from api.services import audit, rollup
 from api.services.sync.envelope import Mutation
 from api.services.sync.feed import APPLIED
-from api.services.sync.rows import Binder, _sqlite_utc_text, binder, sqlite_utc_text_of_iso
+from api.services.sync.rows import Binder, binder, sqlite_utc_text, sqlite_utc_text_of_iso
 
 AUDIT_KEYS = (
     "seq",
@@ -72,7 +72,7 @@ class Tables:
     def started_at(self, value: datetime, text: str) -> object:
         """A started_at for the database, given its isoformat() too: on SQLite, a time in
         UTC is sliced from that text (rows.sqlite_utc_text_of_iso)."""
-        if self._started_at is _sqlite_utc_text and value.tzinfo is UTC:
+        if self._started_at is sqlite_utc_text and value.tzinfo is UTC:
             return sqlite_utc_text_of_iso(text)
         return self._started_at(value)
 

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from api import create_app
-from api.extensions import db
+from api.extensions import db, limiter
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BASE_CONFIG = {
@@ -98,6 +98,10 @@ def make_app(database_url):
     apps = []
 
     def build(**overrides):
+        # The Limiter is one object shared by every app a test run builds, and its init_app
+        # keeps an earlier app's "storage unreachable" flag; left set, this app would count
+        # in the fallback memory until a backend check switched storages mid-test.
+        limiter._storage_dead = False
         app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
         apps.append(app)
         return app

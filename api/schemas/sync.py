@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, pre_load, validate
 
 from api.errors import PayloadTooLarge
 from api.schemas.activity import ActivityContentSchema, ActivitySchema, ErrorObjectSchema
-from api.schemas.common import StrictSchema
+from api.schemas.common import StrictSchema, UtcDateTime
 
 MAX_MUTATIONS = 500
 MAX_PULL = 500
@@ -42,7 +42,7 @@ class MutationSchema(StrictSchema):
         allow_none=True,
         metadata={"description": "Content fields (upsert); all of them for a new activity"},
     )
-    client_time = fields.AwareDateTime(
+    client_time = UtcDateTime(
         load_default=None,
         allow_none=True,
         metadata={

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from api import fastjson
+from api.dates import DEFAULT_ZONE, checked_zone_name
 
 DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 PRODUCTION_NAMES = {"production", "prod"}
@@ -33,6 +34,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
         self.SUPPRESS_BELOW = _int("SUPPRESS_BELOW", 10)
         self.REVIEW_OVERDUE_DAYS = _int("REVIEW_OVERDUE_DAYS", 7)
+        # Calendar dates (report days and months, date filters, overdue days) are in this zone.
+        self.PROGRAM_TIMEZONE = env.get("PROGRAM_TIMEZONE") or DEFAULT_ZONE
         self.LOCKOUT_THRESHOLD = _int("LOCKOUT_THRESHOLD", 5)
         self.LOCKOUT_MINUTES = _int("LOCKOUT_MINUTES", 15)
         self.SYNC_RETENTION_DAYS = _int("SYNC_RETENTION_DAYS", 90)
@@ -87,6 +90,10 @@ def load_config(overrides: dict | None = None) -> dict:
     config = Config()
     values = {k: getattr(config, k) for k in dir(config) if k.isupper()}
     values.update(overrides or {})
+    try:
+        checked_zone_name(values["PROGRAM_TIMEZONE"])
+    except ValueError as error:
+        raise RuntimeError(str(error)) from error
     if values["APP_ENV"] in PRODUCTION_NAMES:
         for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
             secret = values.get(key) or ""

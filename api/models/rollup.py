@@ -13,9 +13,9 @@ A report over a date range reads month rows for the whole months inside the rang
 for the partial months at its edges, so its cost depends on the number of cells, not activities.
 
 Maintained in the same transaction as every activity write (api.services.activities.record_write)
-and by the demo loader; deleted activities are not counted. After a change of
-``PROGRAM_TIMEZONE`` it is rebuilt with ``flask --app wsgi reports rebuild``. ``outcome`` and ``referral_to`` use
+and by the demo loader; deleted activities are not counted. ``outcome`` and ``referral_to`` use
 ``""`` for "not recorded" so the key has no NULLs (NULLs never conflict in a unique key).
+After a change of ``PROGRAM_TIMEZONE`` it is recounted with ``flask --app wsgi reports rebuild``.
 """
 
 from datetime import date

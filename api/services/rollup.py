@@ -261,8 +261,14 @@ def add_range(first_seq: int, last_seq: int) -> None:
 
 
 def rebuild() -> None:
-    """Recount everything from the activity table (repairs, and tests)."""
+    """Recount everything from the activity table, in the caller's transaction (repairs,
+    a change of PROGRAM_TIMEZONE, and tests)."""
     db.session.execute(delete(ActivityRollup))
     last = db.session.scalar(select(func.max(Activity.change_seq)))
     if last is not None:
         add_range(0, last)
+
+
+def cell_count() -> int:
+    """How many rollup rows there are."""
+    return db.session.scalar(select(func.count()).select_from(ActivityRollup)) or 0

@@ -112,15 +112,18 @@ def local_day_sql(column, dialect: str, span: tuple[datetime, datetime] | None):
     zone = program_zone()
     if dialect == "postgresql":
         return cast(func.timezone(zone.key, column), Date)
+    # Whole seconds: SQLite's date functions round to milliseconds, which would carry
+    # 23:59:59.9999 into the next day. (Offsets are whole seconds, so the date is the same.)
+    seconds = func.substr(column, 1, 19)
     if span is None:
-        return func.date(column, type_=Date)
+        return func.date(seconds, type_=Date)
     segments = utc_offsets(span[0], span[1], zone)
     modifiers = [f"{offset:+d} seconds" for _, offset in segments]
     if len(segments) == 1:
-        return func.date(column, modifiers[0], type_=Date)
+        return func.date(seconds, modifiers[0], type_=Date)
     # Latest first: most rows are recent, so most stop at the first test.
     whens = [
         (column >= since, modifier)
         for (since, _), modifier in zip(segments[:0:-1], modifiers[:0:-1], strict=True)
     ]
-    return func.date(column, case(*whens, else_=literal(modifiers[0])), type_=Date)
+    return func.date(seconds, case(*whens, else_=literal(modifiers[0])), type_=Date)

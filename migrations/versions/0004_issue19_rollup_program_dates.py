@@ -91,8 +91,11 @@ def _sqlite_periods(zone: ZoneInfo) -> tuple[dict, dict]:
         )
         .one()
     )
+    # Whole seconds (the text's first 19 characters): SQLite's date functions round to
+    # milliseconds, which would carry 23:59:59.9999 into the next day.
+    seconds = "substr(started_at, 1, 19)"
     if span[0] is None:
-        return {"day": "date(started_at)", "month": "date(started_at, 'start of month')"}, {}
+        return {"day": f"date({seconds})", "month": f"date({seconds}, 'start of month')"}, {}
     first, last = (datetime.fromisoformat(str(v)).replace(tzinfo=UTC) for v in span)
     segments = _utc_offsets(first, last, zone)
     params = {"modifier_0": f"{segments[0][1]:+d} seconds"}
@@ -103,8 +106,8 @@ def _sqlite_periods(zone: ZoneInfo) -> tuple[dict, dict]:
         whens.append(f"WHEN started_at >= :since_{n} THEN :modifier_{n}")
     modifier = f"CASE {' '.join(whens)} ELSE :modifier_0 END" if whens else ":modifier_0"
     periods = {
-        "day": f"date(started_at, {modifier})",
-        "month": f"date(started_at, {modifier}, 'start of month')",
+        "day": f"date({seconds}, {modifier})",
+        "month": f"date({seconds}, {modifier}, 'start of month')",
     }
     return periods, params
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 
@@ -34,9 +34,12 @@ CONFIRMATION = "/api/v1/reports/confirmation"
 # Auckland: April and September); not past the API's "not far in the future" limit.
 FIRST = datetime(2023, 1, 1, tzinfo=UTC)
 LAST = datetime(2026, 11, 25, tzinfo=UTC)
+# The database keeps what earlier examples wrote (the oracle reads all of it), so a failure
+# is reported as found: shrinking would replay against a different database.
 PROPERTY = settings(
     max_examples=30,
     deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -219,10 +222,10 @@ def instants(zone: str):
     return st.one_of(anywhere, near_change, near_midnight)
 
 
-def date_range(zone: str, known: list[datetime]):
-    """A (first, last) range of dates that starts at, next to, or away from a known
-    activity's local date; either end may be open."""
-    anchors = st.sampled_from([local_day(at, zone) for at in known])
+def date_range(zone: str, instants_: list[datetime]):
+    """A (first, last) range of dates that starts at, next to, or away from the local date
+    of one of these instants; either end may be open."""
+    anchors = st.sampled_from([local_day(at, zone) for at in instants_])
     first = st.builds(lambda day, shift: day + timedelta(days=shift), anchors, st.integers(-2, 2))
     return st.builds(
         lambda start, span, open_start, open_end: (
@@ -270,15 +273,13 @@ def test_rollup_days_and_months_equal_a_group_by_of_the_local_date(make_app, mon
 @pytest.mark.parametrize("zone", ZONES)
 def test_filters_hold_exactly_the_activities_whose_local_date_is_in_range(make_app, zone):
     world = World(make_app, zone)
-    known: list[datetime] = []
 
     @PROPERTY
     @given(data=st.data())
     def check(data):
         new = data.draw(st.lists(instants(zone), min_size=1, max_size=3))
         world.push(new)
-        known.extend(new)
-        first, last = data.draw(date_range(zone, known))
+        first, last = data.draw(date_range(zone, new))
         started = world.started()
         inside = {
             activity_id

@@ -60,7 +60,9 @@ def day_start(day: date, zone: ZoneInfo | None = None) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone or program_zone()).astimezone(UTC)
 
 
-def day_bounds(first: date | None, last: date | None, zone: ZoneInfo | None = None):
+def day_bounds(
+    first: date | None, last: date | None, zone: ZoneInfo | None = None
+) -> tuple[datetime | None, datetime | None]:
     """[start, end) instants of the local dates first..last (inclusive); None where open."""
     zone = zone or program_zone()
     start = day_start(first, zone) if first else None

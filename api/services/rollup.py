@@ -217,8 +217,9 @@ def add_range(first_seq: int, last_seq: int) -> None:
         Activity.change_seq.between(first_seq, last_seq),
         Activity.deleted_at.is_(None),
     )
+    span = _span(in_range) if dialect == "sqlite" else None  # PostgreSQL knows the zone
     keys = (
-        local_day_sql(Activity.started_at, dialect, _span(in_range)),
+        local_day_sql(Activity.started_at, dialect, span),
         Activity.school_id,
         Activity.officer_id,
         Activity.category,

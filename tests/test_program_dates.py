@@ -22,7 +22,7 @@ from api.dates import day_start, local_date, utc_offsets
 from api.extensions import db
 from api.models import Activity, ActivityRollup, School
 from api.services import demo, reports, rollup, sync
-from tests.conftest import BASE_CONFIG
+from tests.conftest import BASE_CONFIG, POSTGRES_URL
 from tests.factories import activity_body, auth, make_school, make_user
 from tests.test_sync_support import push, upsert
 
@@ -528,3 +528,36 @@ def test_me_and_login_tell_the_program_zone_and_date(make_app, zone):
     me = spec["components"]["schemas"]["Me"]["properties"]
     assert me["program_timezone"]["type"] == "string"
     assert me["program_today"]["format"] == "date"
+
+
+NEW_CELL = text(
+    "INSERT INTO activity_rollup (grain, period, school_id, officer_id, category, outcome, "
+    "referral_to, status, count, minutes) VALUES ('day', '2001-01-01', 0, 0, 'education', "
+    "'', '', 'submitted', 1, 1)"
+)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's table lock")
+def test_rebuild_makes_concurrent_writers_wait_on_postgresql(make_app):
+    """A write during the recount waits for it (then adds its count) instead of being lost
+    in, or counted twice by, the recount."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    world = World(make_app, "America/Edmonton")
+    world.post(datetime.fromisoformat("2026-10-31T19:30:00-06:00"))
+    other = create_engine(POSTGRES_URL)
+    try:
+        with world.app.app_context():
+            rollup.rebuild()  # holds its lock until this transaction ends
+            with other.connect() as connection:
+                connection.execute(text("SET lock_timeout = '200ms'"))
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    connection.execute(NEW_CELL)  # a cell the recount does not touch
+            db.session.commit()
+        with other.connect() as connection:
+            connection.execute(NEW_CELL)
+            connection.rollback()
+    finally:
+        other.dispose()
+    assert_rollup_is_local(world.app, "America/Edmonton")

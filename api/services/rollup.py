@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -263,7 +264,14 @@ def add_range(first_seq: int, last_seq: int) -> None:
 
 def rebuild() -> None:
     """Recount everything from the activity table, in the caller's transaction (repairs,
-    a change of PROGRAM_TIMEZONE, and tests)."""
+    a change of PROGRAM_TIMEZONE, and tests).
+
+    On PostgreSQL the rollup is locked against writers first: a write waits for the recount
+    to commit and then adds its own count, so none is lost or counted twice while the app
+    serves. (SQLite has one writer at a time anyway.)
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE activity_rollup IN EXCLUSIVE MODE"))
     db.session.execute(delete(ActivityRollup))
     last = db.session.scalar(select(func.max(Activity.change_seq)))
     if last is not None:

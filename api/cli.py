@@ -1,4 +1,4 @@
-"""Flask CLI commands: users, demo data, audit verification."""
+"""Flask CLI commands: users, demo data, audit verification, sync and report upkeep."""
 
 import click
 from flask import Flask
@@ -69,6 +69,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(audit_group)
     register_sync_cli(app)
+    register_reports_cli(app)
 
 
 def register_sync_cli(app: Flask) -> None:
@@ -102,3 +103,26 @@ def register_sync_cli(app: Flask) -> None:
         )
 
     app.cli.add_command(sync_group)
+
+
+def register_reports_cli(app: Flask) -> None:
+    reports_group = AppGroup("reports", help="Report upkeep.")
+
+    @reports_group.command("rebuild")
+    def rebuild():
+        """Recount the report rollup from the activities, by dates in PROGRAM_TIMEZONE.
+
+        Run it after changing PROGRAM_TIMEZONE: days and months move, totals stay.
+        """
+        from flask import current_app
+
+        from api.extensions import db
+        from api.services import rollup
+
+        rollup.rebuild()
+        db.session.commit()
+        cells = rollup.cell_count()
+        zone = current_app.config["PROGRAM_TIMEZONE"]
+        click.echo(f"Report rollup rebuilt: {cells} cells, days and months in {zone}.")
+
+    app.cli.add_command(reports_group)

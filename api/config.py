@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from api import fastjson
+from api.dates import DEFAULT_ZONE, checked_zone_name
 
 # The only environments that may run on secrets the app makes for itself.
 LOCAL_ENVIRONMENTS = ("development", "test")
@@ -58,6 +59,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
         self.SUPPRESS_BELOW = _int("SUPPRESS_BELOW", 10)
         self.REVIEW_OVERDUE_DAYS = _int("REVIEW_OVERDUE_DAYS", 7)
+        # Calendar dates (report days and months, date filters, overdue days) are in this zone.
+        self.PROGRAM_TIMEZONE = env.get("PROGRAM_TIMEZONE") or DEFAULT_ZONE
         self.LOCKOUT_THRESHOLD = _int("LOCKOUT_THRESHOLD", 5)
         self.LOCKOUT_MINUTES = _int("LOCKOUT_MINUTES", 15)
         self.LOCKOUT_ACCOUNT_THRESHOLD = _int("LOCKOUT_ACCOUNT_THRESHOLD", 50)
@@ -111,6 +114,10 @@ def load_config(overrides: dict | None = None) -> dict:
     config = Config()
     values = {k: getattr(config, k) for k in dir(config) if k.isupper()}
     values.update(overrides or {})
+    try:
+        checked_zone_name(values["PROGRAM_TIMEZONE"])
+    except ValueError as error:
+        raise RuntimeError(str(error)) from error
     local = values["APP_ENV"] in LOCAL_ENVIRONMENTS
     if local and not all(values.get(name) for name in SECRET_NAMES):
         generated = local_secrets()

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -676,6 +677,10 @@ def test_list_activities_default_limit_is_50(client, world):
     assert response.json["next_cursor"]
 
 
+# Dates filter in the program's zone (PROGRAM_TIMEZONE, default America/Edmonton).
+EDMONTON = ZoneInfo("America/Edmonton")
+
+
 @pytest.fixture
 def filtered(world):
     """Activities spread over schools, officers, categories, statuses and days."""
@@ -689,10 +694,10 @@ def filtered(world):
         "b_edu": _seed(world["officer"], world["other_school"], 1, day + timedelta(days=2))[0],
         "colleague": _seed(colleague, world["school"], 1, day + timedelta(days=3))[0],
         "late": _seed(
-            world["officer"], world["school"], 1, datetime(2025, 3, 7, 23, 59, tzinfo=UTC)
+            world["officer"], world["school"], 1, datetime(2025, 3, 7, 23, 59, tzinfo=EDMONTON)
         )[0],
         "next_day": _seed(
-            world["officer"], world["school"], 1, datetime(2025, 3, 8, 0, 0, tzinfo=UTC)
+            world["officer"], world["school"], 1, datetime(2025, 3, 8, 0, 0, tzinfo=EDMONTON)
         )[0],
     }
     from api.services import review

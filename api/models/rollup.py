@@ -3,8 +3,9 @@
 One row per (grain, period, school, officer, category, outcome, referral_to, status) with the
 number of activities and their minutes, at three grains kept side by side:
 
-* ``day``: period = the UTC day the activity started;
-* ``month``: period = the first day of that UTC month;
+* ``day``: period = the date the activity started, in the program's time zone
+  (``PROGRAM_TIMEZONE``; api.dates.local_date);
+* ``month``: period = the first day of that month;
 * ``month_all``: the same month, summed over every school and officer (school_id and
   officer_id are 0), for the program-wide views that do not group or filter by them.
 
@@ -14,6 +15,7 @@ for the partial months at its edges, so its cost depends on the number of cells,
 Maintained in the same transaction as every activity write (api.services.activities.record_write)
 and by the demo loader; deleted activities are not counted. ``outcome`` and ``referral_to`` use
 ``""`` for "not recorded" so the key has no NULLs (NULLs never conflict in a unique key).
+After a change of ``PROGRAM_TIMEZONE`` it is recounted with ``flask --app wsgi reports rebuild``.
 """
 
 from datetime import date

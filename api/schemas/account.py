@@ -1,7 +1,9 @@
 """Schemas for sign-in, users, schools and categories."""
 
+from flask import current_app
 from marshmallow import Schema, fields, validate
 
+from api import dates
 from api.models.school import SCHOOL_LEVELS
 from api.models.user import ROLES
 from api.schemas.common import StrictSchema
@@ -36,8 +38,35 @@ class UserSchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
+class ProgramZoneField(fields.String):
+    """The program's time zone (PROGRAM_TIMEZONE), whatever is being dumped."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return current_app.config["PROGRAM_TIMEZONE"]
+
+
+class ProgramTodayField(fields.Date):
+    """Today's date in the program's time zone, whatever is being dumped."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return dates.today()
+
+
 class MeSchema(UserSchema):
     schools = fields.List(fields.Nested(SchoolRefSchema))
+    program_timezone = ProgramZoneField(
+        dump_only=True,
+        metadata={
+            "description": "The program's time zone (IANA name, e.g. America/Edmonton). "
+            "Calendar dates (report days and months, `from`/`to` filters, overdue days) "
+            "are dates in this zone, not UTC.",
+            "example": dates.DEFAULT_ZONE,
+        },
+    )
+    program_today = ProgramTodayField(
+        dump_only=True,
+        metadata={"description": "Today's date in the program's time zone (YYYY-MM-DD)."},
+    )
 
 
 class TokenSchema(Schema):

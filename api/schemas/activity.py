@@ -166,9 +166,12 @@ class ActivityQuerySchema(PageQuerySchema):
     from_ = fields.Date(
         data_key="from",
         validate=DATE_RANGE,
-        metadata={"description": "On or after (started_at)"},
+        metadata={"description": "On or after this date of started_at, in the program's zone"},
     )
-    to = fields.Date(validate=DATE_RANGE, metadata={"description": "On or before (started_at)"})
+    to = fields.Date(
+        validate=DATE_RANGE,
+        metadata={"description": "On or before this date of started_at, in the program's zone"},
+    )
 
     @validates_schema
     def _range(self, data, **kwargs):

@@ -18,7 +18,10 @@ class ReportRangeSchema(Schema):
     from_ = fields.Date(
         data_key="from",
         validate=DATE_RANGE,
-        metadata={"description": "First day (UTC date of started_at), YYYY-MM-DD; inclusive"},
+        metadata={
+            "description": "First day, YYYY-MM-DD, inclusive: the date of started_at in the "
+            "program's time zone (PROGRAM_TIMEZONE), not UTC"
+        },
     )
     to = fields.Date(
         validate=DATE_RANGE,

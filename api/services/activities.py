@@ -3,11 +3,12 @@
 import base64
 import json
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from sqlalchemy import Select, and_, inspect, or_, select
 
+from api.dates import day_bounds
 from api.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from api.extensions import db
 from api.models import Activity, ActivityRevision, User
@@ -315,20 +316,18 @@ def decode_cursor(cursor: str, size: int) -> list:
         ) from error
 
 
-def day_start(value: date) -> datetime:
-    return datetime.combine(value, time.min, tzinfo=UTC)
-
-
 def list_page(user: User, filters: dict, limit: int, cursor: str | None) -> dict:
     """Newest first, keyset-paginated on (started_at, id)."""
     query = scoped(user).where(Activity.deleted_at.is_(None))
     for name in ("school_id", "officer_id", "category", "status"):
         if filters.get(name) is not None:
             query = query.where(getattr(Activity, name) == filters[name])
-    if filters.get("from"):
-        query = query.where(Activity.started_at >= day_start(filters["from"]))
-    if filters.get("to"):
-        query = query.where(Activity.started_at < day_start(filters["to"] + timedelta(days=1)))
+    # from/to are dates in the program's zone: UTC bounds, so the index on started_at serves.
+    start, end = day_bounds(filters.get("from"), filters.get("to"))
+    if start is not None:
+        query = query.where(Activity.started_at >= start)
+    if end is not None:
+        query = query.where(Activity.started_at < end)
     if cursor:
         started_raw, id_raw = decode_cursor(cursor, 2)
         try:

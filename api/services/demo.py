@@ -7,12 +7,14 @@ import uuid
 from bisect import bisect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text, update
 
+from api.dates import local_date, program_zone
 from api.extensions import db
 from api.models import Activity, ActivityRevision, School, SequenceCounter, User
 from api.models.activity import ACTIVITY_COLUMNS, OUTCOMES, REFERRALS, REVISION_COLUMNS
@@ -146,7 +148,14 @@ def _load_people() -> tuple[list[User], dict[int, list[int]]]:
 
 DISPUTE_NOTE = "Pattern does not match our records."
 OUTCOME_CATEGORIES = ("counselling", "mediation", "emergency_response")
-QUARTER = timedelta(minutes=15)
+
+
+def _local_quarter(origin: date, quarter: int, zone: ZoneInfo) -> datetime:
+    """The instant of a day's quarter hour on the program's wall clock, counted from the
+    midnight that starts ``origin``."""
+    day = origin + timedelta(days=quarter // 96)
+    wall = time(quarter % 96 // 4, quarter % 4 * 15)
+    return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -233,22 +242,25 @@ def _rows(
     """
     rng = random.Random(seed)
     now = utcnow().replace(microsecond=0)
-    term_start = now - timedelta(days=100)
+    zone = program_zone()
+    term_start = local_date(now, zone) - timedelta(days=100)  # a date in the program's zone
     leader_for_school = _leaders()
     # Ids rise within a load (random high bits, counter low bits): B-tree appends, not
     # random page writes, which is most of what makes a million-row load fast.
     id_of = encoding.ids(rng.getrandbits(64) << 64)
     rand = rng.random  # a bare float draw: randrange and choices cost several times more
 
-    # Quarter hours from midnight two days before the term (a weekend day moves back two).
-    origin = datetime.combine(term_start.date() - timedelta(days=2), time(), UTC)
+    # Quarter hours of the program's days from two days before the term (a weekend day moves
+    # back two): school hours are local hours, also across a daylight-saving change.
+    origin = term_start - timedelta(days=2)
     first_quarter = []  # per day drawn: the quarter of 08:00 that (weekday) day
     for offset in range(100):
         day = term_start + timedelta(days=offset)
         if day.weekday() >= 5:
             day -= timedelta(days=2)
-        first_quarter.append((day.date() - origin.date()).days * 96 + 8 * 4)
-    quarters = [origin + QUARTER * q for q in range(max(first_quarter) + 32 + 4 * 120)]
+        first_quarter.append((day - origin).days * 96 + 8 * 4)
+    last_quarter = max(first_quarter) + 32 + 4 * 120
+    quarters = [_local_quarter(origin, q, zone) for q in range(last_quarter)]
     started_at = [encoding.time(at) for at in quarters]
     created_at = [encoding.time(at + timedelta(minutes=5)) for at in quarters]
     reviewable = [(now - at).days > 3 for at in quarters]  # a leader reviews after 3 days

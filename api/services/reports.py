@@ -1,6 +1,7 @@
 """Reports for program managers: the activity mix (from the rollup) and review health.
 
-Days and months are UTC: an activity counts on the UTC date of its ``started_at``.
+Days and months are calendar dates in the program's time zone (``PROGRAM_TIMEZONE``): an
+activity counts on the local date of its ``started_at`` (api.dates).
 """
 
 import csv
@@ -11,6 +12,7 @@ from statistics import median
 
 from sqlalchemy import and_, extract, false, func, or_, select
 
+from api.dates import day_bounds, day_start, local_date
 from api.errors import Invalid
 from api.extensions import db
 from api.models import Activity, ActivityRollup, School, User
@@ -18,7 +20,6 @@ from api.models.activity import STATUSES
 from api.models.rollup import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_ALL, NONE_KEY
 from api.models.types import utcnow
 from api.services import audit
-from api.services.activities import day_start
 from api.services.suppression import TableTooLarge, suppress
 
 GROUP_KEYS = ("category", "school", "school_level", "officer", "month", "outcome", "referral_to")
@@ -241,10 +242,11 @@ def _hours_to_review(dialect: str):
 
 def _range_filters(filters: dict) -> list:
     conditions = [Activity.deleted_at.is_(None)]
-    if filters.get("from"):
-        conditions.append(Activity.started_at >= day_start(filters["from"]))
-    if filters.get("to"):
-        conditions.append(Activity.started_at < day_start(filters["to"] + timedelta(days=1)))
+    start, end = day_bounds(filters.get("from"), filters.get("to"))
+    if start is not None:
+        conditions.append(Activity.started_at >= start)
+    if end is not None:
+        conditions.append(Activity.started_at < end)
     return conditions
 
 
@@ -297,10 +299,12 @@ def confirmation(filters: dict, overdue_days: int, now: datetime | None = None) 
     """Per school: how many activities await review, were confirmed or disputed, and how fast.
 
     Every active school is listed (inactive ones only when they have activities in range).
-    Overdue means still submitted and created more than ``overdue_days`` ago.
+    Overdue means still submitted and created more than ``overdue_days`` calendar days ago,
+    counted in the program's zone: on 9 October, with 7 days, what was created on 1 October
+    or before.
     """
     counts = _status_counts(filters)
-    overdue = _overdue(filters, (now or utcnow()) - timedelta(days=overdue_days))
+    overdue = _overdue(filters, overdue_since(overdue_days, now))
     medians = _medians(filters)
     with_activity = {school for school, _ in counts}
     schools = db.session.execute(
@@ -323,6 +327,12 @@ def confirmation(filters: dict, overdue_days: int, now: datetime | None = None) 
         "overdue_days": overdue_days,
     }
     return {"rows": rows, "totals": totals, "filters": echo}
+
+
+def overdue_since(overdue_days: int, now: datetime | None = None) -> datetime:
+    """Activities created before this instant are overdue: the start of the program date
+    ``overdue_days`` days before today."""
+    return day_start(local_date(now or utcnow()) - timedelta(days=overdue_days))
 
 
 def _review_row(submitted, confirmed, disputed, overdue, median) -> dict:

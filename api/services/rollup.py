@@ -3,11 +3,11 @@
 Each Activity instance remembers the rollup cell it is counted in (``_rollup_state``), taken
 when it is loaded or refreshed from the database and after each write, so record_write can move
 its count from the old cell to the new one even after an autoflush has cleared the ORM history.
-Days and months are UTC.
+Days and months are calendar dates in the program's time zone (api.dates.local_date).
 """
 
 import functools
-from datetime import UTC, date
+from datetime import date
 
 from sqlalchemy import (
     Column,
@@ -26,10 +26,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from api.dates import local_date, local_day_sql
 from api.extensions import db
 from api.models import Activity, ActivityRollup
 from api.models.rollup import EVERYONE, GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_ALL, NONE_KEY
@@ -74,7 +76,7 @@ def state_of_new(content: dict, officer_id: int) -> State:
 
 def _state(started, school_id, officer_id, category, outcome, referral_to, status, minutes):
     keys = (school_id, officer_id, category, outcome or NONE_KEY, referral_to or NONE_KEY, status)
-    return started.astimezone(UTC).date(), keys, minutes
+    return local_date(started), keys, minutes
 
 
 def _remember(target: Activity, *_args) -> None:
@@ -168,13 +170,6 @@ def track_write(activity: Activity) -> None:
 # --- bulk: the demo loader and rebuilds ---------------------------------------------------
 
 
-def _day_of(started, dialect: str):
-    """SQL for the UTC day of a timestamp column."""
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", started), Date)
-    return func.date(started, type_=Date)
-
-
 def _month_of(day, dialect: str):
     """SQL for the first day of the month of a date column."""
     if dialect == "postgresql":
@@ -196,6 +191,14 @@ def _upsert_from(dialect: str, source) -> None:
     db.session.execute(statement)
 
 
+def _span(conditions) -> tuple | None:
+    """The earliest and latest started_at of the activities matching the conditions."""
+    earliest, latest = db.session.execute(
+        select(func.min(Activity.started_at), func.max(Activity.started_at)).where(*conditions)
+    ).one()
+    return None if earliest is None else (earliest, latest)
+
+
 def add_range(first_seq: int, last_seq: int) -> None:
     """Count the activities whose change_seq is in [first_seq, last_seq] (bulk inserts).
 
@@ -211,8 +214,13 @@ def add_range(first_seq: int, last_seq: int) -> None:
     )
     connection = db.session.connection()
     staging.create(connection)
+    in_range = (
+        Activity.change_seq.between(first_seq, last_seq),
+        Activity.deleted_at.is_(None),
+    )
+    span = _span(in_range) if dialect == "sqlite" else None  # PostgreSQL knows the zone
     keys = (
-        _day_of(Activity.started_at, dialect),
+        local_day_sql(Activity.started_at, dialect, span),
         Activity.school_id,
         Activity.officer_id,
         Activity.category,
@@ -224,10 +232,7 @@ def add_range(first_seq: int, last_seq: int) -> None:
         insert(staging).from_select(
             [c.name for c in staging.columns],
             select(*keys, func.count(), func.sum(Activity.duration_minutes))
-            .where(
-                Activity.change_seq.between(first_seq, last_seq),
-                Activity.deleted_at.is_(None),
-            )
+            .where(*in_range)
             .group_by(*keys),
         )
     )
@@ -258,8 +263,21 @@ def add_range(first_seq: int, last_seq: int) -> None:
 
 
 def rebuild() -> None:
-    """Recount everything from the activity table (repairs, and tests)."""
+    """Recount everything from the activity table, in the caller's transaction (repairs,
+    a change of PROGRAM_TIMEZONE, and tests).
+
+    On PostgreSQL the rollup is locked against writers first: a write waits for the recount
+    to commit and then adds its own count, so none is lost or counted twice while the app
+    serves. (SQLite has one writer at a time anyway.)
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE activity_rollup IN EXCLUSIVE MODE"))
     db.session.execute(delete(ActivityRollup))
     last = db.session.scalar(select(func.max(Activity.change_seq)))
     if last is not None:
         add_range(0, last)
+
+
+def cell_count() -> int:
+    """How many rollup rows there are."""
+    return db.session.scalar(select(func.count()).select_from(ActivityRollup)) or 0

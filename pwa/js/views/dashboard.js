@@ -1,20 +1,46 @@
 // The program manager's dashboard: the activity mix as SVG charts, each with its table.
 import { get, request } from '../api.js';
 import { barChart, figure, legend, stackedChart, table } from '../chart.js';
-import { getRef } from '../db.js';
+import { getRef, setRef } from '../db.js';
 import { CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, h, scrollBox, select } from '../ui.js';
 
 const pct = (share) => (share == null ? '' : `${Math.round(share * 1000) / 10}%`);
 const num = (value) => (value == null ? 'suppressed' : String(value));
 
+/** The program's time zone (PROGRAM_TIMEZONE) from the signed-in user record (/me). */
+async function programZone() {
+  const me = await getRef('me');
+  if (me?.program_timezone || !navigator.onLine) return me?.program_timezone;
+  try {
+    const fresh = await get('/me');
+    await setRef('me', fresh);
+    return fresh.program_timezone;
+  } catch {
+    return undefined; // the device's own zone, below
+  }
+}
+
+/** Today's date (YYYY-MM-DD) in a time zone; the device's zone when it is not known. */
+export function dateIn(zone, now = new Date()) {
+  let format;
+  try {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  } catch {
+    format = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' });
+  }
+  const parts = Object.fromEntries(format.formatToParts(now).map((part) => [part.type, part.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
 export async function render(container) {
   const categories = (await getRef('categories')) || CATEGORIES;
   const schools = (await getRef('schools')) || [];
-  const today = new Date();
-  const yearAgo = new Date(today.getFullYear() - 1, today.getMonth(), today.getDate() + 1);
-  const iso = (d) => d.toISOString().slice(0, 10);
-  const from = h('input', { type: 'date', name: 'from', value: iso(yearAgo) });
-  const to = h('input', { type: 'date', name: 'to', value: iso(today) });
+  // The server's dates are dates in the program's time zone: so are the defaults.
+  const today = dateIn(await programZone());
+  const [year, month, day] = today.split('-').map(Number);
+  const yearAgo = new Date(Date.UTC(year - 1, month - 1, day + 1)).toISOString().slice(0, 10);
+  const from = h('input', { type: 'date', name: 'from', value: yearAgo });
+  const to = h('input', { type: 'date', name: 'to', value: today });
   const school = select('school_id', [['', 'All schools'], ...schools.map((s) => [s.id, s.name])], '');
   const status = select('status', [['', 'All (not deleted)'], ...Object.entries(STATUSES)], '');
   const problem = h('div', { class: 'error-box', role: 'alert', hidden: true });

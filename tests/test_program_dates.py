@@ -462,7 +462,7 @@ def test_migration_recounts_the_rollup_by_program_dates(make_app):
     with world.app.app_context():
         before = stored_rollup()
         db.session.remove()
-        downgrade(directory="migrations", revision="0003")
+        downgrade(directory="migrations", revision="0004")
         utc_days = days_of(stored_rollup())
         db.session.remove()
         upgrade(directory="migrations")

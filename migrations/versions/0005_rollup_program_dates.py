@@ -12,8 +12,8 @@ the zone's UTC offsets over the activities' time span come from zoneinfo, as a C
 instants where the offset changes. The app's api.dates does the same at run time; this file
 keeps its own copy so that it never imports the app.
 
-Revision ID: 0004_19
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 13:00:00
 
 """
@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0004_19"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -24,6 +24,7 @@ ETAG_HEADERS = {
     "ETag": {
         "description": 'The record\'s version as a strong ETag, e.g. "3"; send it back as '
         "If-Match to edit or delete only that version",
+        "required": True,
         "schema": {"type": "string"},
     }
 }

@@ -9,6 +9,7 @@
   (one name: a reference to that shape, with `nullable` beside an `allOf` when null is
   allowed, instead of apispec's `anyOf` with an arbitrary nullable object).
 - Shapes that only appear inside such a `oneOf` are registered here by name.
+- A `default: null` is left out (absent already means null).
 """
 
 from marshmallow import validate
@@ -47,6 +48,10 @@ def shared_shapes(converter, field, ret: dict, **kwargs) -> dict:
     """apispec attribute function (runs last): a shared enum becomes a reference to its
     component, and a field naming its shapes becomes a reference to the one or a `oneOf`
     of the several; nullable fields say so beside an `allOf` (or the `oneOf`)."""
+    if "default" in ret and ret["default"] is None:
+        # Left out is null: a `default: null` only makes generators send it (or, in
+        # TypeScript, require it).
+        del ret["default"]
     shapes = field.metadata.get("one_of")
     if not shapes:
         name = enum_name(field)

@@ -74,7 +74,8 @@ def _is_revoked(payload: dict) -> bool:
     if not family_id:
         return True
     found = db.session.execute(_SIGN_IN, {"family": family_id, "jti": payload["jti"]}).first()
-    if found is None or found.revoked_at is not None:
+    # The sign-in must be live and the signed-in user's own, whatever the token says.
+    if found is None or found.revoked_at is not None or found.user_id != user.id:
         return True
     if found.token_revoked:
         if payload["type"] == "refresh":
@@ -89,8 +90,10 @@ def _is_revoked(payload: dict) -> bool:
 # requests that need them ask for the ids only: schools.assigned_ids).
 _SIGNED_IN_USER = (lazyload(User.schools),)
 
-# The token's sign-in and whether the token itself was revoked, in one read.
+# The token's sign-in (whose, and whether it was ended) and whether the token itself
+# was revoked, in one read.
 _SIGN_IN = select(
+    TokenFamily.__table__.c.user_id,
     TokenFamily.__table__.c.revoked_at,
     exists().where(RevokedToken.__table__.c.jti == bindparam("jti")).label("token_revoked"),
 ).where(TokenFamily.__table__.c.id == bindparam("family"))

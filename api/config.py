@@ -1,13 +1,18 @@
 """Settings read from environment variables, with safe development defaults."""
 
+import json
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 from api import fastjson
 
-DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789"
-PRODUCTION_NAMES = {"production", "prod"}
+# The only environments that may run on secrets the app makes for itself.
+LOCAL_ENVIRONMENTS = ("development", "test")
+SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY")
+MIN_SECRET_LENGTH = 32
+INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
 def _int(name: str, default: int) -> int:
@@ -15,9 +20,29 @@ def _int(name: str, default: int) -> int:
 
 
 def _default_database_url() -> str:
-    instance = Path(__file__).resolve().parent.parent / "instance"
-    instance.mkdir(exist_ok=True)
-    return f"sqlite:///{instance / 'sro.sqlite3'}"
+    INSTANCE.mkdir(exist_ok=True)
+    return f"sqlite:///{INSTANCE / 'sro.sqlite3'}"
+
+
+def local_secrets(folder: Path | None = None) -> dict[str, str]:
+    """This checkout's own random development secrets: made once, kept in
+    ``instance/secrets.json`` (mode 0600), the same for every worker and restart."""
+    folder = folder or INSTANCE
+    path = folder / "secrets.json"
+    if not path.exists():
+        folder.mkdir(exist_ok=True)
+        draft = folder / f".secrets-{os.getpid()}.json"
+        made = {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
+        handle = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w") as file:
+            json.dump(made, file)
+        try:
+            os.link(draft, path)  # atomic: when two workers race, the first file wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return json.loads(path.read_text())
 
 
 class Config:
@@ -25,9 +50,9 @@ class Config:
 
     def __init__(self) -> None:
         env = os.environ
-        self.APP_ENV = (env.get("APP_ENV") or env.get("FLASK_ENV") or "development").lower()
-        self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
-        self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY", DEV_SECRET)
+        self.APP_ENV = env.get("APP_ENV") or env.get("FLASK_ENV") or "development"
+        self.SECRET_KEY = env.get("SECRET_KEY")
+        self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or _default_database_url()
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": fastjson.dumps}
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
@@ -35,6 +60,7 @@ class Config:
         self.REVIEW_OVERDUE_DAYS = _int("REVIEW_OVERDUE_DAYS", 7)
         self.LOCKOUT_THRESHOLD = _int("LOCKOUT_THRESHOLD", 5)
         self.LOCKOUT_MINUTES = _int("LOCKOUT_MINUTES", 15)
+        self.LOCKOUT_ACCOUNT_THRESHOLD = _int("LOCKOUT_ACCOUNT_THRESHOLD", 50)
         self.SYNC_RETENTION_DAYS = _int("SYNC_RETENTION_DAYS", 90)
         self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 30000)
         self.SQLITE_WAL_FOLD_PAGES = _int("SQLITE_WAL_FOLD_PAGES", 1000)
@@ -77,21 +103,24 @@ class Config:
             },
         }
 
-    @property
-    def is_production(self) -> bool:
-        return self.APP_ENV in PRODUCTION_NAMES
-
 
 def load_config(overrides: dict | None = None) -> dict:
-    """Build the settings mapping and refuse weak secrets in production."""
+    """Build the settings mapping. Development and tests without secrets get this
+    checkout's random ones; any other APP_ENV must be given strong secrets or the app
+    refuses to start."""
     config = Config()
     values = {k: getattr(config, k) for k in dir(config) if k.isupper()}
     values.update(overrides or {})
-    if values["APP_ENV"] in PRODUCTION_NAMES:
-        for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
-            secret = values.get(key) or ""
-            if secret == DEV_SECRET or len(secret) < 32:
-                raise RuntimeError(
-                    f"{key} must be set to a strong secret (32+ chars) in production"
-                )
+    local = values["APP_ENV"] in LOCAL_ENVIRONMENTS
+    if local and not all(values.get(name) for name in SECRET_NAMES):
+        generated = local_secrets()
+        for name in SECRET_NAMES:
+            values[name] = values.get(name) or generated[name]
+    for name in SECRET_NAMES:
+        if not local and len(values.get(name) or "") < MIN_SECRET_LENGTH:
+            raise RuntimeError(
+                f"{name} must be set to a strong secret ({MIN_SECRET_LENGTH}+ characters) "
+                f"when APP_ENV is {values['APP_ENV']!r} (only development and test make "
+                "their own)."
+            )
     return values

@@ -22,6 +22,13 @@ def begin_as_reader(enabled: bool) -> None:
     g.sqlite_read_first = enabled
 
 
+def start_writing() -> None:
+    """End this request's reading transaction (nothing was written in it): the next one
+    takes the write lock up front, as writes do."""
+    db.session.commit()
+    begin_as_reader(False)
+
+
 def bind_none_directly() -> None:
     """Have the sqlite3 module bind None without looking for adapters. For a value that is
     not an exact int, float or str (None included) it looks in its adapter registry and then

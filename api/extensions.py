@@ -1,5 +1,6 @@
 """Extensions created once here and bound to the app in the factory."""
 
+import json
 from http import HTTPStatus
 
 import flask_smorest
@@ -134,17 +135,30 @@ class StrictParser(FlaskParser):
         return data
 
     def _raw_load_json(self, req):
-        try:
-            data = super()._raw_load_json(req)
-        except RecursionError:
-            self._handle_invalid_json_error("nested too deeply", req)
+        data = self._decode_json(req)
         # Neither database stores NUL or unpaired surrogates ("\\ud800"), and no field needs them.
-        if _unstorable_text(data):
+        if _unstorable_text(self._text_to_check(data)):
             flask_smorest.abort(
                 422,
                 message="Text must be valid Unicode without NUL (\\u0000) characters.",
                 errors={"json": {"_body": ["Remove NUL characters and unpaired surrogates."]}},
             )
+        return data
+
+    def _decode_json(self, req):
+        """The body as JSON; anything Python cannot hold is malformed JSON too."""
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs words it, and takes an empty body for no body
+        except ValueError:  # Python holds integers of up to 4,300 digits
+            self._handle_invalid_json_error("a number has too many digits", req)
+        except RecursionError:
+            self._handle_invalid_json_error("nested too deeply", req)
+
+    @staticmethod
+    def _text_to_check(data):
+        """The part of the body whose text must be storable."""
         return data
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):

@@ -57,6 +57,9 @@ def configure_logging(app: Flask) -> None:
     def _finish(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.path.startswith("/api/"):
+            # Tokens, activities and reports are nobody's to keep: no shared or browser cache.
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Request-ID"] = g.get("request_id", "")
         access.info(
             "request",

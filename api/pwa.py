@@ -16,6 +16,7 @@ STATIC_SUFFIXES = {
     ".svg": "image/svg+xml",
     ".html": "text/html; charset=utf-8",
     ".webmanifest": "application/manifest+json",
+    ".json": "application/json",
 }
 # Not part of the shell a device needs offline (licences, notes).
 NOT_PRECACHED = {WORKER_TEMPLATE}

@@ -10,7 +10,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from api import create_app
-from api.config import DEV_SECRET
 from api.extensions import db
 from api.models import LoginAttempt
 from api.services.accounts import BAD_CREDENTIALS
@@ -350,13 +349,13 @@ def test_me_unscoped_roles_have_no_schools(client, role):
 @pytest.mark.parametrize(
     "secrets",
     [
-        {"SECRET_KEY": DEV_SECRET},
-        {"JWT_SECRET_KEY": DEV_SECRET},
+        {"SECRET_KEY": None},
+        {"JWT_SECRET_KEY": None},
         {"SECRET_KEY": "short"},
         {"JWT_SECRET_KEY": "x" * 31},
         {"SECRET_KEY": ""},
     ],
-    ids=["default_secret", "default_jwt", "short_secret", "short_jwt", "empty_secret"],
+    ids=["missing_secret", "missing_jwt", "short_secret", "short_jwt", "empty_secret"],
 )
 def test_create_app_production_with_weak_secret_refuses(database_url, secrets):
     config = BASE_CONFIG | {"SQLALCHEMY_DATABASE_URI": database_url, "APP_ENV": "production"}
@@ -380,8 +379,13 @@ def test_create_app_production_with_strong_secrets_starts(make_app):
     assert app.test_client().get("/healthz").status_code == 200
 
 
-def test_create_app_development_defaults_start(monkeypatch, make_app):
+def test_create_app_development_without_secrets_starts_on_generated_ones(
+    monkeypatch, make_app, tmp_path
+):
     monkeypatch.delenv("APP_ENV", raising=False)
     monkeypatch.delenv("FLASK_ENV", raising=False)
-    app = make_app(SECRET_KEY=DEV_SECRET, JWT_SECRET_KEY=DEV_SECRET)
+    monkeypatch.setattr("api.config.INSTANCE", tmp_path)
+    app = make_app(SECRET_KEY=None, JWT_SECRET_KEY=None)
     assert app.config["APP_ENV"] == "development"
+    assert len(app.config["JWT_SECRET_KEY"]) >= 32
+    assert app.config["JWT_SECRET_KEY"] != app.config["SECRET_KEY"]

@@ -3,13 +3,12 @@
 from flask import Response, jsonify, request
 from flask.views import MethodView
 from marshmallow import missing
-from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import is_json_request
 
 from api import fastjson
 from api.auth import authenticated, viewer
 from api.database import begin_as_reader
 from api.extensions import Blueprint, StrictParser
-from api.extensions import _unstorable_text as unstorable_text
 from api.schemas.sync import (
     PullPageSchema,
     PullQuerySchema,
@@ -25,21 +24,18 @@ class PushParser(StrictParser):
     inside a mutation is refused for that mutation only, by the service, so that one such
     item never sinks the whole push."""
 
-    def _raw_load_json(self, req):
+    def _decode_json(self, req):
         if not is_json_request(req):
             return missing
         try:
-            data = fastjson.loads(req.get_data(cache=True))
-        except ValueError:  # orjson declined it: the standard library decides
-            try:
-                data = FlaskParser._raw_load_json(self, req)
-            except RecursionError:
-                return super()._raw_load_json(req)  # words the error
-        envelope = data
+            return fastjson.loads(req.get_data(cache=True))
+        except ValueError:  # orjson declined it: the standard library decides and words it
+            return super()._decode_json(req)
+
+    @staticmethod
+    def _text_to_check(data):
         if isinstance(data, dict):
-            envelope = {key: value for key, value in data.items() if key != "mutations"}
-        if unstorable_text(envelope):
-            return super()._raw_load_json(req)  # words the error
+            return {key: value for key, value in data.items() if key != "mutations"}
         return data
 
 

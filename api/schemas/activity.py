@@ -15,7 +15,7 @@ from marshmallow import (
 )
 
 from api.models.activity import AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES
-from api.schemas.common import ErrorBodySchema, PageQuerySchema, StrictSchema
+from api.schemas.common import ErrorBodySchema, PageQuerySchema, StrictSchema, UtcDateTime
 from api.services.privacy import identifier_problems
 
 SERVER_OWNED = (
@@ -54,9 +54,7 @@ class ActivityContentSchema(StrictSchema):
         required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
     category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
-    started_at = fields.AwareDateTime(
-        required=True, metadata={"description": "RFC 3339 with offset"}
-    )
+    started_at = UtcDateTime(required=True, metadata={"description": "RFC 3339 with offset"})
     duration_minutes = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=720)
     )

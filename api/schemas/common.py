@@ -1,5 +1,7 @@
 """Schemas shared by every resource: the error shape, pagination, versions."""
 
+from datetime import UTC
+
 from marshmallow import RAISE, Schema, fields, validate
 
 
@@ -36,3 +38,17 @@ class PageQuerySchema(Schema):
 
 class MessageSchema(Schema):
     message = fields.String()
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An RFC 3339 time with an offset, loaded in UTC. A time UTC cannot hold (year 9999
+    with a negative offset, year 1 with a positive one) is invalid input, not a 500."""
+
+    default_error_messages = {"out_of_range": "Must be a time between the years 1 and 9999 UTC."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as error:
+            raise self.make_error("out_of_range") from error

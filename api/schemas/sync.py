@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, pre_load, validate
 
 from api.errors import PayloadTooLarge
 from api.schemas.activity import ActivitySchema, ActivityUpdateSchema, ErrorObjectSchema
-from api.schemas.common import StrictSchema
+from api.schemas.common import StrictSchema, UtcDateTime
 
 MAX_MUTATIONS = 500
 MAX_PULL = 500
@@ -47,7 +47,7 @@ class MutationSchema(StrictSchema):
             "an edit sends the fields it changes. delete: null or absent.",
         },
     )
-    client_time = fields.AwareDateTime(
+    client_time = UtcDateTime(
         load_default=None,
         allow_none=True,
         metadata={

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_jwt_extended import get_jwt
+from limits import parse as parse_limit
 from sqlalchemy import func, select
 
 from api.auth import issue_tokens, revoke_family, revoke_token
+from api.database import begin_as_reader, start_writing
 from api.errors import ApiError, Conflict, Invalid, Unauthorized
 from api.extensions import db
 from api.models import LoginAttempt, School, User
@@ -22,19 +24,32 @@ class AccountLocked(ApiError):
     status, code = 429, "account_locked"
 
 
+class SignInsLimited(ApiError):
+    status, code = 429, "rate_limited"
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _recent_failures(email: str) -> int:
-    window_start = utcnow() - timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+def _since(minutes: int):
+    return utcnow() - timedelta(minutes=minutes)
+
+
+def _failures_since_success(email: str, remote_addr: str | None = None) -> int:
+    """Failed sign-ins to this account in the lockout window since its last success; from
+    one address when given, else from anywhere."""
+    attempts = [LoginAttempt.email == email]
+    if remote_addr is not None:
+        attempts.append(LoginAttempt.remote_addr == remote_addr)
+    window_start = _since(current_app.config["LOCKOUT_MINUTES"])
     last_success = select(func.max(LoginAttempt.at)).where(
-        LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+        *attempts, LoginAttempt.succeeded.is_(True)
     )
     since = func.coalesce(last_success.scalar_subquery(), window_start)
     return db.session.scalar(
         select(func.count()).where(
-            LoginAttempt.email == email,
+            *attempts,
             LoginAttempt.succeeded.is_(False),
             LoginAttempt.at >= window_start,
             LoginAttempt.at > since,
@@ -42,34 +57,56 @@ def _recent_failures(email: str) -> int:
     )
 
 
-def login(email: str, password: str, remote_addr: str | None) -> dict:
-    """Check credentials and open a sign-in; same answer for unknown email and bad password."""
-    email = normalise_email(email)
-    if _recent_failures(email) >= current_app.config["LOCKOUT_THRESHOLD"]:
-        minutes = current_app.config["LOCKOUT_MINUTES"]
-        raise AccountLocked(
-            f"Too many failed sign-ins for this account. Try again in {minutes} minutes."
+def _check_address_limit(remote_addr: str | None) -> None:
+    """LOGIN_RATE_LIMIT, counted in the database so that it holds across every worker."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"] or remote_addr is None:
+        return
+    limit = parse_limit(config["LOGIN_RATE_LIMIT"])
+    window_start = utcnow() - timedelta(seconds=limit.get_expiry())
+    recent = db.session.scalar(
+        select(func.count()).where(
+            LoginAttempt.remote_addr == remote_addr, LoginAttempt.at >= window_start
         )
+    )
+    if recent >= limit.amount:
+        raise SignInsLimited("Too many sign-in attempts from this address. Try again shortly.")
+
+
+def _check_lockout(email: str, remote_addr: str | None) -> None:
+    """Locked for this address after LOCKOUT_THRESHOLD failures, and everywhere after
+    LOCKOUT_ACCOUNT_THRESHOLD: a stranger cannot lock a user out of their own devices."""
+    config = current_app.config
+    from_here = _failures_since_success(email, remote_addr) if remote_addr else 0
+    if (
+        from_here >= config["LOCKOUT_THRESHOLD"]
+        or _failures_since_success(email) >= config["LOCKOUT_ACCOUNT_THRESHOLD"]
+    ):
+        raise AccountLocked(
+            "Too many failed sign-ins for this account. "
+            f"Try again in {config['LOCKOUT_MINUTES']} minutes."
+        )
+
+
+def login(email: str, password: str, remote_addr: str | None) -> dict:
+    """Check credentials and open a sign-in; same answer for unknown email and bad password.
+    Everything up to the password check only reads: no write lock is held while the
+    password hash is computed; the attempt is then recorded in its own short write."""
+    email = normalise_email(email)
+    begin_as_reader(True)
+    _check_address_limit(remote_addr)
+    _check_lockout(email, remote_addr)
     user = db.session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
-        db.session.add(
-            LoginAttempt(
-                email=email,
-                user_id=user.id if user else None,
-                succeeded=False,
-                remote_addr=remote_addr,
-            )
-        )
-        audit.record(
-            "login_failed",
-            "user",
-            user.id if user else None,
-            changes={"email": email, "remote_addr": remote_addr},
-        )
-        db.session.commit()
+    rehash = ok and needs_rehash(user.password_hash)
+    user_id = user.id if user else None
+    active = bool(user and user.active)
+    start_writing()
+    if not ok or not active:
+        _record_failure(email, user_id, remote_addr)
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
-    if needs_rehash(user.password_hash):
+    user = db.session.get(User, user_id)
+    if rehash:
         user.password_hash = hash_password(password)
     db.session.add(
         LoginAttempt(email=email, user_id=user.id, succeeded=True, remote_addr=remote_addr)
@@ -78,6 +115,16 @@ def login(email: str, password: str, remote_addr: str | None) -> dict:
     tokens = issue_tokens(user)
     db.session.commit()
     return {**tokens, "user": user}
+
+
+def _record_failure(email: str, user_id: int | None, remote_addr: str | None) -> None:
+    db.session.add(
+        LoginAttempt(email=email, user_id=user_id, succeeded=False, remote_addr=remote_addr)
+    )
+    audit.record(
+        "login_failed", "user", user_id, changes={"email": email, "remote_addr": remote_addr}
+    )
+    db.session.commit()
 
 
 def refresh(user: User) -> dict:

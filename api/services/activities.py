@@ -16,6 +16,7 @@ from api.models.school import school_assignment
 from api.models.sync import SequenceCounter, next_value
 from api.models.types import utcnow
 from api.services import audit, rollup
+from api.services.schools import writable_ids
 
 CHANGE_FEED = "activity"
 
@@ -104,9 +105,9 @@ def same_content(activity: Activity, content: dict) -> bool:
 
 
 def _check_school(officer: User, school_id: int) -> None:
-    if school_id not in officer.school_ids:
+    if school_id not in writable_ids(officer.id):
         raise Forbidden(
-            "You can only log activities at schools you are assigned to.",
+            "You can only log or change activities at active schools you are assigned to.",
             code="school_not_assigned",
         )
 
@@ -249,7 +250,9 @@ def edit(
     if activity.is_deleted:
         raise Conflict("This activity has been deleted.", code="activity_deleted")
     content = normalise_content(data)
-    if "school_id" in content:
+    # Scope is checked at each write: where the activity is and where it would move to.
+    _check_school(officer, activity.school_id)
+    if content.get("school_id", activity.school_id) != activity.school_id:
         _check_school(officer, content["school_id"])
     _check_referral({**activity.content(), **content})
     changes = _diff(activity, content)
@@ -273,6 +276,8 @@ def delete(activity: Activity, actor: User, *, client_time: datetime | None = No
         raise Forbidden("Your role cannot delete activities.")
     if activity.is_deleted:
         return activity
+    if actor.role == "officer":
+        _check_school(actor, activity.school_id)
     if actor.role == "officer" and activity.status == "confirmed":
         raise Conflict(
             "A confirmed activity cannot be deleted; ask an admin if it is wrong.",

@@ -1,29 +1,61 @@
-"""The privacy screen: free text must not identify a student."""
+"""The privacy screen: free text must not identify anyone.
 
+The rules are one table, ``pwa/js/privacy-rules.json``, which the PWA applies too (so the
+phone and the server never disagree). Text is normalised first, so that disguised
+identifiers (spaced or dotted digits, "john (at) gmail", fullwidth or zero-width
+characters) are caught like plain ones.
+"""
+
+import json
 import re
+import unicodedata
+from functools import cache
+from pathlib import Path
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE = re.compile(
-    r"(?<![\w])(\+?\d{1,2}[\s.-]?)?(\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?![\w])"
-)
-STUDENT_NUMBER = re.compile(r"(?<!\d)\d{3}[\s-]?\d{3}[\s-]?\d{3}(?!\d)")
-
-# Every screen needs an "@" or at least nine digits: text with neither is clean (quickly).
-NINE_DIGITS = re.compile(r"(?:\D*+\d){9}")
-
-SCREENS = (
-    (EMAIL, "an email address"),
-    (PHONE, "a phone number"),
-    (STUDENT_NUMBER, "a 9-digit number that could be a student number"),
-)
+RULES_FILE = Path(__file__).resolve().parents[2] / "pwa" / "js" / "privacy-rules.json"
+# What the table's placeholders stand for in Python's re (str patterns are Unicode-aware).
+PLACEHOLDERS = {"{W}": r"\w", "{D}": r"\d"}
 
 
-def identifier_problems(text: str | None) -> list[str]:
+def _compile(rule: dict) -> re.Pattern:
+    pattern = rule["pattern"]
+    for placeholder, meaning in PLACEHOLDERS.items():
+        pattern = pattern.replace(placeholder, meaning)
+    return re.compile(pattern, re.IGNORECASE if "i" in rule.get("flags", "") else 0)
+
+
+@cache
+def _rules() -> tuple[list, re.Pattern, list]:
+    table = json.loads(RULES_FILE.read_text(encoding="utf-8"))
+    normalise = [(_compile(rule), rule["replace"]) for rule in table["normalise"]]
+    digits = _compile({"pattern": rf"\+?\d(?:[{table['digit_joiners']}]*\d)*"})
+    screens = [(_compile(rule), rule["what"]) for rule in table["screens"]]
+    return normalise, digits, screens
+
+
+def _digits_only(match: re.Match) -> str:
+    run = match.group()
+    return ("+" if run.startswith("+") else "") + "".join(c for c in run if c.isdigit())
+
+
+def normalise(text: str) -> str:
+    """The text as the screens read it: NFKC, no format characters, spelled-out and
+    bracketed "at"/"dot" as symbols, and every joined run of digits as the digits alone."""
+    normalise_rules, digit_run, _ = _rules()
+    flat = unicodedata.normalize("NFKC", text)
+    flat = "".join(c for c in flat if unicodedata.category(c) != "Cf")
+    for pattern, replacement in normalise_rules:
+        flat = pattern.sub(replacement, flat)
+    return digit_run.sub(_digits_only, flat)
+
+
+def identifier_problems(text: str | None, noun: str = "summaries") -> list[str]:
     """Messages naming each kind of identifier found in the text; empty when clean."""
-    if not text or ("@" not in text and not NINE_DIGITS.match(text)):
+    if not text:
         return []
+    flat = normalise(text)
+    found = dict.fromkeys(what for pattern, what in _rules()[2] if pattern.search(flat))
     return [
-        f"Remove {what}: summaries must not contain anything that identifies a person."
-        for pattern, what in SCREENS
-        if pattern.search(text)
+        f"Remove {what}: {noun} must not contain anything that identifies a person."
+        for what in found
     ]

@@ -18,7 +18,7 @@ def _check_note(action: str, note: str | None, field: str) -> str | None:
         raise Invalid(
             "Say why you dispute this activity.", details={field: ["A reason is required."]}
         )
-    problems = identifier_problems(note)
+    problems = identifier_problems(note, noun="review notes and reasons")
     if problems:
         raise Invalid("The text identifies a person; remove it.", details={field: problems})
     return note

@@ -19,14 +19,16 @@ def visible_schools(user: User) -> Select:
     return query.join(school_assignment).where(school_assignment.c.user_id == user.id)
 
 
-def assigned_ids(user_id: int) -> frozenset[int]:
-    """The ids of the schools a user is assigned to (User.school_ids without loading the
-    schools themselves)."""
-    return frozenset(db.session.scalars(_ASSIGNED, {"user_id": user_id}))
+def writable_ids(user_id: int) -> frozenset[int]:
+    """The schools an officer may log or edit activities at now: assigned and active
+    (read at each write, so a reassignment or a closed school takes effect at once)."""
+    return frozenset(db.session.scalars(_WRITABLE, {"user_id": user_id}))
 
 
-_ASSIGNED = select(school_assignment.c.school_id).where(
-    school_assignment.c.user_id == bindparam("user_id")
+_WRITABLE = (
+    select(school_assignment.c.school_id)
+    .join(School, School.id == school_assignment.c.school_id)
+    .where(school_assignment.c.user_id == bindparam("user_id"), School.active.is_(True))
 )
 
 

@@ -144,19 +144,7 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** The same screen the server applies to free text (api/services/privacy.py). */
-const SCREENS = [
-  [/[\w.+-]+@[\w-]+(\.[\w-]+)+/, 'an email address'],
-  [/(?<![\w])(\+?\d{1,2}[\s.-]?)?(\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?![\w])/, 'a phone number'],
-  [/(?<!\d)\d{3}[\s-]?\d{3}[\s-]?\d{3}(?!\d)/, 'a 9-digit number that could be a student number'],
-];
-
-export function identifierProblems(text) {
-  if (!text) return [];
-  return SCREENS.filter(([pattern]) => pattern.test(text)).map(
-    ([, what]) => `Remove ${what}: summaries must not contain anything that identifies a person.`,
-  );
-}
+export { identifierProblems } from './privacy.js';
 
 /** A human sentence for an API error, with its field details. */
 export function describeError(error) {

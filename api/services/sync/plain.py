@@ -191,7 +191,7 @@ def _time(value: object) -> datetime | None | bool:
         return False
     try:
         return datetime.fromisoformat(value).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # the schema words it
         return False
 
 

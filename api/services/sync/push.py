@@ -38,7 +38,7 @@ def push(officer: User, device_id: uuid.UUID, items: list) -> list[dict]:
     # Read before the write lock too: which creates are new, and the officer's schools
     # (the scope every request reads at its start).
     new = new_creates(mutations, tables)
-    school_ids = schools.assigned_ids(officer_id)
+    school_ids = schools.writable_ids(officer_id)
     db.session.commit()  # end the read transaction
     begin_as_reader(False)  # from here on, transactions begin as writers
     with writer_queue():

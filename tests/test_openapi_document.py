@@ -258,3 +258,24 @@ def test_renaming_an_inactive_school_keeps_it_inactive(make_app):
     )
     assert response.status_code == 200, response.json
     assert response.json["name"] == "Renamed" and response.json["active"] is False
+
+
+def test_update_schemas_differ_from_create_only_in_defaults():
+    """The update schemas redeclare the fields that have defaults on create; the rules must
+    stay the same (only the default goes)."""
+    from marshmallow import missing
+
+    from api.schemas.account import SchoolCreateSchema, SchoolUpdateSchema
+    from api.schemas.activity import ActivityContentSchema, ActivityUpdateSchema
+
+    for create, update in (
+        (ActivityContentSchema(), ActivityUpdateSchema()),
+        (SchoolCreateSchema(), SchoolUpdateSchema()),
+    ):
+        assert create.fields.keys() == update.fields.keys()
+        for name, field in update.fields.items():
+            original = create.fields[name]
+            assert type(field) is type(original), name
+            assert field.allow_none == original.allow_none, name
+            assert repr(field.validators) == repr(original.validators), name
+            assert field.load_default is missing, name

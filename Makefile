@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-clients.txt | cksum | cut -d' ' -f1)
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -10,10 +10,10 @@ WORKERS ?= 2
 
 .PHONY: run test lint format bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-clients.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-clients.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

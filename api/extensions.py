@@ -210,6 +210,12 @@ class Api(flask_smorest.Api):
         plugins = [*(extra_plugins or ()), StandardErrorsPlugin()]
         return super()._init_spec(extra_plugins=plugins, **kwargs)
 
+    def init_app(self, app, *args, **kwargs):
+        super().init_app(app, *args, **kwargs)
+        from api.schemas.openapi import document_shared_shapes
+
+        document_shared_shapes(self.spec, self.ma_plugin)
+
     def handle_http_exception(self, error):
         from api.errors import http_error_response
 

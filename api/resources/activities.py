@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from api.auth import authenticated, viewer
 from api.extensions import Blueprint, db
-from api.resources.common import IF_MATCH_DOC, check_if_match, etag
+from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag
 from api.schemas.activity import (
     ActivityCreateSchema,
     ActivityPageSchema,
@@ -27,6 +27,7 @@ ACTIVITY_ID = "/activities/<uuid:activity_id>"
 @blp.route("/activities")
 class Activities(MethodView):
     @authenticated()
+    @blp.doc(operationId="listActivities")
     @blp.arguments(ActivityQuerySchema, location="query")
     @blp.response(200, ActivityPageSchema)
     def get(self, query):
@@ -35,9 +36,16 @@ class Activities(MethodView):
         return activities.list_page(viewer(), filters, query["limit"], query["cursor"])
 
     @authenticated("officer")
+    @blp.doc(operationId="createActivity")
     @blp.arguments(ActivityCreateSchema)
-    @blp.response(201, ActivitySchema)
-    @blp.alt_response(200, schema=ActivitySchema, description="Same id and content: idempotent")
+    @blp.response(201, ActivitySchema, headers=ETAG_HEADERS)
+    @blp.alt_response(
+        200,
+        schema=ActivitySchema,
+        description="Same id and content: idempotent",
+        headers=ETAG_HEADERS,
+        success=True,
+    )
     @blp.alt_response(403, description="Not assigned to this school")
     @blp.alt_response(409, description="Id already used with different content")
     def post(self, body):
@@ -49,16 +57,17 @@ class Activities(MethodView):
 @blp.route(ACTIVITY_ID)
 class ActivityItem(MethodView):
     @authenticated()
-    @blp.response(200, ActivitySchema)
+    @blp.doc(operationId="getActivity")
+    @blp.response(200, ActivitySchema, headers=ETAG_HEADERS)
     def get(self, activity_id):
         """One activity; its version is the ETag."""
         activity = activities.get_visible(viewer(), activity_id)
         return activity, 200, etag(activity.version)
 
     @authenticated()
-    @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(operationId="updateActivity", **IF_MATCH_DOC)
     @blp.arguments(ActivityUpdateSchema)
-    @blp.response(200, ActivitySchema)
+    @blp.response(200, ActivitySchema, headers=ETAG_HEADERS)
     @blp.alt_response(409, description="Deleted")
     @blp.alt_response(412, description="Stale If-Match")
     def patch(self, body, activity_id):
@@ -70,7 +79,7 @@ class ActivityItem(MethodView):
         return activity, 200, etag(activity.version)
 
     @authenticated()
-    @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(operationId="deleteActivity", **IF_MATCH_DOC)
     @blp.response(204)
     @blp.alt_response(409, description="Confirmed activities cannot be deleted by officers")
     @blp.alt_response(412, description="Stale If-Match")
@@ -85,8 +94,9 @@ class ActivityItem(MethodView):
 @blp.route(ACTIVITY_ID + "/confirm")
 class Confirm(MethodView):
     @authenticated()
+    @blp.doc(operationId="confirmActivity")
     @blp.arguments(ReviewSchema)
-    @blp.response(200, ActivitySchema)
+    @blp.response(200, ActivitySchema, headers=ETAG_HEADERS)
     @blp.alt_response(409, description="Deleted")
     def post(self, body, activity_id):
         """Confirm that it happened (leader of that school)."""
@@ -97,8 +107,9 @@ class Confirm(MethodView):
 @blp.route(ACTIVITY_ID + "/dispute")
 class Dispute(MethodView):
     @authenticated()
+    @blp.doc(operationId="disputeActivity")
     @blp.arguments(DisputeSchema)
-    @blp.response(200, ActivitySchema)
+    @blp.response(200, ActivitySchema, headers=ETAG_HEADERS)
     @blp.alt_response(409, description="Deleted")
     def post(self, body, activity_id):
         """Dispute it, with a reason (leader of that school)."""
@@ -109,6 +120,7 @@ class Dispute(MethodView):
 @blp.route("/activities/review")
 class BulkReview(MethodView):
     @authenticated("school_leader")
+    @blp.doc(operationId="reviewActivities")
     @blp.arguments(BulkReviewSchema)
     @blp.response(200, BulkReviewResponseSchema)
     def post(self, body):
@@ -120,6 +132,7 @@ class BulkReview(MethodView):
 @blp.route(ACTIVITY_ID + "/history")
 class History(MethodView):
     @authenticated()
+    @blp.doc(operationId="getActivityHistory")
     @blp.response(200, HistorySchema)
     def get(self, activity_id):
         """Every version: who, what, when, and the fields that changed."""

@@ -24,7 +24,7 @@ def _login_limit() -> str:
 class Login(MethodView):
     decorators = [limiter.limit(_login_limit, methods=["POST"])]
 
-    @blp.doc(security=[])
+    @blp.doc(security=[], operationId="login")
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong email or password (one message for both)")
@@ -37,7 +37,10 @@ class Login(MethodView):
 @blp.route("/auth/refresh")
 class Refresh(MethodView):
     @authenticated(refresh=True)
-    @blp.doc(description="Send the refresh token as the Bearer token. It is spent on use.")
+    @blp.doc(
+        operationId="refreshToken",
+        description="Send the refresh token as the Bearer token. It is spent on use.",
+    )
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Missing, expired, revoked or reused refresh token")
     def post(self):
@@ -48,7 +51,10 @@ class Refresh(MethodView):
 @blp.route("/auth/logout")
 class Logout(MethodView):
     @authenticated(any_token=True)
-    @blp.doc(description="Send either the access or the refresh token as the Bearer token.")
+    @blp.doc(
+        operationId="logout",
+        description="Send either the access or the refresh token as the Bearer token.",
+    )
     @blp.response(204)
     @blp.alt_response(401, description="No valid token")
     def post(self):
@@ -59,6 +65,7 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @authenticated()
+    @blp.doc(operationId="getMe")
     @blp.response(200, MeSchema)
     @blp.alt_response(401, description="No valid token")
     def get(self):

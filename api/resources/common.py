@@ -20,6 +20,16 @@ IF_MATCH_DOC = {
 }
 
 
+ETAG_HEADERS = {
+    "ETag": {
+        "description": 'The record\'s version as a strong ETag, e.g. "3"; send it back as '
+        "If-Match to edit or delete only that version",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+
 def etag(version: int) -> dict:
     return {"ETag": f'"{version}"'}
 

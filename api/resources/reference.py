@@ -8,7 +8,7 @@ from api.errors import NotFound
 from api.extensions import Blueprint, db
 from api.models import School, User
 from api.models.activity import CATEGORIES
-from api.resources.common import IF_MATCH_DOC, check_if_match, etag, id_page
+from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag, id_page
 from api.schemas.account import (
     CategoryListSchema,
     SchoolCreateSchema,
@@ -29,6 +29,7 @@ blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Refere
 @blp.route("/categories")
 class Categories(MethodView):
     @authenticated()
+    @blp.doc(operationId="listCategories")
     @blp.response(200, CategoryListSchema)
     def get(self):
         """The five activity categories."""
@@ -42,6 +43,7 @@ class Categories(MethodView):
 @blp.route("/schools")
 class Schools(MethodView):
     @authenticated()
+    @blp.doc(operationId="listSchools")
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, SchoolPageSchema)
     def get(self, page):
@@ -49,8 +51,9 @@ class Schools(MethodView):
         return id_page(schools.visible_schools(viewer()), School, page["limit"], page["cursor"])
 
     @authenticated("admin")
+    @blp.doc(operationId="createSchool")
     @blp.arguments(SchoolCreateSchema)
-    @blp.response(201, SchoolSchema)
+    @blp.response(201, SchoolSchema, headers=ETAG_HEADERS)
     @blp.alt_response(409, description="Code already used")
     def post(self, body):
         """Add a school (admin)."""
@@ -61,16 +64,17 @@ class Schools(MethodView):
 @blp.route("/schools/<int(min=1, max=2147483647):school_id>")
 class SchoolItem(MethodView):
     @authenticated()
-    @blp.response(200, SchoolSchema)
+    @blp.doc(operationId="getSchool")
+    @blp.response(200, SchoolSchema, headers=ETAG_HEADERS)
     def get(self, school_id):
         """One school you work with."""
         school = schools.get_visible_school(viewer(), school_id)
         return school, 200, etag(school.version)
 
     @authenticated("admin")
-    @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(operationId="updateSchool", **IF_MATCH_DOC)
     @blp.arguments(SchoolUpdateSchema)
-    @blp.response(200, SchoolSchema)
+    @blp.response(200, SchoolSchema, headers=ETAG_HEADERS)
     @blp.alt_response(409, description="Code already used")
     @blp.alt_response(412, description="Stale If-Match")
     def patch(self, body, school_id):
@@ -91,6 +95,7 @@ def _user_or_404(user_id: int) -> User:
 @blp.route("/users")
 class Users(MethodView):
     @authenticated("admin")
+    @blp.doc(operationId="listUsers")
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, UserPageSchema)
     def get(self, page):
@@ -98,8 +103,9 @@ class Users(MethodView):
         return id_page(select(User), User, page["limit"], page["cursor"])
 
     @authenticated("admin")
+    @blp.doc(operationId="createUser")
     @blp.arguments(UserCreateSchema)
-    @blp.response(201, UserSchema)
+    @blp.response(201, UserSchema, headers=ETAG_HEADERS)
     @blp.alt_response(409, description="Email already used")
     def post(self, body):
         """Add a user, with a password and school assignments (admin)."""
@@ -110,16 +116,17 @@ class Users(MethodView):
 @blp.route("/users/<int(min=1, max=2147483647):user_id>")
 class UserItem(MethodView):
     @authenticated("admin")
-    @blp.response(200, UserSchema)
+    @blp.doc(operationId="getUser")
+    @blp.response(200, UserSchema, headers=ETAG_HEADERS)
     def get(self, user_id):
         """One user (admin)."""
         user = _user_or_404(user_id)
         return user, 200, etag(user.version)
 
     @authenticated("admin")
-    @blp.doc(**IF_MATCH_DOC)
+    @blp.doc(operationId="updateUser", **IF_MATCH_DOC)
     @blp.arguments(UserUpdateSchema)
-    @blp.response(200, UserSchema)
+    @blp.response(200, UserSchema, headers=ETAG_HEADERS)
     @blp.alt_response(409, description="Email already used")
     @blp.alt_response(412, description="Stale If-Match")
     def patch(self, body, user_id):

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from api.auth import authenticated, viewer
 from api.extensions import Blueprint
 from api.schemas.report import (
+    ActivityMixCsvQuerySchema,
     ActivityMixQuerySchema,
     ActivityMixSchema,
     ConfirmationQuerySchema,
@@ -16,13 +17,14 @@ from api.services import reports
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Reports")
 
 READERS = ("program_manager", "admin")
+CSV_EXAMPLE = "category,count,minutes,share_of_count,share_of_minutes,..."
 CSV_DOC = {
     "responses": {
         200: {
             "content": {
                 "text/csv": {
                     "schema": {"type": "string"},
-                    "example": "category,count,minutes,share_of_count,share_of_minutes,...",
+                    "example": CSV_EXAMPLE,
                 }
             }
         }
@@ -40,6 +42,7 @@ def wants_csv(query: dict) -> bool:
 @blp.route("/activity-mix")
 class ActivityMix(MethodView):
     @authenticated(*READERS)
+    @blp.doc(operationId="getActivityMix")
     @blp.arguments(ActivityMixQuerySchema, location="query")
     @blp.response(200, ActivityMixSchema)
     @blp.doc(**CSV_DOC)
@@ -47,19 +50,42 @@ class ActivityMix(MethodView):
     @blp.alt_response(403, description="Not a program manager or admin")
     def get(self, query):
         """Count and minutes by category, school, level, officer, month, outcome or referral."""
-        if query["public"] and query.get("suppress_below") is None:
-            query["suppress_below"] = current_app.config["SUPPRESS_BELOW"]
-        report = reports.activity_mix(query)
-        as_csv = wants_csv(query)
-        reports.record_export(viewer().id, "activity-mix", report["filters"], _kind(as_csv))
-        if as_csv:
-            return _csv_response(reports.mix_csv(report), "activity-mix.csv")
-        return report
+        return _activity_mix(query, wants_csv(query))
+
+
+@blp.route("/activity-mix.csv")
+class ActivityMixCsv(MethodView):
+    @authenticated(*READERS)
+    @blp.doc(operationId="getActivityMixCsv")
+    @blp.arguments(ActivityMixCsvQuerySchema, location="query")
+    @blp.response(
+        200,
+        {"type": "string"},
+        content_type="text/csv",
+        description="The activity mix as CSV (the same as `Accept: text/csv` on activity-mix)",
+        example=CSV_EXAMPLE,
+    )
+    @blp.alt_response(401, description="No or bad token")
+    @blp.alt_response(403, description="Not a program manager or admin")
+    def get(self, query):
+        """The activity mix as CSV: same filters, groups and suppression as activity-mix."""
+        return _activity_mix(query, True)
+
+
+def _activity_mix(query: dict, as_csv: bool):
+    if query["public"] and query.get("suppress_below") is None:
+        query["suppress_below"] = current_app.config["SUPPRESS_BELOW"]
+    report = reports.activity_mix(query)
+    reports.record_export(viewer().id, "activity-mix", report["filters"], _kind(as_csv))
+    if as_csv:
+        return _csv_response(reports.mix_csv(report), "activity-mix.csv")
+    return report
 
 
 @blp.route("/confirmation")
 class Confirmation(MethodView):
     @authenticated(*READERS)
+    @blp.doc(operationId="getConfirmationReport")
     @blp.arguments(ConfirmationQuerySchema, location="query")
     @blp.response(200, ConfirmationSchema)
     @blp.alt_response(401, description="No or bad token")

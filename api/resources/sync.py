@@ -1,6 +1,6 @@
 """Sync: the offline app pushes its outbox and pulls the changes it has not seen."""
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from marshmallow import missing
 from webargs.flaskparser import is_json_request
@@ -8,11 +8,11 @@ from webargs.flaskparser import is_json_request
 from api import fastjson
 from api.auth import authenticated, viewer
 from api.database import begin_as_reader
-from api.extensions import Blueprint, StrictParser, api
+from api.extensions import Blueprint, StrictParser
 from api.schemas.sync import (
-    MutationSchema,
+    PullPageSchema,
     PullQuerySchema,
-    PullSchema,
+    PullResetSchema,
     PushResultSchema,
     PushSchema,
 )
@@ -43,13 +43,6 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Offlin
 blp.ARGUMENTS_PARSER = PushParser()
 
 
-@blp.record_once
-def _document_mutation(_state):
-    """Name the Mutation schema in the OpenAPI document (the push body's items refer to it)."""
-    if "Mutation" not in api.spec.components.schemas:
-        api.spec.components.schema("Mutation", schema=MutationSchema)
-
-
 @blp.before_request
 def _read_first():
     """A push signs in and validates as a reader; it takes the write lock only to write."""
@@ -60,6 +53,7 @@ def _read_first():
 @blp.route("/push")
 class Push(MethodView):
     @authenticated("officer")
+    @blp.doc(operationId="syncPush")
     @blp.arguments(PushSchema)
     @blp.response(200, PushResultSchema)
     @blp.alt_response(413, description="More than 500 mutations, or the body is too large")
@@ -74,8 +68,12 @@ class Push(MethodView):
 @blp.route("/pull")
 class Pull(MethodView):
     @authenticated("officer", "school_leader")
+    @blp.doc(operationId="syncPull")
     @blp.arguments(PullQuerySchema, location="query")
-    @blp.response(200, PullSchema)
+    @blp.response(200, "Pull")
     def get(self, query):
-        """Changes after the cursor, in commit order (officer: own; leader: own schools')."""
-        return sync.pull(viewer(), query["since"], query["limit"])
+        """Changes after the cursor, in commit order (officer: own; leader: own schools'),
+        or a reset."""
+        result = sync.pull(viewer(), query["since"], query["limit"])
+        shape = PullResetSchema() if result.get("reset") else PullPageSchema()
+        return jsonify(shape.dump(result))

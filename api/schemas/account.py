@@ -4,6 +4,7 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from api import dates
+from api.models.activity import CATEGORIES
 from api.models.school import SCHOOL_LEVELS
 from api.models.user import ROLES
 from api.schemas.common import StrictSchema
@@ -20,22 +21,22 @@ class LoginSchema(StrictSchema):
 
 
 class SchoolRefSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    code = fields.String()
-    level = fields.String()
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    code = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(SCHOOL_LEVELS))
 
 
 class UserSchema(Schema):
-    id = fields.Integer()
-    email = fields.String()
-    display_name = fields.String()
-    role = fields.String(validate=validate.OneOf(ROLES))
-    active = fields.Boolean()
-    school_ids = fields.List(fields.Integer())
-    version = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    active = fields.Boolean(required=True)
+    school_ids = fields.List(fields.Integer(), required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
 
 
 class ProgramZoneField(fields.String):
@@ -53,8 +54,9 @@ class ProgramTodayField(fields.Date):
 
 
 class MeSchema(UserSchema):
-    schools = fields.List(fields.Nested(SchoolRefSchema))
+    schools = fields.List(fields.Nested(SchoolRefSchema), required=True)
     program_timezone = ProgramZoneField(
+        required=True,
         dump_only=True,
         metadata={
             "description": "The program's time zone (IANA name, e.g. America/Edmonton). "
@@ -64,17 +66,20 @@ class MeSchema(UserSchema):
         },
     )
     program_today = ProgramTodayField(
+        required=True,
         dump_only=True,
         metadata={"description": "Today's date in the program's time zone (YYYY-MM-DD)."},
     )
 
 
 class TokenSchema(Schema):
-    access_token = fields.String()
-    refresh_token = fields.String()
-    token_type = fields.Constant("Bearer")
-    expires_in = fields.Integer(metadata={"description": "Access token lifetime in seconds"})
-    user = fields.Nested(MeSchema)
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, validate=validate.OneOf(["Bearer"]))
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "Access token lifetime in seconds"}
+    )
+    user = fields.Nested(MeSchema, required=True)
 
 
 class UserCreateSchema(StrictSchema):
@@ -104,19 +109,19 @@ class UserUpdateSchema(StrictSchema):
 
 
 class UserPageSchema(Schema):
-    items = fields.List(fields.Nested(UserSchema))
-    next_cursor = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(UserSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
 
 
 class SchoolSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    code = fields.String()
-    level = fields.String(validate=validate.OneOf(SCHOOL_LEVELS))
-    active = fields.Boolean()
-    version = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    code = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(SCHOOL_LEVELS))
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
 
 
 class SchoolCreateSchema(StrictSchema):
@@ -131,21 +136,25 @@ class SchoolCreateSchema(StrictSchema):
 
 
 class SchoolUpdateSchema(SchoolCreateSchema):
+    """Each field optional and without a default: a field left out keeps its value."""
+
+    active = fields.Boolean()
+
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
 
 
 class SchoolPageSchema(Schema):
-    items = fields.List(fields.Nested(SchoolSchema))
-    next_cursor = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(SchoolSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
 
 
 class CategorySchema(Schema):
-    key = fields.String()
-    label = fields.String()
-    description = fields.String()
+    key = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    label = fields.String(required=True)
+    description = fields.String(required=True)
 
 
 class CategoryListSchema(Schema):
-    items = fields.List(fields.Nested(CategorySchema))
-    next_cursor = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(CategorySchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

@@ -15,7 +15,7 @@ from marshmallow import (
 )
 
 from api.models.activity import AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES
-from api.schemas.common import PageQuerySchema, StrictSchema, UtcDateTime
+from api.schemas.common import ErrorBodySchema, PageQuerySchema, StrictSchema, UtcDateTime
 from api.services.privacy import identifier_problems
 
 SERVER_OWNED = (
@@ -113,36 +113,53 @@ class ActivityCreateSchema(ActivityContentSchema):
 
 
 class ActivityUpdateSchema(ActivityContentSchema):
-    """Content fields only, each optional."""
+    """Content fields only, each optional and without a default: a field left out keeps its
+    value, so a generated client that sets one field sends (and changes) only that field."""
+
+    audience = fields.List(
+        fields.String(validate=validate.OneOf(AUDIENCES)),
+        validate=validate.Length(max=len(AUDIENCES)),
+    )
+    participant_count = fields.Integer(strict=True, validate=validate.Range(min=0, max=5000))
+    summary = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "At most 500 characters; must not identify anyone"},
+    )
+    referral_to = fields.String(allow_none=True, validate=validate.OneOf(REFERRALS))
+    outcome = fields.String(allow_none=True, validate=validate.OneOf(OUTCOMES))
 
     def __init__(self, **kwargs):
         super().__init__(partial=True, **kwargs)
 
 
 class ActivitySchema(Schema):
-    id = fields.UUID()
-    officer_id = fields.Integer()
+    # Every field is always present except summary and review_note (absent for managers).
+    id = fields.UUID(required=True)
+    officer_id = fields.Integer(required=True)
     officer_name = fields.String(
-        allow_none=True, metadata={"description": "The officer's display name"}
+        required=True, allow_none=True, metadata={"description": "The officer's display name"}
     )
-    school_id = fields.Integer()
-    category = fields.String()
-    started_at = fields.AwareDateTime()
-    duration_minutes = fields.Integer()
-    audience = fields.List(fields.String())
-    participant_count = fields.Integer()
+    school_id = fields.Integer(required=True)
+    category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    started_at = fields.AwareDateTime(required=True)
+    duration_minutes = fields.Integer(required=True)
+    audience = fields.List(fields.String(validate=validate.OneOf(AUDIENCES)), required=True)
+    participant_count = fields.Integer(required=True)
     summary = fields.String(
         allow_none=True, metadata={"description": "Absent for program managers"}
     )
-    referral_to = fields.String(allow_none=True)
-    outcome = fields.String(allow_none=True)
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    review_note = fields.String(allow_none=True)
-    reviewed_by = fields.Integer(allow_none=True)
-    reviewed_at = fields.AwareDateTime(allow_none=True)
-    version = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    referral_to = fields.String(required=True, allow_none=True, validate=validate.OneOf(REFERRALS))
+    outcome = fields.String(required=True, allow_none=True, validate=validate.OneOf(OUTCOMES))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    review_note = fields.String(
+        allow_none=True, metadata={"description": "Absent for program managers"}
+    )
+    reviewed_by = fields.Integer(required=True, allow_none=True)
+    reviewed_at = fields.AwareDateTime(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
 
     @post_dump
     def _hide_free_text(self, data, **kwargs):
@@ -154,8 +171,10 @@ class ActivitySchema(Schema):
 
 
 class ActivityPageSchema(Schema):
-    items = fields.List(fields.Nested(ActivitySchema))
-    next_cursor = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(ActivitySchema), required=True)
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "null on the last page"}
+    )
 
 
 class ActivityQuerySchema(PageQuerySchema):
@@ -197,31 +216,29 @@ class BulkReviewSchema(StrictSchema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
-class ErrorObjectSchema(Schema):
-    code = fields.String()
-    message = fields.String()
-    details = fields.Dict()
+# A per-item error (bulk review, sync push) has the one error shape's body.
+ErrorObjectSchema = ErrorBodySchema
 
 
 class BulkReviewResultSchema(Schema):
-    id = fields.UUID()
-    ok = fields.Boolean()
+    id = fields.UUID(required=True)
+    ok = fields.Boolean(required=True)
     activity = fields.Nested(ActivitySchema)
     error = fields.Nested(ErrorObjectSchema)
 
 
 class BulkReviewResponseSchema(Schema):
-    results = fields.List(fields.Nested(BulkReviewResultSchema))
+    results = fields.List(fields.Nested(BulkReviewResultSchema), required=True)
 
 
 class RevisionSchema(Schema):
-    version = fields.Integer()
-    action = fields.String()
-    actor_id = fields.Integer()
-    actor_name = fields.String(allow_none=True)
-    at = fields.AwareDateTime()
-    client_time = fields.AwareDateTime(allow_none=True)
-    changes = fields.Dict(metadata={"description": "field → {from, to}"})
+    version = fields.Integer(required=True)
+    action = fields.String(required=True)
+    actor_id = fields.Integer(required=True)
+    actor_name = fields.String(required=True, allow_none=True)
+    at = fields.AwareDateTime(required=True)
+    client_time = fields.AwareDateTime(required=True, allow_none=True)
+    changes = fields.Dict(required=True, metadata={"description": "field → {from, to}"})
 
     @post_dump
     def _hide_free_text(self, data, **kwargs):
@@ -233,5 +250,5 @@ class RevisionSchema(Schema):
 
 
 class HistorySchema(Schema):
-    items = fields.List(fields.Nested(RevisionSchema))
-    next_cursor = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(RevisionSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

@@ -86,53 +86,74 @@ class ActivityMixQuerySchema(ReportRangeSchema):
         return data
 
 
+class ActivityMixCsvQuerySchema(ActivityMixQuerySchema):
+    """The activity mix's filters; the format is CSV."""
+
+    class Meta:
+        exclude = ("format",)
+
+
 class MixRowSchema(Schema):
-    category = fields.String(metadata={"enum": list(CATEGORIES)})
+    """One group. Only the keys named in group_by are present, with the numbers."""
+
+    category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
     school_id = fields.Integer()
     school_name = fields.String()
-    school_level = fields.String(metadata={"enum": list(SCHOOL_LEVELS)})
+    school_level = fields.String(validate=validate.OneOf(SCHOOL_LEVELS))
     officer_id = fields.Integer()
     officer_name = fields.String()
     month = fields.String(metadata={"description": "YYYY-MM (UTC)", "example": "2026-09"})
     outcome = fields.String(
         allow_none=True,
-        metadata={"enum": list(OUTCOMES), "description": "null: no outcome recorded"},
+        validate=validate.OneOf(OUTCOMES),
+        metadata={"description": "null: no outcome recorded"},
     )
     referral_to = fields.String(
         allow_none=True,
-        metadata={"enum": list(REFERRALS), "description": "null: not a referral"},
+        validate=validate.OneOf(REFERRALS),
+        metadata={"description": "null: not a referral"},
     )
-    count = fields.Integer(allow_none=True, metadata={"description": "null when suppressed"})
-    minutes = fields.Integer(allow_none=True, metadata={"description": "null when suppressed"})
-    share_of_count = fields.Float(allow_none=True, metadata={"description": "count / total"})
-    share_of_minutes = fields.Float(allow_none=True, metadata={"description": "minutes / total"})
+    count = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null when suppressed"}
+    )
+    minutes = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null when suppressed"}
+    )
+    share_of_count = fields.Float(
+        required=True, allow_none=True, metadata={"description": "count / total"}
+    )
+    share_of_minutes = fields.Float(
+        required=True, allow_none=True, metadata={"description": "minutes / total"}
+    )
     suppressed = fields.Boolean(metadata={"description": "Present with public or suppress_below"})
 
 
 class MixTotalsSchema(Schema):
-    count = fields.Integer(allow_none=True)
-    minutes = fields.Integer(allow_none=True)
+    count = fields.Integer(required=True, allow_none=True)
+    minutes = fields.Integer(required=True, allow_none=True)
     suppressed = fields.Boolean(
         metadata={"description": "true only when the total is itself a small cell"}
     )
 
 
 class MixFiltersSchema(Schema):
-    from_ = fields.String(data_key="from", attribute="from", allow_none=True)
-    to = fields.String(allow_none=True)
-    group_by = fields.List(fields.String())
-    status = fields.String(allow_none=True)
-    school_id = fields.Integer(allow_none=True)
-    public = fields.Boolean()
+    from_ = fields.String(data_key="from", attribute="from", required=True, allow_none=True)
+    to = fields.String(required=True, allow_none=True)
+    group_by = fields.List(fields.String(), required=True)
+    status = fields.String(required=True, allow_none=True)
+    school_id = fields.Integer(required=True, allow_none=True)
+    public = fields.Boolean(required=True)
     suppress_below = fields.Integer(
-        allow_none=True, metadata={"description": "The threshold applied; null: raw counts"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "The threshold applied; null: raw counts"},
     )
 
 
 class ActivityMixSchema(Schema):
-    rows = fields.List(fields.Nested(MixRowSchema))
-    totals = fields.Nested(MixTotalsSchema)
-    filters = fields.Nested(MixFiltersSchema)
+    rows = fields.List(fields.Nested(MixRowSchema), required=True)
+    totals = fields.Nested(MixTotalsSchema, required=True)
+    filters = fields.Nested(MixFiltersSchema, required=True)
 
 
 class ConfirmationQuerySchema(ReportRangeSchema):
@@ -140,32 +161,37 @@ class ConfirmationQuerySchema(ReportRangeSchema):
 
 
 class ReviewCountsSchema(Schema):
-    total = fields.Integer()
-    submitted = fields.Integer(metadata={"description": "Awaiting review"})
-    confirmed = fields.Integer()
-    disputed = fields.Integer()
+    total = fields.Integer(required=True)
+    submitted = fields.Integer(required=True, metadata={"description": "Awaiting review"})
+    confirmed = fields.Integer(required=True)
+    disputed = fields.Integer(required=True)
     overdue = fields.Integer(
-        metadata={"description": "Submitted more than REVIEW_OVERDUE_DAYS ago, still unreviewed"}
+        required=True,
+        metadata={"description": "Submitted more than REVIEW_OVERDUE_DAYS ago, still unreviewed"},
     )
-    confirmation_rate = fields.Float(allow_none=True, metadata={"description": "confirmed/total"})
+    confirmation_rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "confirmed/total"}
+    )
     median_hours_to_review = fields.Float(
-        allow_none=True, metadata={"description": "From created_at to reviewed_at, reviewed ones"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "From created_at to reviewed_at, reviewed ones"},
     )
 
 
 class ConfirmationRowSchema(ReviewCountsSchema):
-    school_id = fields.Integer()
-    school_name = fields.String()
-    school_level = fields.String()
+    school_id = fields.Integer(required=True)
+    school_name = fields.String(required=True)
+    school_level = fields.String(required=True, validate=validate.OneOf(SCHOOL_LEVELS))
 
 
 class ConfirmationFiltersSchema(Schema):
-    from_ = fields.String(data_key="from", attribute="from", allow_none=True)
-    to = fields.String(allow_none=True)
-    overdue_days = fields.Integer()
+    from_ = fields.String(data_key="from", attribute="from", required=True, allow_none=True)
+    to = fields.String(required=True, allow_none=True)
+    overdue_days = fields.Integer(required=True)
 
 
 class ConfirmationSchema(Schema):
-    rows = fields.List(fields.Nested(ConfirmationRowSchema))
-    totals = fields.Nested(ReviewCountsSchema)
-    filters = fields.Nested(ConfirmationFiltersSchema)
+    rows = fields.List(fields.Nested(ConfirmationRowSchema), required=True)
+    totals = fields.Nested(ReviewCountsSchema, required=True)
+    filters = fields.Nested(ConfirmationFiltersSchema, required=True)

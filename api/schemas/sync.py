@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, pre_load, validate
 
 from api.errors import PayloadTooLarge
-from api.schemas.activity import ActivityContentSchema, ActivitySchema, ErrorObjectSchema
+from api.schemas.activity import ActivitySchema, ActivityUpdateSchema, ErrorObjectSchema
 from api.schemas.common import StrictSchema, UtcDateTime
 
 MAX_MUTATIONS = 500
@@ -37,10 +37,15 @@ class MutationSchema(StrictSchema):
         metadata={"description": "The server version the change was made on; null when new"},
     )
     data = PerItem(
-        ActivityContentSchema,
+        ActivityUpdateSchema,
         load_default=None,
         allow_none=True,
-        metadata={"description": "Content fields (upsert); all of them for a new activity"},
+        metadata={
+            "one_of": ("ActivityUpdate",),
+            "description": "upsert: the activity's content fields. A new activity "
+            "(base_version null) needs school_id, category, started_at and duration_minutes; "
+            "an edit sends the fields it changes. delete: null or absent.",
+        },
     )
     client_time = UtcDateTime(
         load_default=None,
@@ -66,11 +71,11 @@ class PushSchema(StrictSchema):
     # Items are taken as sent and judged one by one: a malformed item is that item's
     # `rejected` result, never a 422 for the push, so the document does not constrain them.
     mutations = ItemsAsSent(
-        fields.Raw(),
+        fields.Nested(MutationSchema),
         required=True,
         metadata={
             "description": f"At most {MAX_MUTATIONS} (more: 413), applied in order; each a "
-            "Mutation (see that schema). An item that is not a valid Mutation gets a "
+            "Mutation. An item that is not a valid Mutation gets a "
             "`rejected` result of its own and does not affect the others."
         },
     )
@@ -93,22 +98,48 @@ class SyncActivitySchema(ActivitySchema):
     deleted = fields.Boolean(metadata={"description": "Present (true) only on tombstones"})
 
 
+class TombstoneSchema(Schema):
+    """A deleted activity, as devices see it: drop the local copy."""
+
+    id = fields.UUID(required=True)
+    deleted = fields.Boolean(required=True, metadata={"description": "Always true"})
+    version = fields.Integer(required=True)
+
+
+class ActivityOrTombstone(fields.Field):
+    """An activity, or the tombstone of a deleted one; documented as a `oneOf` of the two."""
+
+    def __init__(self, **kwargs):
+        metadata = {"one_of": ("Activity", "Tombstone"), **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dict):
+            return TombstoneSchema().dump(value) if value.get("deleted") else value
+        return SyncActivitySchema().dump(value)
+
+
 class MutationResultSchema(Schema):
     mutation_id = fields.UUID(
-        allow_none=True, metadata={"description": "Null only when the one sent was not a UUID"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "Null only when the one sent was not a UUID"},
     )
     status = fields.String(
-        validate=validate.OneOf(["applied", "duplicate", "conflict", "rejected"])
+        required=True, validate=validate.OneOf(["applied", "duplicate", "conflict", "rejected"])
     )
-    activity = fields.Nested(
-        SyncActivitySchema,
+    activity = ActivityOrTombstone(
         metadata={"description": "applied/duplicate: the result; conflict: the server copy"},
     )
-    error = fields.Nested(ErrorObjectSchema)
+    error = fields.Nested(ErrorObjectSchema, metadata={"description": "rejected: why"})
 
 
 class PushResultSchema(Schema):
-    results = fields.List(fields.Nested(MutationResultSchema))
+    results = fields.List(
+        fields.Nested(MutationResultSchema),
+        required=True,
+        metadata={"description": "One a mutation, in the order sent"},
+    )
 
 
 class PullQuerySchema(Schema):
@@ -124,10 +155,17 @@ class PullQuerySchema(Schema):
     )
 
 
-class PullSchema(Schema):
-    changes = fields.List(fields.Nested(SyncActivitySchema))
-    cursor = fields.String(metadata={"description": "Opaque; send it as `since` next time"})
-    has_more = fields.Boolean()
-    reset = fields.Boolean(
-        metadata={"description": 'Only `{"reset": true}`: drop the cursor and pull from the start'}
+class PullPageSchema(Schema):
+    """Changes after the cursor, in commit order."""
+
+    changes = fields.List(ActivityOrTombstone(), required=True)
+    cursor = fields.String(
+        required=True, metadata={"description": "Opaque; send it as `since` next time"}
     )
+    has_more = fields.Boolean(required=True, metadata={"description": "true: pull again now"})
+
+
+class PullResetSchema(Schema):
+    """The cursor is too old or the caller's scope changed: drop it and pull from the start."""
+
+    reset = fields.Boolean(required=True, metadata={"description": "Always true"})

@@ -1,0 +1,98 @@
+"""Shared shapes in the OpenAPI document, so that generated clients get one type for each.
+
+- Each fixed set of values (category, outcome, ...) is one enum component, and every field
+  whose `OneOf` validator allows exactly that set refers to it, instead of repeating the enum
+  inline (which gives a generated client one identical enum class per field). A nullable
+  field is `{"nullable": true, "allOf": [<the enum>]}`: null or one of the values.
+- A field whose value is one of several shapes names them in its metadata, as
+  ``metadata={"one_of": ("Activity", "Tombstone")}``, and is documented as a `oneOf`
+  (one name: a reference to that shape, with `nullable` beside an `allOf` when null is
+  allowed, instead of apispec's `anyOf` with an arbitrary nullable object).
+- Shapes that only appear inside such a `oneOf` are registered here by name.
+- A `default: null` is left out (absent already means null).
+"""
+
+from marshmallow import validate
+
+from api.models.activity import AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES
+from api.models.school import SCHOOL_LEVELS
+from api.models.user import ROLES
+
+ENUMS: dict[str, tuple[str, ...]] = {
+    "ActivityCategory": tuple(CATEGORIES),
+    "Audience": AUDIENCES,
+    "ActivityStatus": STATUSES,
+    "Outcome": OUTCOMES,
+    "ReferralTo": REFERRALS,
+    "SchoolLevel": SCHOOL_LEVELS,
+    "Role": ROLES,
+}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def enum_name(field) -> str | None:
+    """The enum component that a field's OneOf validator allows exactly, if any."""
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            choices = set(validator.choices)
+            for name, values in ENUMS.items():
+                if choices == set(values):
+                    return name
+    return None
+
+
+def shared_shapes(converter, field, ret: dict, **kwargs) -> dict:
+    """apispec attribute function (runs last): a shared enum becomes a reference to its
+    component, and a field naming its shapes becomes a reference to the one or a `oneOf`
+    of the several; nullable fields say so beside an `allOf` (or the `oneOf`)."""
+    if "default" in ret and ret["default"] is None:
+        # Left out is null: a `default: null` only makes generators send it (or, in
+        # TypeScript, require it).
+        del ret["default"]
+    shapes = field.metadata.get("one_of")
+    if not shapes:
+        name = enum_name(field)
+        shapes = (name,) if name else ()
+    if not shapes:
+        return {}
+    description = ret.get("description")
+    ret.clear()
+    refs = [ref(name) for name in shapes]
+    if len(refs) == 1 and not field.allow_none:
+        return refs[0]
+    documented: dict = {"oneOf": refs} if len(refs) > 1 else {"allOf": refs}
+    if field.allow_none:
+        documented["nullable"] = True
+    if description:
+        documented["description"] = description
+    return documented
+
+
+def document_shared_shapes(spec, ma_plugin) -> None:
+    """Register the enum components, the shapes used only inside a `oneOf`, and the
+    attribute function that refers to them."""
+    from api.schemas.activity import ActivitySchema
+    from api.schemas.sync import (
+        PullPageSchema,
+        PullResetSchema,
+        TombstoneSchema,
+    )
+
+    for name, values in ENUMS.items():
+        spec.components.schema(name, {"type": "string", "enum": list(values)})
+    ma_plugin.converter.add_attribute_function(shared_shapes)
+    spec.components.schema("Activity", schema=ActivitySchema)
+    spec.components.schema("Tombstone", schema=TombstoneSchema)
+    spec.components.schema("PullPage", schema=PullPageSchema)
+    spec.components.schema("PullReset", schema=PullResetSchema)
+    spec.components.schema(
+        "Pull",
+        {
+            "oneOf": [ref("PullPage"), ref("PullReset")],
+            "description": "A page of changes, or a reset: drop the cursor and pull from the "
+            "start. A client must handle both.",
+        },
+    )

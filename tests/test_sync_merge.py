@@ -2,6 +2,7 @@
 properties over any base, server change and device change, and the push endpoint using it."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -250,3 +251,14 @@ def test_merge_invalid_together_is_rejected_with_the_reason(client):
     (result,) = push(client, officer, [clear]).json["results"]
     assert result["status"] == "rejected"
     assert "referral_to" in result["error"]["details"]
+
+
+def test_push_answers_with_the_server_time_for_the_device_clock_check(client):
+    """Backward compatible: a new key beside ``results``; a device compares its clock."""
+    _, officer, _ = _created(client)
+    before = datetime.now(UTC)
+    body = push(client, officer, []).json
+    received = datetime.fromisoformat(body["server_time"])
+    assert body["results"] == []
+    assert received.tzinfo is not None
+    assert abs(received - before) < timedelta(minutes=1)

@@ -109,6 +109,13 @@ class MutationResultSchema(Schema):
 
 class PushResultSchema(Schema):
     results = fields.List(fields.Nested(MutationResultSchema))
+    server_time = fields.AwareDateTime(
+        metadata={
+            "description": "When the server received the push (RFC 3339, UTC). A client "
+            "compares it with its own clock to tell the officer when the device's clock is "
+            "far off (its times would land on the wrong day, or be refused as in the future)."
+        }
+    )
 
 
 class PullQuerySchema(Schema):

@@ -46,6 +46,22 @@ export async function saveActivity(id, content, opened = null) {
   const activityId = id || uuid();
   const database = await db();
   const tx = database.transaction(['activities', 'outbox'], 'readwrite');
+  try {
+    await queueChange(tx, activityId, content, opened);
+  } catch (error) {
+    tx.done.catch(() => {});  // its failure is this one
+    try {
+      tx.abort();  // nothing half-written
+    } catch {
+      // Already finished or aborted.
+    }
+    throw error;
+  }
+  afterChange();
+  return activityId;
+}
+
+async function queueChange(tx, activityId, content, opened) {
   const activities = tx.objectStore('activities');
   const outbox = tx.objectStore('outbox');
   const existing = await activities.get(activityId);
@@ -78,8 +94,6 @@ export async function saveActivity(id, content, opened = null) {
   }
   await activities.put(record);
   await tx.done;
-  afterChange();
-  return activityId;
 }
 
 /**
@@ -95,12 +109,14 @@ function plannedChange(existing, entries, content, opened) {
   if (attention.length) {
     let server = existing?.server || null;
     for (const entry of attention) server = Rules.newest(server, entry.result?.activity);
-    const local = { ...existing, ...content };
-    if (server && !server.deleted) {
-      const data = Rules.changedFields(local, server, CONTENT_FIELDS);
-      return { base_version: server.version, data, shown: content, version: server.version };
+    if (server && !server.deleted && existing?.version != null) {
+      // The officer's changes (those set aside, and any made in the form now), on top of
+      // the newest server copy: the server's other changes stay.
+      const earlier = Object.assign({}, ...attention.filter((e) => e.op === 'upsert').map((e) => e.data || {}));
+      const data = { ...earlier, ...Rules.changedFields(content, opened?.content ?? existing, CONTENT_FIELDS) };
+      return { base_version: server.version, data, shown: { ...pick(server), ...data }, version: server.version };
     }
-    return { base_version: null, data: pick(local), shown: content };
+    return { base_version: null, data: pick({ ...existing, ...content }), shown: content };
   }
   if (!existing || existing.version == null) {
     const data = { ...(unsent?.data || {}), ...pick({ ...existing, ...content }) };

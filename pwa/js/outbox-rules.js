@@ -96,9 +96,12 @@
     return { entry: entry, record: undefined };
   }
 
-  /** An entry made on top of an edit the server has applied, based on the version it became. */
+  /**
+   * An entry made on top of an edit the server has applied (a later edit, or a delete), based
+   * on the version that edit became. One already sent keeps what was sent.
+   */
   function rebased(entry, version) {
-    if (entry.op !== 'upsert' || entry.sent) return entry;
+    if (entry.sent || entry.base_version == null && entry.op === 'delete') return entry;
     return Object.assign({}, entry, { base_version: version });
   }
 

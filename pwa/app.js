@@ -1,6 +1,6 @@
 // The app's entry: service worker, session, hash router, navigation and the sync status line.
 import * as api from './js/api.js';
-import { clearUserData, getMeta, setMeta, setRef } from './js/db.js';
+import { clearUserData, draftCount, getMeta, setMeta, setRef } from './js/db.js';
 import * as sync from './js/sync.js';
 import { formatDateTime, h, plural, ROLES } from './js/ui.js';
 import * as adminView from './js/views/admin.js';
@@ -140,6 +140,13 @@ async function onSignedIn(result) {
           'another officer has not synced yet. That officer must sign in and sync first.',
       );
     }
+    if ((await draftCount()) && !result.dropDrafts) {
+      const error = new Error(
+        'This phone holds a form the previous officer had not saved. Signing in deletes it from this phone.',
+      );
+      error.code = 'unsaved_draft';
+      throw error;
+    }
     await clearUserData();
   }
   await setMeta('session', {
@@ -168,11 +175,37 @@ async function refreshReferenceData(user) {
   await setMeta('refdata_at', new Date().toISOString());
 }
 
-/** Sign out; unsynced activities stay on this phone until this officer signs in again. */
+/**
+ * Sign out; unsynced activities stay on this phone until this officer signs in again. With
+ * entries waiting or an unsaved form, the officer is told first and asked.
+ */
 async function signOut() {
+  const summary = await sync.outboxSummary();
+  const waiting = summary.waiting + summary.attention;
+  const drafts = await draftCount();
+  if ((waiting || drafts) && !document.getElementById('signout-warning')) {
+    showSignOutWarning(waiting, drafts);
+    return;
+  }
+  document.getElementById('signout-warning')?.remove();
   await api.logout();
   await setMeta('session', null);
   navigate('login');
+}
+
+function showSignOutWarning(waiting, drafts) {
+  const lost = [];
+  if (waiting) lost.push(`${plural(waiting, 'activity', 'activities')} not yet on the server`);
+  if (drafts) lost.push('a form you have not saved');
+  const box = h('div', { id: 'signout-warning', class: 'warning', role: 'alertdialog', 'aria-labelledby': 'signout-text' },
+    h('p', { id: 'signout-text' },
+      `This phone holds ${lost.join(' and ')}. If you sign out, they stay on this phone and are sent only when you sign in here again; ` +
+        'another officer cannot sign in on this phone until then.'),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'danger', onclick: signOut }, 'Sign out anyway'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => box.remove() }, 'Stay signed in')));
+  main.prepend(box);
+  box.querySelector('button').focus();
 }
 
 /**
@@ -202,12 +235,27 @@ async function updateStatus({ announce = false } = {}) {
     statusEl.textContent = text;
   }
   lastEl.textContent = state.running ? 'Sync running…' : last ? `Last sync: ${formatDateTime(last)}` : 'No sync yet';
-  warningEl.hidden = !summary.stale;
+  const warnings = [];
   if (summary.stale) {
-    warningEl.textContent =
+    warnings.push(
       'Something has waited more than 3 days to sync. Connect to a network and press Sync now: ' +
-      'phones may clear data of web apps that go unused.';
+        'phones may clear data of web apps that go unused.',
+    );
   }
+  const offset = await sync.clockOffset();
+  if (offset != null) warnings.push(clockWarning(offset));
+  warningEl.hidden = !warnings.length;
+  warningEl.textContent = warnings.join(' ');
+}
+
+/** The phone's clock is far off the server's: its times would land on the wrong day. */
+function clockWarning(offset) {
+  const minutes = Math.round(Math.abs(offset) / 60000);
+  const size = minutes >= 2 * 1440 ? plural(Math.round(minutes / 1440), 'day')
+    : minutes >= 120 ? plural(Math.round(minutes / 60), 'hour') : plural(minutes, 'minute');
+  return `This phone's clock is ${size} ${offset > 0 ? 'ahead of' : 'behind'} the server's. ` +
+    'Set the date and time in the phone\'s settings (automatic is best): check the start time of what you log, ' +
+    'since the form fills it in from the phone\'s clock.';
 }
 
 function registerWorker() {

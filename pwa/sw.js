@@ -99,14 +99,17 @@ async function pushFromWorker() {
     const mutations = [];
     for (const entry of batch) {
       if (!entry.sent) tx.objectStore('outbox').put(Object.assign({}, entry, { sent: true }));
-      const record = await req(tx.objectStore('activities').get(entry.activity_id));
-      mutations.push(self.OutboxRules.mutationFor(entry, record));
+      mutations.push(self.OutboxRules.mutationFor(entry));
     }
     await done(tx);
+    // A push that never gets an answer is given up (the page's sync retries it).
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 60000);
     const response = await fetch('/api/v1/sync/push', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: 'Bearer ' + session.access_token },
       body: JSON.stringify({ device_id: device, mutations }),
+      signal: controller.signal,
     });
     // 401 waits for the page (it refreshes or asks to sign in); others retry later.
     if (response.status === 401) return;
@@ -127,6 +130,13 @@ async function pushFromWorker() {
       else if (outcome.entry !== entry) outbox.put(outcome.entry);
       if (outcome.record === null) activities.delete(entry.activity_id);
       else if (outcome.record) activities.put(outcome.record);
+      if (outcome.rebase != null) {
+        for (const key of keys.filter((k) => k !== seq)) {
+          const later = await req(outbox.get(key));
+          const moved = later && self.OutboxRules.rebased(later, outcome.rebase);
+          if (moved && moved !== later) outbox.put(moved);
+        }
+      }
     }
     await done(tx);
   } finally {

@@ -101,7 +101,7 @@ def test_push_empty_outbox_returns_no_results(client):
     _, officer = _officer()
     response = push(client, officer, [])
     assert response.status_code == 200
-    assert response.json == {"results": []}
+    assert response.json["results"] == []
 
 
 def test_push_same_batch_replayed_many_times_writes_once(client):

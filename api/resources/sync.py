@@ -9,6 +9,7 @@ from api import fastjson
 from api.auth import authenticated, viewer
 from api.database import begin_as_reader
 from api.extensions import Blueprint, StrictParser
+from api.models.types import utcnow
 from api.schemas.sync import (
     PullPageSchema,
     PullQuerySchema,
@@ -59,10 +60,12 @@ class Push(MethodView):
     @blp.alt_response(413, description="More than 500 mutations, or the body is too large")
     def post(self, body):
         """Apply a device's outbox in order; one result a mutation (officer)."""
+        received = utcnow().isoformat()
         results = sync.push(viewer(), body["device_id"], body["mutations"])
         # The results are plain JSON already (what a retry gets back): no second dump
         # through the schema, and no key sorting for up to 500 activities.
-        return Response(fastjson.dumps_bytes({"results": results}), mimetype="application/json")
+        payload = {"results": results, "server_time": received}
+        return Response(fastjson.dumps_bytes(payload), mimetype="application/json")
 
 
 @blp.route("/pull")

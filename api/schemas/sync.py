@@ -140,6 +140,14 @@ class PushResultSchema(Schema):
         required=True,
         metadata={"description": "One a mutation, in the order sent"},
     )
+    server_time = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "When the server received the push (RFC 3339, UTC). A client "
+            "compares it with its own clock to tell the officer when the device's clock is "
+            "far off (its times would land on the wrong day, or be refused as in the future)."
+        },
+    )
 
 
 class PullQuerySchema(Schema):

@@ -24,10 +24,23 @@ export class AuthRequired extends Error {
 /** The network could not be reached. */
 export class NetworkError extends Error {}
 
-async function send(method, path, { body, token, accept } = {}) {
+/** How long a request may take before it counts as a network failure (ms). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+function timeoutFor(requested) {
+  // A test (or a very slow network's support call) may set a shorter or longer limit.
+  const override = Number(globalThis.localStorage?.getItem('sro-request-timeout-ms'));
+  return override > 0 ? override : requested || REQUEST_TIMEOUT_MS;
+}
+
+async function send(method, path, { body, token, accept, timeout } = {}) {
   const headers = { Accept: accept || 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
+  // A request that never gets an answer must not hold up every later sync. The timer runs
+  // on while the body is read, so a body that stalls is cut off too.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutFor(timeout));
   try {
     return await fetch(BASE + path, {
       method,
@@ -35,9 +48,13 @@ async function send(method, path, { body, token, accept } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'omit',
+      signal: controller.signal,
     });
   } catch {
-    throw new NetworkError('No connection to the server.');
+    clearTimeout(timer);
+    throw new NetworkError(
+      controller.signal.aborted ? 'The server did not answer in time.' : 'No connection to the server.',
+    );
   }
 }
 

@@ -48,6 +48,11 @@ export async function deleteDraft(key) {
   await (await db()).delete('drafts', key);
 }
 
+/** How many unsaved forms (drafts) this phone holds. */
+export async function draftCount() {
+  return (await db()).count('drafts');
+}
+
 /** Forget one user's data on this phone (another officer signs in on a shared phone). */
 export async function clearUserData() {
   const database = await db();

@@ -17,17 +17,43 @@
     return batch;
   }
 
-  /** The wire form of an outbox entry; the base is the last server version the phone knows. */
-  function mutationFor(entry, record) {
-    const known = record && record.version != null ? record.version : null;
+  /**
+   * The wire form of an outbox entry. Its base is the version the officer's edit was made on,
+   * kept with the entry: never the version of a copy pulled since (that would tell the server
+   * the officer saw a change they never saw, and silently revert it). Its data is what the
+   * officer changed (all the content for a new activity).
+   */
+  function mutationFor(entry) {
     return {
       mutation_id: entry.mutation_id,
       op: entry.op,
       activity_id: entry.activity_id,
-      base_version: known != null ? known : entry.base_version != null ? entry.base_version : null,
+      base_version: entry.base_version != null ? entry.base_version : null,
       data: entry.op === 'delete' ? null : entry.data,
       client_time: entry.updated_at || entry.created_at || null,
     };
+  }
+
+  /** The fields of content whose value differs from base (lists compared by value). */
+  function changedFields(content, base, fields) {
+    const changed = {};
+    for (const key of fields) {
+      if (!(key in content)) continue;
+      if (!same(key, content[key], (base || {})[key])) changed[key] = content[key];
+    }
+    return changed;
+  }
+
+  function same(key, a, b) {
+    if (key === 'started_at' && a && b) return Date.parse(a) === Date.parse(b);  // one instant, any spelling
+    return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  }
+
+  /** The newer of two server copies (by version); either may be missing. */
+  function newest(a, b) {
+    if (!a) return b || null;
+    if (!b) return a;
+    return (b.version || 0) > (a.version || 0) ? b : a;
   }
 
   function fromServer(activity) {
@@ -44,11 +70,18 @@
     if (status === 'applied' || status === 'duplicate') {
       if (entry.op === 'delete') return { entry: null, record: othersLeft ? undefined : null };
       const activity = result.activity;
-      const stale = activity && record && record.version != null && activity.version < record.version;
-      if (!activity || stale) return { entry: null, record: undefined };
+      const stale = activity && record && record.server && activity.version < record.server.version;
+      if (!activity) return { entry: null, record: undefined };
       if (othersLeft && record) {
-        return { entry: null, record: Object.assign({}, record, { version: activity.version, server: activity }) };
+        // Later edits of this activity were made on top of this one: they are now based on
+        // the version it became, and the phone's copy keeps them.
+        return {
+          entry: null,
+          record: Object.assign({}, record, { version: activity.version, server: newest(record.server, activity) }),
+          rebase: activity.version,
+        };
       }
+      if (stale) return { entry: null, record: fromServer(record.server) };
       return { entry: null, record: fromServer(activity) };
     }
     if (status === 'conflict' || status === 'rejected') {
@@ -56,23 +89,35 @@
         state: 'attention',
         result: { status: status, error: result.error || null, activity: result.activity || null },
       });
-      const withServer = result.activity && record ? Object.assign({}, record, { server: result.activity }) : undefined;
+      const server = record ? newest(record.server, result.activity) : null;
+      const withServer = server && record ? Object.assign({}, record, { server: server }) : undefined;
       return { entry: flagged, record: withServer };
     }
     return { entry: entry, record: undefined };
   }
 
-  /** A pulled change applied to the local record; pending local edits are never overwritten. */
+  /**
+   * An entry made on top of an edit the server has applied (a later edit, or a delete), based
+   * on the version that edit became. One already sent keeps what was sent.
+   */
+  function rebased(entry, version) {
+    if (entry.sent || entry.base_version == null && entry.op === 'delete') return entry;
+    return Object.assign({}, entry, { base_version: version });
+  }
+
+  /**
+   * A pulled change applied to the local record. A record with pending edits keeps its
+   * content and its version (the base of those edits); only its newest server copy is noted,
+   * for the conflict card and "Use the server copy".
+   */
   function applyPulled(change, record, hasPending) {
     if (hasPending) {
       if (!record) return undefined;
-      const update = { version: change.version };
-      if (!change.deleted) update.server = change;
-      return Object.assign({}, record, update);
+      return Object.assign({}, record, { server: newest(record.server, change) });
     }
     if (change.deleted) return null;
     return fromServer(change);
   }
 
-  root.OutboxRules = { pickBatch, mutationFor, settle, applyPulled, fromServer };
+  root.OutboxRules = { pickBatch, mutationFor, changedFields, newest, settle, rebased, applyPulled, fromServer };
 })(typeof self !== 'undefined' ? self : globalThis);

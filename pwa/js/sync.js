@@ -1,9 +1,11 @@
 // Offline sync: every save goes to IndexedDB and the outbox first; push, then pull.
-import { AuthRequired, NetworkError, get, getAll, post } from './api.js';
+import { ApiError, AuthRequired, NetworkError, get, getAll, post } from './api.js';
 import { db, getMeta, setMeta, setRef } from './db.js';
 
 const Rules = globalThis.OutboxRules;
 const BATCH = 100;
+const PUSH_TIMEOUT_MS = 60_000;
+const CLOCK_SLACK_MS = 5 * 60_000;
 const PULL_PAGE = 200;
 const TIMER_MS = 60_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -34,37 +36,57 @@ async function entriesFor(store, activityId) {
   return store.index('activity_id').getAll(activityId);
 }
 
-/** Save an activity on this phone and queue it: new (id null) or an edit. Returns the id. */
-export async function saveActivity(id, content) {
+/**
+ * Save an activity on this phone and queue it: new (id null) or an edit. Returns the id.
+ * opened: {version, content} of the copy the form was opened on; an edit is sent on that
+ * version with the fields changed since (a copy pulled while the form was open changes
+ * neither). Fails (IndexedDB errors, storage full) with an error the form shows.
+ */
+export async function saveActivity(id, content, opened = null) {
   const activityId = id || uuid();
   const database = await db();
   const tx = database.transaction(['activities', 'outbox'], 'readwrite');
+  try {
+    await queueChange(tx, activityId, content, opened);
+  } catch (error) {
+    tx.done.catch(() => {});  // its failure is this one
+    try {
+      tx.abort();  // nothing half-written
+    } catch {
+      // Already finished or aborted.
+    }
+    throw error;
+  }
+  afterChange();
+  return activityId;
+}
+
+async function queueChange(tx, activityId, content, opened) {
   const activities = tx.objectStore('activities');
   const outbox = tx.objectStore('outbox');
   const existing = await activities.get(activityId);
   const entries = await entriesFor(outbox, activityId);
   const now = new Date().toISOString();
+  const change = plannedChange(existing, entries, content, opened);
   const record = {
     ...(existing || { version: null, server: null, status: 'submitted', created_at: now }),
-    ...content,
+    ...change.shown,
     id: activityId,
     saved_at: now,
   };
+  if (change.version !== undefined) record.version = change.version;
   // An edit sends a reviewed activity back to the school, as the server will.
-  if (existing && existing.status !== 'submitted') record.status = 'submitted';
-  const conflict = entries.find((e) => e.state === 'attention' && e.result?.status === 'conflict');
-  if (conflict?.result?.activity) record.version = conflict.result.activity.version;
+  if (existing && existing.status !== 'submitted' && Object.keys(change.data).length) record.status = 'submitted';
   for (const entry of entries.filter((e) => e.state === 'attention')) await outbox.delete(entry.seq);
-  const unsent = entries.find((e) => e.state === 'pending' && !e.sent && e.op === 'upsert');
-  if (unsent) {
-    await outbox.put({ ...unsent, data: content, updated_at: now });
-  } else {
+  if (change.unsent) {
+    await outbox.put({ ...change.unsent, data: change.data, updated_at: now });
+  } else if (change.base_version === null || Object.keys(change.data).length) {
     await outbox.add({
       mutation_id: uuid(),
       op: 'upsert',
       activity_id: activityId,
-      base_version: record.version,
-      data: content,
+      base_version: change.base_version,
+      data: change.data,
       state: 'pending',
       sent: false,
       created_at: now,
@@ -72,8 +94,47 @@ export async function saveActivity(id, content) {
   }
   await activities.put(record);
   await tx.done;
-  afterChange();
-  return activityId;
+}
+
+/**
+ * What a save queues: the base version and data of the entry (or the unsent entry it grows),
+ * and the fields the phone's copy takes.
+ * - After a conflict or a refusal: the phone's version on top of the newest server copy.
+ * - Never on the server: all the content, no base.
+ * - Otherwise: the fields changed since the copy the form was opened on, on its version.
+ */
+function plannedChange(existing, entries, content, opened) {
+  const attention = entries.filter((e) => e.state === 'attention');
+  const unsent = entries.find((e) => e.state === 'pending' && !e.sent && e.op === 'upsert');
+  if (attention.length) {
+    let server = existing?.server || null;
+    for (const entry of attention) server = Rules.newest(server, entry.result?.activity);
+    if (server && !server.deleted && existing?.version != null) {
+      // The officer's changes (those set aside, and any made in the form now), on top of
+      // the newest server copy: the server's other changes stay.
+      const earlier = Object.assign({}, ...attention.filter((e) => e.op === 'upsert').map((e) => e.data || {}));
+      const data = { ...earlier, ...Rules.changedFields(content, opened?.content ?? existing, CONTENT_FIELDS) };
+      return { base_version: server.version, data, shown: { ...pick(server), ...data }, version: server.version };
+    }
+    return { base_version: null, data: pick({ ...existing, ...content }), shown: content };
+  }
+  if (!existing || existing.version == null) {
+    const data = { ...(unsent?.data || {}), ...pick({ ...existing, ...content }) };
+    return { base_version: null, data, shown: content, unsent };
+  }
+  const base = opened || { version: existing.version, content: existing };
+  const changed = Rules.changedFields(content, base.content, CONTENT_FIELDS);
+  if (unsent) {
+    const data = { ...unsent.data, ...changed };
+    return { base_version: unsent.base_version, data, shown: changed, unsent };
+  }
+  return { base_version: base.version, data: changed, shown: changed };
+}
+
+function pick(record) {
+  const content = {};
+  for (const key of CONTENT_FIELDS) if (record && key in record) content[key] = record[key];
+  return content;
 }
 
 /** Delete an activity: at once if the server never saw it, otherwise through the outbox. */
@@ -107,27 +168,41 @@ export async function deleteActivity(id) {
   afterChange();
 }
 
-/** Drop an entry that needs attention: the phone takes the server's copy (or forgets a new one). */
+/**
+ * Drop an entry that needs attention: the phone takes the newest server copy it knows (the
+ * conflict's, or a newer one pulled since), or forgets an activity the server never had.
+ */
 export async function discard(id) {
   const database = await db();
   const tx = database.transaction(['activities', 'outbox'], 'readwrite');
   const outbox = tx.objectStore('outbox');
   const record = await tx.objectStore('activities').get(id);
   const entries = await entriesFor(outbox, id);
-  const server = entries.find((e) => e.result?.activity)?.result.activity || record?.server;
+  let server = record?.server || null;
+  for (const entry of entries) server = Rules.newest(server, entry.result?.activity);
   for (const entry of entries) await outbox.delete(entry.seq);
-  if (server) await tx.objectStore('activities').put(Rules.fromServer(server));
+  if (server && !server.deleted) await tx.objectStore('activities').put(Rules.fromServer(server));
   else await tx.objectStore('activities').delete(id);
   await tx.done;
   afterChange();
 }
 
-/** Keep the phone's version after a conflict: resend it on top of the server's copy. */
+/**
+ * Keep the phone's version after a conflict: its content sent on top of the newest server
+ * copy. If the activity was deleted elsewhere, the phone's version is logged as a new one.
+ */
 export async function keepMine(id) {
-  const record = await (await db()).get('activities', id);
-  const content = {};
-  for (const key of CONTENT_FIELDS) content[key] = record[key];
-  await saveActivity(id, content);
+  const database = await db();
+  const record = await database.get('activities', id);
+  const entries = await entriesFor(database.transaction('outbox').objectStore('outbox'), id);
+  let server = record?.server || null;
+  for (const entry of entries) server = Rules.newest(server, entry.result?.activity);
+  if (server?.deleted) {
+    const content = pick(record);
+    await discard(id);
+    return saveActivity(null, content);
+  }
+  return saveActivity(id, pick(record));
 }
 
 export const CONTENT_FIELDS = [
@@ -173,30 +248,31 @@ export async function outboxSummary() {
   };
 }
 
-async function pushBatch(device) {
+async function pushBatch(device, limit) {
   const database = await db();
   const all = await database.getAll('outbox');
-  const batch = Rules.pickBatch(all, BATCH);
+  const batch = Rules.pickBatch(all, limit);
   if (!batch.length) return { sent: 0, settled: 0 };
   // Mark the entries sent in the same transaction that reads them: an edit made from now on
   // never rewrites a mutation the server may already have applied.
   const mutations = [];
   const seqByMutation = new Map();
   {
-    const tx = database.transaction(['outbox', 'activities'], 'readwrite');
+    const tx = database.transaction(['outbox'], 'readwrite');
     const outbox = tx.objectStore('outbox');
     for (const candidate of batch) {
       const entry = await outbox.get(candidate.seq);
       if (!entry || entry.state !== 'pending') continue;
       if (!entry.sent) await outbox.put({ ...entry, sent: true });
-      const record = await tx.objectStore('activities').get(entry.activity_id);
-      mutations.push(Rules.mutationFor(entry, record));
+      mutations.push(Rules.mutationFor(entry));
       seqByMutation.set(entry.mutation_id, entry.seq);
     }
     await tx.done;
   }
   if (!mutations.length) return { sent: 0, settled: 0 };
-  const body = await post('/sync/push', { device_id: device, mutations });
+  const sentAt = Date.now();
+  const body = await post('/sync/push', { device_id: device, mutations }, { timeout: PUSH_TIMEOUT_MS });
+  const receivedAt = Date.now();
   let settled = 0;
   const tx = database.transaction(['outbox', 'activities'], 'readwrite');
   const outbox = tx.objectStore('outbox');
@@ -216,17 +292,79 @@ async function pushBatch(device) {
     }
     if (outcome.record === null) await activities.delete(entry.activity_id);
     else if (outcome.record) await activities.put(outcome.record);
+    if (outcome.rebase != null) {
+      for (const key of others) {
+        const later = await outbox.get(key);
+        const moved = later && Rules.rebased(later, outcome.rebase);
+        if (moved && moved !== later) await outbox.put(moved);
+      }
+    }
   }
   await tx.done;
+  await checkClock(body.server_time, sentAt, receivedAt);
   return { sent: mutations.length, settled };
 }
 
+/**
+ * Push batch after batch. A 413 (a proxy in front may allow less than the server) halves the
+ * batch until it passes; one entry too large on its own is set aside for the officer.
+ */
 async function pushAll() {
   const device = await deviceId();
-  for (let round = 0; round < 50; round += 1) {
-    const { sent, settled } = await pushBatch(device);
-    if (!sent || !settled) return;
+  let limit = BATCH;
+  for (let round = 0; round < 60; round += 1) {
+    let outcome;
+    try {
+      outcome = await pushBatch(device, limit);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 413)) throw error;
+      if (limit > 1) limit = Math.max(1, Math.floor(limit / 2));
+      else await setAsideTooLarge();
+      continue;
+    }
+    if (!outcome.sent || !outcome.settled) return;
   }
+}
+
+/** The one entry a push of one could not carry: it needs the officer, with the reason. */
+async function setAsideTooLarge() {
+  const database = await db();
+  const [entry] = Rules.pickBatch(await database.getAll('outbox'), 1);
+  if (!entry) return;
+  await database.put('outbox', {
+    ...entry,
+    state: 'attention',
+    result: {
+      status: 'rejected',
+      activity: null,
+      error: {
+        code: 'payload_too_large',
+        message: 'This entry is too large to send, even on its own. Shorten it (the summary) and save again, or discard the change.',
+      },
+    },
+  });
+}
+
+/**
+ * The phone's clock against the server's (the push answer's server_time, taken half way
+ * through the request): far off, the officer is told, since dates the form fills in from
+ * the phone's clock would be wrong.
+ */
+async function checkClock(serverTime, sentAt, receivedAt) {
+  const server = Date.parse(serverTime || '');
+  if (Number.isNaN(server)) return;
+  const offset = (sentAt + receivedAt) / 2 - server;
+  const slack = CLOCK_SLACK_MS + (receivedAt - sentAt) / 2;
+  const next = Math.abs(offset) > slack ? offset : null;
+  if ((await getMeta('clock_offset_ms')) !== next) {
+    await setMeta('clock_offset_ms', next);
+    emit('changed');
+  }
+}
+
+/** How far the phone's clock was off at the last push (ms, + ahead), or null when right. */
+export async function clockOffset() {
+  return (await getMeta('clock_offset_ms')) ?? null;
 }
 
 /** Pull changes since the cursor; each page and its cursor are stored in one transaction. */

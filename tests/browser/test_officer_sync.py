@@ -257,8 +257,8 @@ def test_conflict_needs_attention_until_officer_keeps_their_version(new_page, li
     token = live.token(team["officer"])
     [item] = server_activities(live, team["officer"])
     status, _ = live.api(
-        "PATCH", f"/activities/{item['id']}", token=token, body={"participant_count": 11}
-    )
+        "PATCH", f"/activities/{item['id']}", token=token, body={"duration_minutes": 11}
+    )  # the same field as the phone's edit: a conflict (other fields would merge)
     assert status == 200
 
     page.context.set_offline(False)
@@ -291,6 +291,8 @@ def test_rejected_change_says_why_and_can_be_discarded(new_page, live, console):
     page.get_by_text("Not accepted by the server.").wait_for()
     assert page.get_by_text("Needs attention", exact=True).count() == 1
     page.get_by_role("button", name="Discard the change").click()
+    page.get_by_text("Discarding deletes it from this phone").wait_for()  # never on the server
+    page.get_by_role("button", name="Yes, discard it").click()
     page.get_by_text("Nothing logged on this phone yet.").wait_for()
     assert "0 waiting to sync" in page.locator("#sync-status").inner_text()
     assert server_activities(live, team["officer"]) == []

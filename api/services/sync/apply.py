@@ -6,6 +6,7 @@ from api.errors import Conflict, Invalid, NotFound, flatten_messages
 from api.models import Activity, User
 from api.schemas.sync import SyncActivitySchema
 from api.services import activities
+from api.services.sync import merge
 from api.services.sync.envelope import Mutation, load_content
 from api.services.sync.feed import APPLIED
 
@@ -27,11 +28,6 @@ def apply_mutation(
     return _apply_upsert(officer, mutation, activity)
 
 
-def _stale(activity: Activity, base_version: int) -> bool:
-    """Stale means the content changed since the client's base (reviews alone do not count)."""
-    return base_version > activity.version or activity.content_version > base_version
-
-
 def _apply_upsert(
     officer: User, mutation: Mutation, activity: Activity | None
 ) -> tuple[str, Activity]:
@@ -39,16 +35,23 @@ def _apply_upsert(
         return _create(officer, mutation)
     if mutation.base_version is None:
         return _resend(mutation, activity)
-    content = _content(mutation.data, partial=True)
-    if mutation.base_version != activity.version and _stale(activity, mutation.base_version):
-        wanted = activities.normalise_content(content)
-        if not activity.is_deleted and activities.same_content(
-            activity, {**activity.content(), **wanted}
-        ):
-            return APPLIED, activity  # already so on the server: nothing to resolve
+    mine = activities.normalise_content(_content(mutation.data, partial=True))
+    if activity.is_deleted and mutation.base_version == activity.version:
+        activities.edit(activity, officer, mine)  # refused: the device knew it was deleted
+    decision = _decide(activity, mutation.base_version, mine)
+    if decision.conflict:
         return CONFLICT, activity
-    activities.edit(activity, officer, content, client_time=mutation.client_time)
+    if decision.changes:  # only the fields this change made, on top of the current copy
+        wanted = {name: mine[name] for name in decision.changes}
+        activities.edit(activity, officer, wanted, client_time=mutation.client_time)
     return APPLIED, activity
+
+
+def _decide(activity: Activity, base_version: int, mine: dict | None) -> merge.Decision:
+    """The three-way decision (merge.decide) for this activity as the server has it."""
+    current = None if activity.is_deleted else merge.as_json(activity.content())
+    base = merge.content_at(activity, base_version) if current is not None else None
+    return merge.decide(base, current, None if mine is None else merge.as_json(mine))
 
 
 def _create(officer: User, mutation: Mutation) -> tuple[str, Activity]:
@@ -77,8 +80,9 @@ def _apply_delete(
         raise NotFound("No such activity.")
     if activity.is_deleted:
         return APPLIED, activity
-    if mutation.base_version is not None and _stale(activity, mutation.base_version):
-        return CONFLICT, activity
+    base = mutation.base_version
+    if base is not None and _decide(activity, base, None).conflict:
+        return CONFLICT, activity  # content changed since the copy it was deleted from
     activities.delete(activity, officer, client_time=mutation.client_time)
     return APPLIED, activity
 

@@ -23,6 +23,9 @@ export async function render(container, { param, navigate }) {
   const lastSchool = await getMeta('last_school_id');
   const draft = await getDraft(draftKey);
   const defaultSchool = (preferred) => (schools.some((s) => s.id === preferred) ? preferred : schools[0]?.id);
+  // The copy the form was opened on: the edit is sent on its version with the fields changed
+  // since, whatever a pull brings while the form is open (a restored draft keeps its own).
+  const opened = editing ? draft?.opened || { version: editing.version, content: contentOf(editing) } : null;
   const start = draft || (editing ? fromRecord(editing) : {
     school_id: defaultSchool(lastSchool),
     started_local: toLocalInput(new Date()),
@@ -107,8 +110,18 @@ export async function render(container, { param, navigate }) {
   let draftTimer = null;
   function onInput() {
     updateVisibility();
+    savedNote.hidden = true;
     clearTimeout(draftTimer);
-    draftTimer = setTimeout(() => setDraft(draftKey, readForm()), 250);
+    draftTimer = setTimeout(keepDraft, 250);
+  }
+
+  async function keepDraft() {
+    try {
+      await setDraft(draftKey, { ...readForm(), opened });
+    } catch (error) {
+      problem.textContent = `This phone could not keep a draft of the form: ${storageProblem(error)} Save the activity to keep it.`;
+      problem.hidden = false;
+    }
   }
 
   function updateVisibility() {
@@ -169,7 +182,10 @@ export async function render(container, { param, navigate }) {
     const content = {
       school_id: values.school_id,
       category: values.category,
-      started_at: new Date(values.started_local).toISOString(),
+      // Unchanged in the form (which shows whole minutes): the opened time, to the second.
+      started_at: opened && values.started_local === toLocalInput(new Date(opened.content.started_at))
+        ? opened.content.started_at
+        : new Date(values.started_local).toISOString(),
       duration_minutes: Number(values.duration_minutes),
       audience: values.audience,
       participant_count: values.participant_count === '' ? 0 : Number(values.participant_count),
@@ -178,12 +194,22 @@ export async function render(container, { param, navigate }) {
       outcome: values.outcome || null,
     };
     saving = true;
+    savedNote.hidden = true;
     try {
-      await saveActivity(editing?.id || null, content);
+      await saveActivity(editing?.id || null, content, opened);
+    } catch (error) {
+      // Nothing was stored: say so at once; the form keeps what the officer typed.
+      problem.textContent = `Not saved: ${storageProblem(error)} What you typed is still in the form; try Save again.`;
+      problem.hidden = false;
+      saving = false;
+      return;
+    }
+    saving = false;
+    try {
       await setMeta('last_school_id', values.school_id);
       await deleteDraft(draftKey);
-    } finally {
-      saving = false;
+    } catch {
+      // The activity is saved; a leftover draft or school preference is harmless.
     }
     if (editing) {
       sessionStorage.setItem('sro-flash', 'Changes saved on this phone.');
@@ -251,6 +277,25 @@ export async function render(container, { param, navigate }) {
     }
     return { section, fill };
   }
+}
+
+const CONTENT_KEYS = [
+  'school_id', 'category', 'started_at', 'duration_minutes', 'audience',
+  'participant_count', 'summary', 'referral_to', 'outcome',
+];
+
+function contentOf(record) {
+  const content = {};
+  for (const key of CONTENT_KEYS) content[key] = record[key] ?? null;
+  return content;
+}
+
+/** Why the phone's storage refused a write, in words. */
+function storageProblem(error) {
+  if (error?.name === 'QuotaExceededError' || /quota/i.test(error?.message || '')) {
+    return "this phone's storage is full. Free up space (delete photos or apps you do not need).";
+  }
+  return "this phone's storage refused it (it may have been cleared or blocked by the browser).";
 }
 
 function fromRecord(record) {

@@ -46,8 +46,7 @@ export async function render(container, { param, onSignedIn, navigate }) {
     submit.disabled = true;
     try {
       const result = await login(email.value.trim(), password.value);
-      await onSignedIn(result);
-      navigate({ officer: 'log', school_leader: 'review', program_manager: 'dashboard', admin: 'admin' }[result.user.role]);
+      await signedIn(result);
     } catch (error) {
       showProblem(
         navigator.onLine ? error.message || 'Could not sign in.' : 'You are offline. Signing in needs a connection.',
@@ -55,6 +54,28 @@ export async function render(container, { param, onSignedIn, navigate }) {
     } finally {
       submit.disabled = false;
     }
+  }
+
+  async function signedIn(result) {
+    try {
+      await onSignedIn(result);
+    } catch (error) {
+      if (error.code !== 'unsaved_draft') throw error;
+      askToDropDraft(result, error.message);
+      return;
+    }
+    navigate({ officer: 'log', school_leader: 'review', program_manager: 'dashboard', admin: 'admin' }[result.user.role]);
+  }
+
+  /** Another officer's unsaved form is on this phone: deleted only when this officer says so. */
+  function askToDropDraft(result, message) {
+    const question = h('div', { class: 'warning', role: 'alertdialog', 'aria-label': 'Unsaved form on this phone' },
+      h('p', {}, message),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'danger', onclick: () => signedIn({ ...result, dropDrafts: true }).catch((e) => showProblem(e.message)) }, 'Sign in and delete it'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => question.remove() }, 'Cancel')));
+    form.after(question);
+    question.querySelector('button').focus();
   }
 
   function showProblem(text) {

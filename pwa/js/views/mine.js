@@ -6,6 +6,12 @@ import {
   stateBadges,
 } from '../ui.js';
 
+const FIELDS = [
+  ['category', 'Category'], ['school_id', 'School'], ['started_at', 'Started'],
+  ['duration_minutes', 'Duration'], ['audience', 'Audience'], ['participant_count', 'Participants'],
+  ['summary', 'Summary'], ['referral_to', 'Referred to'], ['outcome', 'Outcome'],
+];
+
 export async function render(container) {
   const categories = (await getRef('categories')) || CATEGORIES;
   const schools = new Map(((await getRef('schools')) || []).map((s) => [s.id, s.name]));
@@ -77,18 +83,71 @@ export async function render(container) {
   function attentionBox(item) {
     const result = item.attention;
     if (result.status === 'conflict') {
+      const Rules = globalThis.OutboxRules;
+      const server = Rules.newest(item.server, result.activity);
+      if (server?.deleted) {
+        return h('div', { class: 'warning' },
+          h('p', {}, h('strong', {}, 'Deleted elsewhere. '), 'This activity was deleted on the server (on your other phone, or by an admin) after you changed it here. Your version can be logged again as a new activity, or removed from this phone.'),
+          h('div', { class: 'actions' },
+            h('button', { type: 'button', onclick: () => keepMine(item.id) }, 'Log mine as a new activity'),
+            h('button', { type: 'button', class: 'secondary', onclick: () => discard(item.id) }, 'Remove it from this phone')));
+      }
       return h('div', { class: 'warning' },
-        h('p', {}, h('strong', {}, 'Changed elsewhere. '), 'This activity changed on the server after you edited it on this phone. Keep your version (it replaces the server copy) or use the server copy (your change is dropped).'),
+        h('p', {}, h('strong', {}, 'Changed elsewhere. '), 'This activity changed on the server after you edited it on this phone, in the same details. Keep your version (it replaces the server copy) or use the server copy (your change is dropped).'),
+        differences(item, server),
         h('div', { class: 'actions' },
           h('button', { type: 'button', onclick: () => keepMine(item.id) }, 'Keep my version'),
           h('button', { type: 'button', class: 'secondary', onclick: () => discard(item.id) }, 'Use the server copy')));
     }
-    return h('div', { class: 'warning' },
+    const neverSent = item.version == null;
+    const box = h('div', { class: 'warning' },
       h('p', {}, h('strong', {}, 'Not accepted by the server. '), describeError(result.error) || 'The server refused this change.',
-        ' Edit it to fix the problem, or discard the change.'),
+        ' Edit it to fix the problem, or discard the change.'));
+    const actions = h('div', { class: 'actions' },
+      h('a', { class: 'button', href: `#/log/${item.id}` }, 'Fix it'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => (neverSent ? askDiscard(box, item) : discard(item.id)) }, 'Discard the change'));
+    box.append(actions);
+    return box;
+  }
+
+  /** The details that differ between this phone's version and the server copy. */
+  function differences(item, server) {
+    if (!server) return null;
+    const rows = FIELDS.filter(([key]) => JSON.stringify(item[key] ?? null) !== JSON.stringify(server[key] ?? null))
+      .map(([key, label]) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', {}, shown(key, item[key])), h('td', {}, shown(key, server[key]))));
+    if (!rows.length) return null;
+    return h('table', { class: 'compare' },
+      h('caption', {}, 'What differs'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Detail'), h('th', { scope: 'col' }, 'On this phone'), h('th', { scope: 'col' }, 'On the server'))),
+      h('tbody', {}, rows));
+  }
+
+  function shown(key, value) {
+    if (value == null || value === '' || (Array.isArray(value) && !value.length)) return '—';
+    if (key === 'category') return categoryLabel(value, categories);
+    if (key === 'school_id') return schools.get(value) || `School ${value}`;
+    if (key === 'started_at') return formatDateTime(value);
+    if (key === 'duration_minutes') return plural(value, 'minute');
+    if (key === 'audience') return value.map((a) => AUDIENCES[a] || a).join(', ');
+    if (key === 'referral_to') return REFERRALS[value] || value;
+    if (key === 'outcome') return OUTCOMES[value] || value;
+    return String(value);
+  }
+
+  /** Discarding an activity the server never accepted deletes it: ask, and say what is lost. */
+  function askDiscard(box, item) {
+    const label = `${categoryLabel(item.category, categories)} on ${formatDateTime(item.started_at)}`;
+    const question = h('div', { class: 'warning', role: 'group', 'aria-label': 'Confirm discard' },
+      h('p', {}, `The server never accepted this activity (${label}). Discarding deletes it from this phone: its details${item.summary ? ' and summary' : ''} are lost for good.`),
       h('div', { class: 'actions' },
-        h('a', { class: 'button', href: `#/log/${item.id}` }, 'Fix it'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => discard(item.id) }, 'Discard the change')));
+        h('button', { type: 'button', class: 'danger', onclick: async () => {
+          await discard(item.id);
+          flashEl.textContent = `Discarded from this phone: ${label}. It never reached the server.`;
+          flashEl.hidden = false;
+        } }, 'Yes, discard it'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => question.remove() }, 'Keep it')));
+    box.append(question);
+    question.querySelector('button').focus();
   }
 
   function askDelete(actions, item, label) {

@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,9 +33,8 @@ def local_secrets(folder: Path | None = None) -> dict[str, str]:
     path = folder / "secrets.json"
     if not path.exists():
         folder.mkdir(exist_ok=True)
-        draft = folder / f".secrets-{os.getpid()}.json"
         made = {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
-        handle = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        handle, draft = tempfile.mkstemp(dir=folder, prefix=".secrets-")  # mode 0600
         with os.fdopen(handle, "w") as file:
             json.dump(made, file)
         try:
@@ -42,7 +42,7 @@ def local_secrets(folder: Path | None = None) -> dict[str, str]:
         except FileExistsError:
             pass
         finally:
-            draft.unlink()
+            os.unlink(draft)
     return json.loads(path.read_text())
 
 

@@ -102,7 +102,9 @@ class MixRowSchema(Schema):
     school_level = fields.String(validate=validate.OneOf(SCHOOL_LEVELS))
     officer_id = fields.Integer()
     officer_name = fields.String()
-    month = fields.String(metadata={"description": "YYYY-MM (UTC)", "example": "2026-09"})
+    month = fields.String(
+        metadata={"description": "YYYY-MM, in the program's time zone", "example": "2026-09"}
+    )
     outcome = fields.String(
         allow_none=True,
         validate=validate.OneOf(OUTCOMES),

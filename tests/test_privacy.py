@@ -3,10 +3,7 @@
 import logging
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from api.services import privacy
 from api.services.privacy import identifier_problems
 from tests.factories import PASSWORD, activity_body, auth, make_school, make_user, post_activity
 
@@ -165,14 +162,3 @@ def test_logs_carry_no_password_token_or_summary(client, caplog):
     )
     for secret in (PASSWORD, token, token.split(".")[2], summary, "x@y.org"):
         assert secret not in everything
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    st.text(alphabet=st.sampled_from("0123456789٣ -.()+@xé\n"), max_size=40) | st.text(max_size=60)
-)
-def test_identifier_problems_quick_pass_misses_nothing(text):
-    full = [what for pattern, what in privacy.SCREENS if pattern.search(text)]
-    problems = privacy.identifier_problems(text)
-    assert len(problems) == len(full)
-    assert all(what in message for what, message in zip(full, problems, strict=True))

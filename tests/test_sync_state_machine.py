@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from api.extensions import db
 from api.models import Activity, ActivityRevision, SequenceCounter
 from api.services.sync import activity_payload
-from tests.factories import activity_body, auth, make_school, make_user
+from tests.factories import activity_body, app_context, auth, make_school, make_user, stored
 from tests.test_sync_support import PULL, PUSH
 
 CONTENT = st.fixed_dictionaries(
@@ -120,21 +120,20 @@ class Device:
 
 
 def server_mark() -> int:
-    db.session.expire_all()
-    return db.session.get(SequenceCounter, "activity").value
+    return stored(SequenceCounter, "activity").value
 
 
 def server_view(user) -> dict[str, dict]:
     """The live activities the user may see, as the server would send them."""
-    db.session.expire_all()
     if user.role == "officer":
         query = select(Activity).where(Activity.officer_id == user.id)
     else:
         query = select(Activity).where(Activity.school_id.in_(user.school_ids))
-    return {
-        str(a.id): activity_payload(a)
-        for a in db.session.scalars(query.where(Activity.deleted_at.is_(None)))
-    }
+    with app_context():
+        return {
+            str(a.id): activity_payload(a)
+            for a in db.session.scalars(query.where(Activity.deleted_at.is_(None)))
+        }
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -222,25 +221,20 @@ class SyncMachine(RuleBasedStateMachine):
     def nothing_is_doubled(self):
         if not hasattr(self, "devices"):
             return
-        ids = {
-            str(i)
-            for i in db.session.scalars(
-                select(Activity.id).where(Activity.officer_id == self.officer.id)
+        mine = Activity.officer_id == self.officer.id
+        with app_context():
+            ids = {str(i) for i in db.session.scalars(select(Activity.id).where(mine))}
+            versions = dict(
+                db.session.execute(select(Activity.id, Activity.version).where(mine)).all()
             )
-        }
+            history = dict(
+                db.session.execute(
+                    select(ActivityRevision.activity_id, func.count())
+                    .where(ActivityRevision.activity_id.in_(list(versions)))
+                    .group_by(ActivityRevision.activity_id)
+                ).all()
+            )
         assert ids <= self.created
-        versions = dict(
-            db.session.execute(
-                select(Activity.id, Activity.version).where(Activity.officer_id == self.officer.id)
-            ).all()
-        )
-        history = dict(
-            db.session.execute(
-                select(ActivityRevision.activity_id, func.count())
-                .where(ActivityRevision.activity_id.in_(list(versions)))
-                .group_by(ActivityRevision.activity_id)
-            ).all()
-        )
         assert history == versions
 
     def teardown(self):
@@ -258,7 +252,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert pushed == self.created  # every create reached the server, once
 
     def _deleted(self, activity_id: str) -> bool:
-        activity = db.session.get(Activity, uuid.UUID(activity_id))
+        activity = stored(Activity, uuid.UUID(activity_id))
         return activity is not None and activity.deleted_at is not None
 
 

@@ -506,7 +506,7 @@ def test_delete_activity_then_confirm_returns_409(client, world):
         _item(created["id"]) + "/confirm", json={}, headers=auth(world["leader"])
     )
     assert response.status_code == 409
-    assert response.json["error"]["code"] == "id_conflict"
+    assert response.json["error"]["code"] == "activity_deleted"
 
 
 def test_delete_activity_then_patch_or_delete_returns_404(client, world):

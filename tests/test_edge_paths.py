@@ -1,17 +1,23 @@
 """Paths the rest of the suite never took: suppression's size limits and its give-up, push
 items that only the schemas can word, and edits or deletes that reach a rule late."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 from itertools import product
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
+from api import create_app
+from api.database import fold_wal
 from api.extensions import db
-from api.models import Activity, ActivityRevision
-from api.services import suppression
+from api.models import Activity, ActivityRevision, ActivityRollup
+from api.models.types import UTCDateTime
+from api.services import rollup, suppression
+from api.services.audit import around_seq
 from api.services.suppression import TableTooLarge, suppress
+from tests.conftest import BASE_CONFIG
 from tests.factories import app_context, auth, count, make_school, make_user, post_activity, stored
 from tests.test_sync_support import push, remove, upsert
 
@@ -137,3 +143,67 @@ def test_delete_activity_by_reviewing_role_returns_403_and_keeps_it(client, role
     assert response.status_code == 403
     assert response.json["error"]["code"] == "forbidden"
     assert stored(Activity, uuid.UUID(created["id"])).deleted_at is None
+
+
+# --- rollup, audit text, timestamps and the engine set-up ---------------------------------
+
+
+def test_edit_outside_report_dimensions_leaves_rollup_as_rebuilt(client):
+    school, officer = _officer()
+    created = post_activity(client, officer, school)
+    with app_context():
+        before = _rollup_rows()
+    response = client.patch(
+        f"/api/v1/activities/{created['id']}",
+        json={"summary": "Talked about group chats."},
+        headers=auth(officer),
+    )
+    assert response.status_code == 200 and response.json["version"] == 2
+    with app_context():
+        after = _rollup_rows()
+        rollup.rebuild()
+        db.session.flush()
+        rebuilt = _rollup_rows()
+        db.session.rollback()
+    assert after == before == rebuilt
+
+
+def _rollup_rows() -> list[tuple]:
+    rows = db.session.scalars(select(ActivityRollup)).all()
+    return sorted((r.grain, r.period, r.category, r.status, r.count, r.minutes) for r in rows)
+
+
+def test_audit_text_of_numbers_beyond_64_bits_is_the_standard_librarys():
+    content = {"seq": None, "changes": {"participant_count": 2**70}, "action": "edit"}
+    before, after = around_seq(content)
+    expected = json.dumps({**content, "seq": 0}, sort_keys=True, separators=(",", ":"))
+    assert before + "0" + after == expected
+
+
+def test_audit_text_of_event_with_its_seq_already_set_is_refused():
+    with pytest.raises(ValueError):
+        around_seq({"seq": 4, "action": "edit"})
+
+
+def test_naive_datetime_is_never_stored():
+    from sqlalchemy.dialects import sqlite
+
+    with pytest.raises(ValueError):
+        UTCDateTime().process_bind_param(datetime(2026, 1, 5, 9, 0), sqlite.dialect())
+
+
+def test_in_memory_sqlite_gets_foreign_keys_but_keeps_its_own_checkpoints():
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        db.engine.dispose()
+
+
+def test_fold_wal_without_a_wal_file_does_nothing(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    try:
+        assert fold_wal(engine, str(tmp_path / "missing-wal"), 1) is None
+    finally:
+        engine.dispose()

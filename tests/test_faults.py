@@ -163,6 +163,7 @@ def test_worker_killed_during_push_then_retry_no_duplicate_no_partial(
         wait_for(lambda: progress(marks) == kill_point)  # the worker stopped right there
         os.kill(worker, signal.SIGKILL)
         sender.join(timeout=60)
+        assert not sender.is_alive(), "the push never ended after its worker was killed"
         assert "response" not in outcome  # the client never got an answer
         assert isinstance(outcome["error"], OSError)
 

@@ -3,7 +3,8 @@ guard people and data), then print the score of each module and every surviving 
 
 MUTATE_CHILDREN (default 2) sets mutmut's parallel test processes; MUTANTS (a glob such as
 "api.services.privacy*") limits the run to some mutants. mutmut keeps its results under
-mutants/, so a second run only tests what changed."""
+mutants/, so a second run only tests what changed; `--report-only` prints the last results
+without running (an interrupted run keeps what it decided)."""
 
 import os
 import re
@@ -22,11 +23,13 @@ def _module(mangled: str) -> str:
     return ".".join(p for p in parts if not p.startswith(("x_", "xǁ")))
 
 
-def main() -> int:
-    run = [str(BIN / "mutmut"), "run", "--max-children", os.environ.get("MUTATE_CHILDREN", "2")]
-    if os.environ.get("MUTANTS"):
-        run.append(os.environ["MUTANTS"])
-    subprocess.run(run, check=False)
+def main(argv: list[str]) -> int:
+    if "--report-only" not in argv:
+        children = os.environ.get("MUTATE_CHILDREN", "2")
+        run = [str(BIN / "mutmut"), "run", "--max-children", children]
+        if os.environ.get("MUTANTS"):
+            run.append(os.environ["MUTANTS"])
+        subprocess.run(run, check=False)
     listed = subprocess.run(
         [str(BIN / "mutmut"), "results", "--all", "true"],
         capture_output=True,
@@ -68,4 +71,4 @@ def _row(name: str, counts: Counter) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

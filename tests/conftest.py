@@ -1,16 +1,25 @@
 """Fixtures: an app on a freshly migrated database (SQLite, or PostgreSQL when
-TEST_DATABASE_URL is set), a client, a CLI runner, and factories."""
+TEST_DATABASE_URL is set), a client, a CLI runner, and factories.
+
+No fixture holds an application context across a test: each request (and each CLI command)
+gets its own context, `g` and database session, as under gunicorn, so a write that is flushed
+but never committed is lost to the next request here as it would be in production. A test
+that reads or writes the database between requests opens `with app.app_context():` itself;
+the factories open one of their own when none is active."""
 
 import os
 import shutil
 import uuid
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from api import create_app
 from api.extensions import db, limiter
+from tests import factories
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 BASE_CONFIG = {
@@ -35,6 +44,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+
+
+class RequestClient(FlaskClient):
+    """The test client, refusing to send a request from inside an application context: the
+    request would share that context's `g` and database session instead of having its own."""
+
+    def open(self, *args, **kwargs):
+        assert not has_app_context(), "a request sent from inside an application context"
+        return super().open(*args, **kwargs)
+
+
+class CommandRunner(FlaskCliRunner):
+    """The CLI runner, with the same rule: each command runs in a context of its own."""
+
+    def invoke(self, *args, **kwargs):
+        assert not has_app_context(), "a command run from inside an application context"
+        return super().invoke(*args, **kwargs)
 
 
 def _migrate(url: str) -> None:
@@ -103,10 +129,14 @@ def make_app(database_url):
         # in the fallback memory until a backend check switched storages mid-test.
         limiter._storage_dead = False
         app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        app.test_client_class = RequestClient
+        app.test_cli_runner_class = CommandRunner
         apps.append(app)
+        factories.use_app(app)
         return app
 
     yield build
+    factories.use_app(None)
     for app in apps:
         with app.app_context():
             db.session.remove()
@@ -115,9 +145,8 @@ def make_app(database_url):
 
 @pytest.fixture
 def app(make_app):
-    app = make_app()
-    with app.app_context():
-        yield app
+    """The app, with no application context pushed: requests and commands bring their own."""
+    return make_app()
 
 
 @pytest.fixture

@@ -5,13 +5,22 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
 
 from api.extensions import db
-from api.models import Activity, ActivityRevision
+from api.models import Activity, ActivityRevision, User
 from api.services import activities as activity_service
+from api.services import review
 from api.services.activities import encode_cursor
-from tests.factories import activity_body, auth, make_school, make_user, post_activity
+from tests.factories import (
+    activity_body,
+    app_context,
+    auth,
+    count,
+    make_school,
+    make_user,
+    post_activity,
+    stored,
+)
 
 URL = "/api/v1/activities"
 
@@ -20,33 +29,37 @@ def _item(activity_id) -> str:
     return f"{URL}/{activity_id}"
 
 
+def _stored(activity_id) -> Activity | None:
+    return stored(Activity, uuid.UUID(str(activity_id)))
+
+
 def _revisions(activity_id) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(ActivityRevision)
-        .where(ActivityRevision.activity_id == uuid.UUID(str(activity_id)))
-    )
+    return count(ActivityRevision, ActivityRevision.activity_id == uuid.UUID(str(activity_id)))
 
 
-def _seed(officer, school, count: int, start: datetime, **overrides) -> list[Activity]:
+def _seed(officer, school, how_many: int, start: datetime, **overrides) -> list[Activity]:
     """Insert activities through the service (no HTTP); three share each start time."""
-    made = []
-    for n in range(count):
-        data = {
-            "school_id": school.id,
-            "category": "education",
-            "started_at": start + timedelta(hours=n // 3),
-            "duration_minutes": 30,
-            "audience": ["students"],
-            "participant_count": 10,
-        } | overrides
-        made.append(activity_service.create(officer, data))
-    db.session.commit()
-    return made
+    with app_context():
+        author = db.session.get(User, officer.id)
+        made = []
+        for n in range(how_many):
+            data = {
+                "school_id": school.id,
+                "category": "education",
+                "started_at": start + timedelta(hours=n // 3),
+                "duration_minutes": 30,
+                "audience": ["students"],
+                "participant_count": 10,
+            } | overrides
+            made.append(activity_service.create(author, data))
+        db.session.commit()
+        for activity in made:
+            db.session.refresh(activity)
+        return made
 
 
 @pytest.fixture
-def world():
+def world(app):
     school = make_school()
     other_school = make_school()
     officer = make_user("officer", [school, other_school])
@@ -119,7 +132,7 @@ def test_create_activity_same_id_same_content_returns_200_without_new_history(cl
     assert again.status_code == 200
     assert again.json == first.json
     assert _revisions(body["id"]) == 1
-    assert db.session.scalar(select(func.count()).select_from(Activity)) == 1
+    assert count(Activity) == 1
 
 
 def test_create_activity_same_id_equivalent_content_returns_200(client, world):
@@ -160,7 +173,7 @@ def test_create_activity_unassigned_school_returns_403(client, world):
     response = client.post(URL, json=activity_body(elsewhere), headers=auth(world["officer"]))
     assert response.status_code == 403
     assert response.json["error"]["code"] == "school_not_assigned"
-    assert db.session.scalar(select(func.count()).select_from(Activity)) == 0
+    assert count(Activity) == 0
 
 
 @pytest.mark.parametrize("role", ["school_leader", "program_manager", "admin"])
@@ -175,6 +188,8 @@ def test_create_activity_unknown_school_returns_403(client, world):
     body = activity_body(world["school"], school_id=999_999)
     response = client.post(URL, json=body, headers=auth(world["officer"]))
     assert response.status_code == 403
+    assert response.json["error"]["code"] == "school_not_assigned"
+    assert count(Activity) == 0
 
 
 # Each kind of bad input, with the field the 422 must name.
@@ -237,7 +252,7 @@ def test_create_activity_bad_input_returns_422_naming_field(client, world, chang
     assert error["code"] == "validation_error"
     assert field in error["details"]
     assert all(isinstance(m, str) for m in error["details"][field])
-    assert db.session.scalar(select(func.count()).select_from(Activity)) == 0
+    assert count(Activity) == 0
 
 
 @pytest.mark.parametrize("field", ["school_id", "category", "started_at", "duration_minutes"])
@@ -267,7 +282,7 @@ def test_create_activity_non_object_json_returns_422(client, world, payload):
     )
     assert response.status_code == 422
     assert response.json["error"]["code"] in ("validation_error", "invalid_json")
-    assert db.session.scalar(select(func.count()).select_from(Activity)) == 0
+    assert count(Activity) == 0
 
 
 # --- read --------------------------------------------------------------------------------
@@ -345,6 +360,10 @@ def test_patch_activity_weak_if_match_returns_412(client, world):
         headers=auth(world["officer"]) | {"If-Match": 'W/"1"'},
     )
     assert response.status_code == 412
+    assert response.json["error"]["code"] == "precondition_failed"
+    kept = _stored(created["id"])
+    assert (kept.version, kept.duration_minutes) == (1, 45)
+    assert _revisions(created["id"]) == 1
 
 
 def test_patch_activity_if_match_star_applies(client, world):
@@ -504,10 +523,14 @@ def test_delete_activity_then_patch_or_delete_returns_404(client, world):
 
 def test_delete_activity_then_repost_same_id_returns_409(client, world):
     body = {"id": str(uuid.uuid4())} | activity_body(world["school"])
-    client.post(URL, json=body, headers=auth(world["officer"]))
-    client.delete(_item(body["id"]), headers=auth(world["officer"]))
+    assert client.post(URL, json=body, headers=auth(world["officer"])).status_code == 201
+    assert client.delete(_item(body["id"]), headers=auth(world["officer"])).status_code == 204
     response = client.post(URL, json=body, headers=auth(world["officer"]))
     assert response.status_code == 409
+    assert response.json["error"]["code"] == "id_conflict"
+    tombstone = _stored(body["id"])
+    assert tombstone.deleted_at is not None and tombstone.version == 2
+    assert count(Activity) == 1 and _revisions(body["id"]) == 2
 
 
 def test_delete_activity_confirmed_by_officer_returns_409(client, world):
@@ -522,9 +545,14 @@ def test_delete_activity_confirmed_by_officer_returns_409(client, world):
 def test_delete_activity_disputed_by_officer_returns_204(client, world):
     created = post_activity(client, world["officer"], world["school"])
     dispute = {"reason": "Not at our school."}
-    client.post(_item(created["id"]) + "/dispute", json=dispute, headers=auth(world["leader"]))
+    disputed = client.post(
+        _item(created["id"]) + "/dispute", json=dispute, headers=auth(world["leader"])
+    )
+    assert disputed.status_code == 200
     response = client.delete(_item(created["id"]), headers=auth(world["officer"]))
     assert response.status_code == 204
+    assert _stored(created["id"]).deleted_at is not None
+    assert client.get(_item(created["id"]), headers=auth(world["officer"])).status_code == 404
 
 
 def test_delete_activity_confirmed_by_admin_returns_204(client, world):
@@ -556,6 +584,9 @@ def test_delete_activity_current_if_match_returns_204(client, world):
         _item(created["id"]), headers=auth(world["officer"]) | {"If-Match": '"1"'}
     )
     assert response.status_code == 204
+    tombstone = _stored(created["id"])
+    assert tombstone.deleted_at is not None and tombstone.version == 2
+    assert client.get(_item(created["id"]), headers=auth(world["officer"])).status_code == 404
 
 
 # --- history -----------------------------------------------------------------------------
@@ -700,11 +731,13 @@ def filtered(world):
             world["officer"], world["school"], 1, datetime(2025, 3, 8, 0, 0, tzinfo=EDMONTON)
         )[0],
     }
-    from api.services import review
-
-    review.review(rows["a_med"], world["leader"], "confirm", None)
-    review.review(rows["colleague"], world["leader"], "dispute", "Not here.")
-    db.session.commit()
+    with app_context():
+        leader = db.session.get(User, world["leader"].id)
+        review.review(db.session.get(Activity, rows["a_med"].id), leader, "confirm", None)
+        review.review(
+            db.session.get(Activity, rows["colleague"].id), leader, "dispute", "Not here."
+        )
+        db.session.commit()
     return {name: str(a.id) for name, a in rows.items()} | {"colleague_id": colleague.id}
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, text, update
 from api.extensions import db
 from api.models import AuditEvent
 from api.services.audit import GENESIS, chain_hash
-from tests.factories import PASSWORD, auth, make_school, make_user, post_activity
+from tests.factories import PASSWORD, app_context, auth, make_school, make_user, post_activity
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,8 @@ def _events(action: str | None = None) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.seq)
     if action:
         query = query.where(AuditEvent.action == action)
-    return list(db.session.scalars(query))
+    with app_context():
+        return list(db.session.scalars(query))
 
 
 def test_activity_lifecycle_writes_one_audit_row_per_write(client):
@@ -133,11 +134,12 @@ def test_audit_verify_empty_log_passes(runner):
 def test_audit_verify_names_first_edited_row(client, runner):
     rows = _some_history(client)
     target = rows[1]
-    db.session.execute(
-        text("UPDATE audit_event SET actor_id = :actor WHERE id = :id"),
-        {"actor": 999, "id": target.id},
-    )
-    db.session.commit()
+    with app_context():
+        db.session.execute(
+            text("UPDATE audit_event SET actor_id = :actor WHERE id = :id"),
+            {"actor": 999, "id": target.id},
+        )
+        db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"row id {target.id} (seq {target.seq})" in result.output
@@ -146,8 +148,9 @@ def test_audit_verify_names_first_edited_row(client, runner):
 
 def test_audit_verify_names_row_after_a_deleted_one(client, runner):
     rows = _some_history(client)
-    db.session.execute(delete(AuditEvent).where(AuditEvent.id == rows[1].id))
-    db.session.commit()
+    with app_context():
+        db.session.execute(delete(AuditEvent).where(AuditEvent.id == rows[1].id))
+        db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"row id {rows[2].id} (seq {rows[2].seq})" in result.output
@@ -155,10 +158,11 @@ def test_audit_verify_names_row_after_a_deleted_one(client, runner):
 
 def test_audit_verify_detects_rehashed_row_by_its_successor(client, runner):
     rows = _some_history(client)
-    target = rows[0]
-    target.action = "school_create"
-    target.hash = chain_hash(target.prev_hash, target)
-    db.session.commit()
+    with app_context():
+        target = db.session.get(AuditEvent, rows[0].id)
+        target.action = "school_create"
+        target.hash = chain_hash(target.prev_hash, target)
+        db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"row id {rows[1].id} (seq {rows[1].seq})" in result.output
@@ -167,7 +171,6 @@ def test_audit_verify_detects_rehashed_row_by_its_successor(client, runner):
 
 def test_flask_audit_verify_command_through_wsgi(client, database_url):
     rows = _some_history(client)
-    db.session.commit()  # end this test's transaction so the command is not kept waiting
     env = os.environ | {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "s" * 40,
@@ -178,10 +181,11 @@ def test_flask_audit_verify_command_through_wsgi(client, database_url):
     intact = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert intact.returncode == 0, intact.stderr
     assert f"{len(rows)} rows verified" in intact.stdout
-    db.session.execute(
-        update(AuditEvent).where(AuditEvent.id == rows[2].id).values(target_id="tampered")
-    )
-    db.session.commit()
+    with app_context():
+        db.session.execute(
+            update(AuditEvent).where(AuditEvent.id == rows[2].id).values(target_id="tampered")
+        )
+        db.session.commit()
     broken = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1
     assert f"row id {rows[2].id}" in broken.stderr + broken.stdout

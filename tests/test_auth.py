@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 import jwt as pyjwt
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
 
 from api import create_app
 from api.extensions import db
-from api.models import LoginAttempt
+from api.models import LoginAttempt, User
 from api.services.accounts import BAD_CREDENTIALS
 from tests.conftest import BASE_CONFIG
-from tests.factories import PASSWORD, auth, make_school, make_user
+from tests.factories import PASSWORD, app_context, auth, count, make_school, make_user, stored
 
 LOGIN = "/api/v1/auth/login"
 SOME_ID = "00000000-0000-4000-8000-000000000000"
@@ -206,10 +205,10 @@ def test_login_rehashes_password_with_old_parameters(client):
     old_hash = officer.password_hash
     response = client.post(LOGIN, json={"email": officer.email, "password": PASSWORD})
     assert response.status_code == 200
-    db.session.refresh(officer)
-    assert officer.password_hash != old_hash
-    assert officer.password_hash.startswith("$argon2id$")
-    assert not PasswordHasher().check_needs_rehash(officer.password_hash)
+    new_hash = stored(User, officer.id).password_hash
+    assert new_hash != old_hash
+    assert new_hash.startswith("$argon2id$")
+    assert not PasswordHasher().check_needs_rehash(new_hash)
 
 
 # --- lockout and rate limits -------------------------------------------------------------
@@ -218,9 +217,7 @@ def test_login_rehashes_password_with_old_parameters(client):
 @pytest.fixture
 def strict(make_app):
     """An app that locks an account after three failures, with the address limit off."""
-    app = make_app(LOCKOUT_THRESHOLD=3, LOCKOUT_MINUTES=15, RATELIMIT_ENABLED=False)
-    with app.app_context():
-        yield app
+    return make_app(LOCKOUT_THRESHOLD=3, LOCKOUT_MINUTES=15, RATELIMIT_ENABLED=False)
 
 
 def _fail(client, email: str, times: int) -> None:
@@ -230,11 +227,7 @@ def _fail(client, email: str, times: int) -> None:
 
 
 def _failures(email: str) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False))
-    )
+    return count(LoginAttempt, LoginAttempt.email == email, LoginAttempt.succeeded.is_(False))
 
 
 def test_login_after_threshold_failures_is_locked_even_with_right_password(strict):
@@ -270,8 +263,6 @@ def test_login_lockout_unknown_email_answers_like_known(strict):
 def test_login_lockout_holds_across_workers(strict, make_app):
     email = make_user("officer").email
     _fail(strict.test_client(), email, 3)
-    # End this test's own read transaction, so the other "worker" is not kept waiting.
-    db.session.rollback()
     other_worker = make_app(LOCKOUT_THRESHOLD=3, RATELIMIT_ENABLED=False).test_client()
     response = other_worker.post(LOGIN, json={"email": email, "password": PASSWORD})
     assert response.status_code == 429
@@ -289,9 +280,10 @@ def test_login_lockout_expires_after_window(strict):
     client = strict.test_client()
     officer = make_user("officer")
     old = datetime.now(UTC) - timedelta(minutes=16)
-    for _ in range(3):
-        db.session.add(LoginAttempt(email=officer.email, succeeded=False, at=old))
-    db.session.commit()
+    with app_context():
+        for _ in range(3):
+            db.session.add(LoginAttempt(email=officer.email, succeeded=False, at=old))
+        db.session.commit()
     response = client.post(LOGIN, json={"email": officer.email, "password": PASSWORD})
     assert response.status_code == 200
 

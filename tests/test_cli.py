@@ -1,19 +1,19 @@
 """Flask CLI: users create and demo-data."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.extensions import db
 from api.models import Activity, ActivityRevision, School, User
 from api.services.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from api.services.privacy import identifier_problems
-from tests.factories import make_school
+from tests.factories import app_context, count, make_school
 
 GOOD_PASSWORD = "a-long-enough-passphrase-7"
 
 
 def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return count(model)
 
 
 def _create(runner, *extra: str, password: str = GOOD_PASSWORD, email="cli@example.org"):
@@ -28,7 +28,8 @@ def test_users_create_admin_prints_and_stores_user(runner):
     result = _create(runner, "--role", "admin", "--name", "First Admin")
     assert result.exit_code == 0, result.output
     assert "Created admin cli@example.org" in result.output
-    user = db.session.scalars(select(User)).one()
+    with app_context():
+        user = db.session.scalars(select(User)).one()
     assert user.display_name == "First Admin"
     assert user.role == "admin"
     assert user.password_hash.startswith("$argon2id$")
@@ -38,8 +39,9 @@ def test_users_create_officer_with_schools(runner):
     school = make_school()
     result = _create(runner, "--role", "officer", "--school-id", str(school.id))
     assert result.exit_code == 0, result.output
-    user = db.session.scalars(select(User)).one()
-    assert user.school_ids == [school.id]
+    with app_context():
+        user = db.session.scalars(select(User)).one()
+        assert user.school_ids == [school.id]
 
 
 def test_users_create_new_user_can_sign_in(runner, client):
@@ -100,18 +102,22 @@ def test_demo_data_loads_people_schools_activities_and_prints_logins(runner):
     assert DEMO_PASSWORD in result.output
     assert _count(Activity) == 40
     assert _count(ActivityRevision) >= 40
-    levels = set(db.session.scalars(select(School.level)))
+    with app_context():
+        levels = set(db.session.scalars(select(School.level)))
+        roles = set(db.session.scalars(select(User.role)))
     assert {"elementary", "junior_high", "senior_high"} <= levels
     for level in ("elementary", "junior_high", "senior_high"):
-        count = db.session.scalar(select(func.count()).where(School.level == level))
-        assert count >= 12
-    roles = set(db.session.scalars(select(User.role)))
+        assert count(School, School.level == level) >= 12
     assert roles == {"officer", "school_leader", "program_manager", "admin"}
 
 
 def test_demo_data_is_realistic_and_within_the_rules(runner):
-    runner.invoke(args=["demo-data", "--activities", "300"])
-    activities = list(db.session.scalars(select(Activity)))
+    result = runner.invoke(args=["demo-data", "--activities", "300"])
+    assert result.exit_code == 0, result.output
+    with app_context():
+        activities = list(db.session.scalars(select(Activity)))
+        officers = {u.id: set(u.school_ids) for u in db.session.scalars(select(User))}
+    assert len(activities) == 300
     categories = {a.category for a in activities}
     assert categories == {
         "education",
@@ -121,7 +127,6 @@ def test_demo_data_is_realistic_and_within_the_rules(runner):
         "community_referral",
     }
     assert {a.status for a in activities} == {"submitted", "confirmed", "disputed"}
-    officers = {u.id: set(u.school_ids) for u in db.session.scalars(select(User))}
     for activity in activities:
         assert activity.school_id in officers[activity.officer_id]
         assert 1 <= activity.duration_minutes <= 720
@@ -143,7 +148,7 @@ def test_demo_data_if_empty_does_not_duplicate(runner):
 
 
 def test_demo_data_again_adds_activities_not_people(runner):
-    runner.invoke(args=["demo-data", "--activities", "10"])
+    assert runner.invoke(args=["demo-data", "--activities", "10"]).exit_code == 0
     people, schools = _count(User), _count(School)
     result = runner.invoke(args=["demo-data", "--activities", "15"])
     assert result.exit_code == 0, result.output
@@ -151,14 +156,16 @@ def test_demo_data_again_adds_activities_not_people(runner):
 
 
 def test_demo_data_logins_work_and_leader_sees_officer_activities(runner, client):
-    runner.invoke(args=["demo-data", "--activities", "60"])
+    result = runner.invoke(args=["demo-data", "--activities", "60"])
+    assert result.exit_code == 0, result.output
     login = client.post(
         "/api/v1/auth/login",
         json={"email": f"leader1@{DEMO_DOMAIN}", "password": DEMO_PASSWORD},
     )
     assert login.status_code == 200
     headers = {"Authorization": f"Bearer {login.json['access_token']}"}
-    officer1 = db.session.scalar(select(User).where(User.email == f"officer1@{DEMO_DOMAIN}"))
+    with app_context():
+        officer1 = db.session.scalar(select(User).where(User.email == f"officer1@{DEMO_DOMAIN}"))
     response = client.get(
         "/api/v1/activities", query_string={"officer_id": officer1.id}, headers=headers
     )

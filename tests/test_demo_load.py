@@ -26,45 +26,68 @@ def _count(model) -> int:
 
 @pytest.mark.sqlite_only
 def test_large_demo_load_rebuilds_every_index(app, monkeypatch):
-    before = db.session.execute(INDEX_QUERY).all()
-    db.session.rollback()
-    monkeypatch.setattr(demo, "LARGE_LOAD", 1)
+    with app.app_context():
+        before = db.session.execute(INDEX_QUERY).all()
+        db.session.rollback()  # the loader rebuilds indexes: no read transaction in its way
+        monkeypatch.setattr(demo, "LARGE_LOAD", 1)
 
-    demo.load_demo(600)
+        demo.load_demo(600)
 
-    assert db.session.execute(INDEX_QUERY).all() == before
-    assert _count(Activity) == 600
-    assert _count(ActivityRevision) >= 600
-    # integrity_check also checks every row against the CHECK constraints skipped while loading
-    assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        assert db.session.execute(INDEX_QUERY).all() == before
+        assert _count(Activity) == 600
+        assert _count(ActivityRevision) >= 600
+        # integrity_check also checks every row against the CHECK constraints skipped while loading
+        assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
 
 @pytest.mark.sqlite_only
 def test_large_demo_load_leaves_check_constraints_enforced(app, monkeypatch):
-    monkeypatch.setattr(demo, "LARGE_LOAD", 1)
-    demo.load_demo(100)
+    with app.app_context():
+        monkeypatch.setattr(demo, "LARGE_LOAD", 1)
+        demo.load_demo(100)
 
-    with pytest.raises(IntegrityError):
-        db.session.execute(text("UPDATE activity SET duration_minutes = 0"))
-    db.session.rollback()
-    assert db.session.execute(text("PRAGMA ignore_check_constraints")).scalar() == 0
+        with pytest.raises(IntegrityError):
+            db.session.execute(text("UPDATE activity SET duration_minutes = 0"))
+        db.session.rollback()
+        assert db.session.execute(text("PRAGMA ignore_check_constraints")).scalar() == 0
 
 
 def test_demo_load_ids_are_unique_across_loads(app):
-    demo.load_demo(300)
-    demo.load_demo(300)
+    with app.app_context():
+        demo.load_demo(300)
+        demo.load_demo(300)
 
-    ids = db.session.scalars(select(Activity.id)).all()
-    assert len(ids) == len(set(ids)) == 600
+        ids = db.session.scalars(select(Activity.id)).all()
+        assert len(ids) == len(set(ids)) == 600
 
 
 def test_large_demo_load_reads_back_through_orm_api_rollup_and_audit(
     app, client, runner, monkeypatch
 ):
     monkeypatch.setattr(demo, "LARGE_LOAD", 1)  # SQLite: the deferred-index, driver path
-    demo.load_demo(2000)
-    db.session.expire_all()
+    with app.app_context():
+        demo.load_demo(2000)
+    with app.app_context():
+        first, email = _check_stored_load()
+    login = client.post("/api/v1/auth/login", json={"email": email, "password": demo.DEMO_PASSWORD})
+    assert login.status_code == 200
+    response = client.get(
+        f"/api/v1/activities/{first.id}",
+        headers={"Authorization": f"Bearer {login.json['access_token']}"},
+    )
+    assert response.status_code == 200
+    assert response.json["id"] == str(first.id)
+    assert response.json["status"] == first.status
+    assert response.json["summary"] == first.summary
+    with app.app_context():
+        _check_rollup_matches_activities()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Audit chain intact" in result.output
 
+
+def _check_stored_load() -> tuple[Activity, str]:
+    """The 2,000 loaded activities as the ORM reads them; one reviewed one and its officer."""
     activities = db.session.scalars(select(Activity).order_by(Activity.change_seq)).all()
     assert len(activities) == 2000
     assert [a.change_seq for a in activities] == list(range(1, 2001))
@@ -93,20 +116,11 @@ def test_large_demo_load_reads_back_through_orm_api_rollup_and_audit(
     assert history[0].changes == {"category": {"from": None, "to": first.category}}
     assert history[1].at == first.reviewed_at
 
-    officer = db.session.get(User, first.officer_id)
-    login = client.post(
-        "/api/v1/auth/login", json={"email": officer.email, "password": demo.DEMO_PASSWORD}
-    )
-    assert login.status_code == 200
-    response = client.get(
-        f"/api/v1/activities/{first.id}",
-        headers={"Authorization": f"Bearer {login.json['access_token']}"},
-    )
-    assert response.status_code == 200
-    assert response.json["id"] == str(first.id)
-    assert response.json["status"] == first.status
-    assert response.json["summary"] == first.summary
+    return first, db.session.get(User, first.officer_id).email
 
+
+def _check_rollup_matches_activities() -> None:
+    """Every day cell of the rollup counts the activities it stands for; the months add up."""
     raw = db.session.execute(
         select(
             func.count(),
@@ -138,10 +152,6 @@ def test_large_demo_load_reads_back_through_orm_api_rollup_and_audit(
         program_wide.where(ActivityRollup.grain == GRAIN_MONTH_ALL)
     ).one() == (2000, db.session.scalar(select(func.sum(Activity.duration_minutes))))
 
-    result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 0, result.output
-    assert "Audit chain intact" in result.output
-
 
 def _stored(value):
     """A generated value (object encoding) as the SQLite path stores it."""
@@ -154,31 +164,32 @@ def _stored(value):
 
 @pytest.mark.sqlite_only
 def test_large_demo_load_stores_the_rows_the_seed_draws(app, monkeypatch):
-    monkeypatch.setattr(demo, "LARGE_LOAD", 1)
-    monkeypatch.setattr(demo, "utcnow", lambda: NOW)
-    demo.load_demo(1500, seed=7)
+    with app.app_context():
+        monkeypatch.setattr(demo, "LARGE_LOAD", 1)
+        monkeypatch.setattr(demo, "utcnow", lambda: NOW)
+        demo.load_demo(1500, seed=7)
 
-    # Draw the same seed again with Python objects, as the PostgreSQL path inserts them.
-    officers = db.session.scalars(
-        select(User).where(User.role == "officer").order_by(User.id)
-    ).all()
-    assignments = {o.id: o.school_ids for o in officers}
-    activities, revisions = [], []
-    for chunk, chunk_revisions in demo._rows(
-        1500, officers, assignments, 7, 1, demo.OBJECTS, chunk=400
-    ):
-        activities += chunk
-        revisions += chunk_revisions
-    connection = db.session.connection()
-    stored_activities = connection.exec_driver_sql(
-        f"SELECT {', '.join(demo.ACTIVITY_COLUMNS)} FROM activity ORDER BY rowid"
-    ).all()
-    stored_revisions = connection.exec_driver_sql(
-        f"SELECT {', '.join(demo.REVISION_COLUMNS)} FROM activity_revision ORDER BY id"
-    ).all()
-    assert [tuple(row) for row in stored_activities] == [
-        tuple(map(_stored, row)) for row in activities
-    ]
-    assert [tuple(row) for row in stored_revisions] == [
-        tuple(map(_stored, row)) for row in revisions
-    ]
+        # Draw the same seed again with Python objects, as the PostgreSQL path inserts them.
+        officers = db.session.scalars(
+            select(User).where(User.role == "officer").order_by(User.id)
+        ).all()
+        assignments = {o.id: o.school_ids for o in officers}
+        activities, revisions = [], []
+        for chunk, chunk_revisions in demo._rows(
+            1500, officers, assignments, 7, 1, demo.OBJECTS, chunk=400
+        ):
+            activities += chunk
+            revisions += chunk_revisions
+        connection = db.session.connection()
+        stored_activities = connection.exec_driver_sql(
+            f"SELECT {', '.join(demo.ACTIVITY_COLUMNS)} FROM activity ORDER BY rowid"
+        ).all()
+        stored_revisions = connection.exec_driver_sql(
+            f"SELECT {', '.join(demo.REVISION_COLUMNS)} FROM activity_revision ORDER BY id"
+        ).all()
+        assert [tuple(row) for row in stored_activities] == [
+            tuple(map(_stored, row)) for row in activities
+        ]
+        assert [tuple(row) for row in stored_revisions] == [
+            tuple(map(_stored, row)) for row in revisions
+        ]

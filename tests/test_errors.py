@@ -56,11 +56,10 @@ def test_wrong_method_returns_405_in_error_shape_with_allow(client, method, path
 
 def test_oversized_body_returns_413_in_error_shape(make_app):
     app = make_app(MAX_CONTENT_LENGTH=1024)
-    with app.app_context():
-        school = make_school()
-        officer = make_user("officer", [school])
-        body = activity_body(school, summary="x" * 400) | {"padding": "y" * 2000}
-        response = app.test_client().post("/api/v1/activities", json=body, headers=auth(officer))
+    school = make_school()
+    officer = make_user("officer", [school])
+    body = activity_body(school, summary="x" * 400) | {"padding": "y" * 2000}
+    response = app.test_client().post("/api/v1/activities", json=body, headers=auth(officer))
     assert_error_shape(response, 413, "payload_too_large")
 
 

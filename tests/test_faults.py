@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from api.extensions import db
 from api.services import audit
-from tests.factories import PASSWORD, auth, make_school, make_user
+from tests.factories import PASSWORD, app_context, auth, make_school, make_user
 from tests.live_server import free_port, live_server
 
 pytestmark = pytest.mark.slow
@@ -93,10 +93,9 @@ def mutation(school_id: int, **content) -> dict:
 
 
 def scalar(sql: str, **params):
-    db.session.expire_all()
-    value = db.session.scalar(text(sql), params)
-    db.session.commit()
-    return value
+    """One value read in a context (and transaction) of its own."""
+    with app_context():
+        return db.session.scalar(text(sql), params)
 
 
 def assert_no_partial_records() -> None:
@@ -113,8 +112,8 @@ def assert_no_partial_records() -> None:
     assert scalar("SELECT count(*) FROM audit_event WHERE action = 'activity_create'") == (
         scalar("SELECT count(*) FROM activity")
     )
-    checked, broken, reason = audit.verify_chain()
-    db.session.commit()
+    with app_context():
+        checked, broken, reason = audit.verify_chain()
     assert broken is None, reason  # the audit hash chain has no gap and no torn row
     assert checked == scalar("SELECT count(*) FROM audit_event")
 
@@ -140,7 +139,6 @@ def test_worker_killed_during_push_then_retry_no_duplicate_no_partial(
     school = make_school()
     school_id = school.id
     make_user("officer", [school], email="k@example.org")
-    db.session.commit()  # end the session's transaction: the server needs the write lock
     marks = tmp_path / "progress"
     marks.write_text("")
     env = {"FAULT_PROGRESS_FILE": str(marks), "FAULT_KILL_POINT": kill_point}
@@ -165,6 +163,7 @@ def test_worker_killed_during_push_then_retry_no_duplicate_no_partial(
         wait_for(lambda: progress(marks) == kill_point)  # the worker stopped right there
         os.kill(worker, signal.SIGKILL)
         sender.join(timeout=60)
+        assert not sender.is_alive(), "the push never ended after its worker was killed"
         assert "response" not in outcome  # the client never got an answer
         assert isinstance(outcome["error"], OSError)
 
@@ -282,12 +281,10 @@ def test_postgres_goes_away_clear_503s_then_recovers_without_restart(make_app, d
     proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
     app = make_app(SQLALCHEMY_DATABASE_URI=proxied + "?connect_timeout=3")
     client = app.test_client()
-    with app.app_context():
-        school = make_school()
-        school_id = school.id
-        officer = make_user("officer", [school])
-        email, headers = officer.email, auth(officer)
-        db.session.remove()
+    school = make_school()
+    school_id = school.id
+    officer = make_user("officer", [school])
+    email, headers = officer.email, auth(officer)
     body = mutation(school_id)["data"]
     try:
         assert client.get("/api/v1/activities", headers=headers).status_code == 200
@@ -319,12 +316,10 @@ def test_postgres_goes_away_clear_503s_then_recovers_without_restart(make_app, d
 def test_sqlite_write_lock_held_too_long_503_then_recovers(make_app, database_url):
     app = make_app(SQLITE_BUSY_TIMEOUT_MS=300)
     client = app.test_client()
-    with app.app_context():
-        school = make_school()
-        school_id = school.id
-        officer = make_user("officer", [school])
-        headers = auth(officer)
-        db.session.remove()
+    school = make_school()
+    school_id = school.id
+    officer = make_user("officer", [school])
+    headers = auth(officer)
     body = mutation(school_id)["data"]
     blocker = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with blocker.connect() as connection:
@@ -339,8 +334,7 @@ def test_sqlite_write_lock_held_too_long_503_then_recovers(make_app, database_ur
     blocker.dispose()
     created = client.post("/api/v1/activities", json=body, headers=headers)
     assert created.status_code == 201, created.json
-    with app.app_context():
-        assert scalar("SELECT count(*) FROM activity") == 1
+    assert scalar("SELECT count(*) FROM activity") == 1
 
 
 # --- SQLite: 4 workers, 8 concurrent writers -------------------------------------------------
@@ -358,7 +352,6 @@ def test_sqlite_four_workers_eight_writers_no_lock_errors_every_record_once(app,
     emails = [user.email for user in officers + leaders]
     school_ids = [school.id for school in schools]
     officer_ids = {user.id for user in officers}
-    db.session.commit()  # end the session's transaction: the server needs the write lock
     per_officer = 15
     problems: list = []
     posted: dict[str, int] = {}
@@ -433,14 +426,17 @@ def test_sqlite_four_workers_eight_writers_no_lock_errors_every_record_once(app,
 
     assert problems == []
     assert len(posted) == 6 * per_officer
-    rows = db.session.execute(text("SELECT id, officer_id, status, version FROM activity")).all()
+    with app_context():
+        query = text("SELECT id, officer_id, status, version FROM activity")
+        rows = db.session.execute(query).all()
     stored = {str(uuid.UUID(str(row.id))): row for row in rows}
     assert set(stored) == set(posted)  # every record present, exactly once
     assert {stored[i].officer_id for i in posted} == officer_ids
     assert all(stored[i].officer_id == officer_id for i, officer_id in posted.items())
     assert all(stored[i].status == "confirmed" for i in posted)
     assert confirmed == set(posted)
-    revisions = db.session.scalar(text("SELECT count(*) FROM activity_revision"))
+    revisions = scalar("SELECT count(*) FROM activity_revision")
     assert revisions == sum(row.version for row in rows)  # one revision per version
-    _, broken, reason = audit.verify_chain()
+    with app_context():
+        _, broken, reason = audit.verify_chain()
     assert broken is None, reason  # concurrent writers kept the audit hash chain whole

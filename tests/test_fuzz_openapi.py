@@ -58,21 +58,18 @@ CONFIG = Config.from_dict(
 def fuzz_world(make_app):
     """An app with one user of each role, two schools and a few activities to find."""
     app = make_app(RATELIMIT_ENABLED=False)
-    with app.app_context():
-        north, south = make_school(name="North"), make_school(name="South")
-        users = {
-            "officer": make_user("officer", [north]),
-            "school_leader": make_user("school_leader", [north]),
-            "program_manager": make_user("program_manager"),
-            "admin": make_user("admin"),
-        }
-        client = app.test_client()
-        for _ in range(2):
-            post_activity(client, users["officer"], north)
-        make_user("officer", [south])
-        ids = {role: user.id for role, user in users.items()}
-        db.session.commit()
-    return app, ids
+    north, south = make_school(name="North"), make_school(name="South")
+    users = {
+        "officer": make_user("officer", [north]),
+        "school_leader": make_user("school_leader", [north]),
+        "program_manager": make_user("program_manager"),
+        "admin": make_user("admin"),
+    }
+    client = app.test_client()
+    for _ in range(2):
+        post_activity(client, users["officer"], north)
+    make_user("officer", [south])
+    return app, {role: user.id for role, user in users.items()}
 
 
 @pytest.fixture(params=ROLES)

@@ -150,31 +150,32 @@ def _activity(officer: int, school: int, **values) -> dict:
 def test_activity_checks_refuse_every_value_outside_their_lists(app):
     """The checks written as chains of comparisons (migration 0003) accept each listed
     value and refuse anything else, on every database."""
-    from sqlalchemy.exc import IntegrityError
+    with app.app_context():
+        from sqlalchemy.exc import IntegrityError
 
-    from api.models.activity import CATEGORIES, OUTCOMES, REFERRALS, STATUSES
+        from api.models.activity import CATEGORIES, OUTCOMES, REFERRALS, STATUSES
 
-    officer, school = _seed_officer_and_school()
-    db.session.commit()
-    good = [{"category": c, "referral_to": "other"} for c in CATEGORIES]
-    good += [{"status": s} for s in STATUSES] + [{"outcome": o} for o in OUTCOMES]
-    good += [{"referral_to": r} for r in REFERRALS]
-    for values in good:
-        db.session.execute(ACTIVITY_INSERT, _activity(officer, school, **values))
-    db.session.commit()
-    bad = [
-        {"category": "Education"},
-        {"category": "education "},
-        {"status": "deleted"},
-        {"outcome": "arrest"},
-        {"referral_to": "police"},
-        {"category": "community_referral"},  # a referral needs referral_to
-    ]
-    for values in bad:
-        with pytest.raises(IntegrityError):
+        officer, school = _seed_officer_and_school()
+        db.session.commit()
+        good = [{"category": c, "referral_to": "other"} for c in CATEGORIES]
+        good += [{"status": s} for s in STATUSES] + [{"outcome": o} for o in OUTCOMES]
+        good += [{"referral_to": r} for r in REFERRALS]
+        for values in good:
             db.session.execute(ACTIVITY_INSERT, _activity(officer, school, **values))
-            db.session.flush()
-        db.session.rollback()
+        db.session.commit()
+        bad = [
+            {"category": "Education"},
+            {"category": "education "},
+            {"status": "deleted"},
+            {"outcome": "arrest"},
+            {"referral_to": "police"},
+            {"category": "community_referral"},  # a referral needs referral_to
+        ]
+        for values in bad:
+            with pytest.raises(IntegrityError):
+                db.session.execute(ACTIVITY_INSERT, _activity(officer, school, **values))
+                db.session.flush()
+            db.session.rollback()
 
 
 def test_upgrade_to_0003_keeps_activities_and_their_history(empty_app):
@@ -218,85 +219,90 @@ def test_upgrade_to_0003_keeps_activities_and_their_history(empty_app):
 
 def test_database_constraints_refuse_bad_rows(app):
     """Checks live in the database too, not only in the schemas."""
-    from sqlalchemy.exc import IntegrityError
+    with app.app_context():
+        from sqlalchemy.exc import IntegrityError
 
-    from tests.factories import make_school, make_user
+        from tests.factories import make_school, make_user
 
-    school = make_school()
-    officer = make_user("officer", [school])
-    with pytest.raises(IntegrityError):
-        db.session.execute(
-            text(
-                "INSERT INTO activity (id, officer_id, school_id, category, started_at, "
-                "duration_minutes, audience, participant_count, status, version, "
-                "content_version, change_seq, created_at, updated_at) VALUES (:id, :o, :s, "
-                "'education', :t, 0, '[]', 0, 'submitted', 1, 1, 1, :t, :t)"
-            ),
-            {"id": uuid.uuid4().hex, "o": officer.id, "s": school.id, "t": "2025-01-01"},
-        )
-        db.session.flush()
-    db.session.rollback()
-    with pytest.raises(IntegrityError):
-        db.session.execute(
-            text(
-                "INSERT INTO user_account (email, display_name, role, active, password_hash, "
-                "token_generation, version, created_at, updated_at) VALUES "
-                "('UPPER@example.org', 'X', 'officer', true, 'h', 0, 1, :t, :t)"
-            ),
-            {"t": "2025-01-01"},
-        )
-    db.session.rollback()
+        school = make_school()
+        officer = make_user("officer", [school])
+        with pytest.raises(IntegrityError):
+            db.session.execute(
+                text(
+                    "INSERT INTO activity (id, officer_id, school_id, category, started_at, "
+                    "duration_minutes, audience, participant_count, status, version, "
+                    "content_version, change_seq, created_at, updated_at) VALUES (:id, :o, :s, "
+                    "'education', :t, 0, '[]', 0, 'submitted', 1, 1, 1, :t, :t)"
+                ),
+                {"id": uuid.uuid4().hex, "o": officer.id, "s": school.id, "t": "2025-01-01"},
+            )
+            db.session.flush()
+        db.session.rollback()
+        with pytest.raises(IntegrityError):
+            db.session.execute(
+                text(
+                    "INSERT INTO user_account (email, display_name, role, active, password_hash, "
+                    "token_generation, version, created_at, updated_at) VALUES "
+                    "('UPPER@example.org', 'X', 'officer', true, 'h', 0, 1, :t, :t)"
+                ),
+                {"t": "2025-01-01"},
+            )
+        db.session.rollback()
 
 
 @pytest.mark.sqlite_only
 def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
-    with db.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        busy = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-        assert busy == app.config["SQLITE_BUSY_TIMEOUT_MS"] > 0
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            busy = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert busy == app.config["SQLITE_BUSY_TIMEOUT_MS"] > 0
 
 
 @pytest.mark.sqlite_only
 def test_sqlite_every_pooled_connection_is_configured(app):
-    connections = [db.engine.raw_connection() for _ in range(3)]
-    try:
-        for connection in connections:
-            cursor = connection.cursor()
-            assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-            assert cursor.execute("PRAGMA busy_timeout").fetchone()[0] > 0
-            assert cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-            cursor.close()
-    finally:
-        for connection in connections:
-            connection.close()
+    with app.app_context():
+        connections = [db.engine.raw_connection() for _ in range(3)]
+        try:
+            for connection in connections:
+                cursor = connection.cursor()
+                assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+                assert cursor.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+                assert cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+                cursor.close()
+        finally:
+            for connection in connections:
+                connection.close()
 
 
 @pytest.mark.sqlite_only
 def test_sqlite_foreign_keys_are_enforced(app):
-    from sqlalchemy.exc import IntegrityError
+    with app.app_context():
+        from sqlalchemy.exc import IntegrityError
 
-    with pytest.raises(IntegrityError):
-        db.session.execute(
-            text("INSERT INTO school_assignment (user_id, school_id) VALUES (9999, 9999)")
-        )
-    db.session.rollback()
+        with pytest.raises(IntegrityError):
+            db.session.execute(
+                text("INSERT INTO school_assignment (user_id, school_id) VALUES (9999, 9999)")
+            )
+        db.session.rollback()
 
 
 @pytest.mark.sqlite_only
 def test_sqlite_none_binds_as_null_through_the_registered_adapter(app):
     """bind_none_directly: None still stores SQL NULL (not a default, not text), bound alone,
     in executemany and next to other values."""
-    import sqlite3
+    with app.app_context():
+        import sqlite3
 
-    assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)](None) is None
-    connection = db.session.connection()
-    connection.exec_driver_sql("CREATE TEMP TABLE nulls (a, b DEFAULT 'default', c)")
-    connection.exec_driver_sql("INSERT INTO nulls VALUES (?, ?, ?)", (None, None, 1))
-    connection.exec_driver_sql("INSERT INTO nulls VALUES (?, ?, ?)", [(None, None, "x")] * 3)
-    rows = connection.exec_driver_sql("SELECT typeof(a), typeof(b), c FROM nulls").fetchall()
-    assert rows == [("null", "null", 1)] + [("null", "null", "x")] * 3
-    db.session.rollback()
+        assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)](None) is None
+        connection = db.session.connection()
+        connection.exec_driver_sql("CREATE TEMP TABLE nulls (a, b DEFAULT 'default', c)")
+        connection.exec_driver_sql("INSERT INTO nulls VALUES (?, ?, ?)", (None, None, 1))
+        connection.exec_driver_sql("INSERT INTO nulls VALUES (?, ?, ?)", [(None, None, "x")] * 3)
+        rows = connection.exec_driver_sql("SELECT typeof(a), typeof(b), c FROM nulls").fetchall()
+        assert rows == [("null", "null", 1)] + [("null", "null", "x")] * 3
+        db.session.rollback()
 
 
 @pytest.mark.sqlite_only
@@ -314,14 +320,16 @@ def test_sqlite_request_writes_begin_immediate(client, app):
     def remember(conn, cursor, statement, *args):
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", remember)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
     try:
         client.get("/api/v1/activities", headers=headers)
         reads = list(statements)
         statements.clear()
         client.post("/api/v1/activities", json=activity_body(school), headers=headers)
     finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
+        event.remove(engine, "before_cursor_execute", remember)
     assert "BEGIN" in reads and "BEGIN IMMEDIATE" not in reads
     assert "BEGIN IMMEDIATE" in statements
 
@@ -346,30 +354,28 @@ def test_sqlite_write_request_folds_the_wal_after_its_response(
     fold_wal = database.fold_wal
     monkeypatch.setattr(database, "fold_wal", recorded)
     app = make_app(SQLITE_WAL_FOLD_PAGES=fold_pages)
-    with app.app_context():
-        school = make_school()
-        headers = auth(make_user("officer", [school]))
-        db.session.commit()
-        response = app.test_client().post(
-            "/api/v1/activities", json=activity_body(school), headers=headers
-        )
-        assert response.status_code == 201
-        assert checkpoints == []  # not before the response is done
-        response.close()  # as a WSGI server does once the response is sent
-        app.extensions["wal_folder"].wait(timeout=30)
-        if folded:
-            # On the folder's own thread: the worker is free for its next request.
-            assert threads and threads[0] != threading.get_ident()
-            busy, frames, copied = checkpoints[0]
-            assert busy == 0 and copied == frames > 0
-        else:
-            assert checkpoints == [None]  # nothing to fold: the WAL is small
-        with app.test_request_context("/"):
-            connection = db.engine.raw_connection()
-        try:
-            assert connection.cursor().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-        finally:
-            connection.close()
+    school = make_school()
+    headers = auth(make_user("officer", [school]))
+    response = app.test_client().post(
+        "/api/v1/activities", json=activity_body(school), headers=headers
+    )
+    assert response.status_code == 201
+    assert checkpoints == []  # not before the response is done
+    response.close()  # as a WSGI server does once the response is sent
+    app.extensions["wal_folder"].wait(timeout=30)
+    if folded:
+        # On the folder's own thread: the worker is free for its next request.
+        assert threads and threads[0] != threading.get_ident()
+        busy, frames, copied = checkpoints[0]
+        assert busy == 0 and copied == frames > 0
+    else:
+        assert checkpoints == [None]  # nothing to fold: the WAL is small
+    with app.test_request_context("/"):
+        connection = db.engine.raw_connection()
+    try:
+        assert connection.cursor().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    finally:
+        connection.close()
 
 
 @pytest.mark.sqlite_only

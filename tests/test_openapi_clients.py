@@ -78,7 +78,7 @@ def test_generated_python_client_runs_the_scenario_and_type_checks(
 ):
     generator, mypy = BIN / "openapi-python-client", BIN / "mypy"
     if not generator.exists() or not mypy.exists():
-        unavailable("openapi-python-client or mypy is not installed (requirements-clients.txt)")
+        unavailable("openapi-python-client or mypy is not installed (requirements-dev.txt)")
     with seeded_server(make_app, database_url) as (base, document, env):
         spec = tmp_path / "openapi.json"
         spec.write_text(json.dumps(document))

@@ -21,7 +21,7 @@ from api.extensions import db
 from api.models import Activity, User
 from api.schemas.activity import ActivityCreateSchema
 from api.services import activities, review
-from tests.factories import activity_body, make_school, make_user
+from tests.factories import activity_body, make_school, make_user, stored
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)"
@@ -65,6 +65,7 @@ class Reader(threading.Thread):
     def finish(self) -> list:
         self.done.set()
         self.join(timeout=30)
+        assert not self.is_alive(), "the reader did not stop"
         assert self.error is None, self.error
         return self.seen
 
@@ -75,6 +76,22 @@ def run_threads(*threads: threading.Thread) -> None:
     for thread in threads:
         thread.join(timeout=60)
         assert not thread.is_alive()
+
+
+def wait_for_a_lock_waiter(engine, timeout: float = 10) -> None:
+    """Return once a session of this database waits on a lock (the second writer, blocked on
+    the counter row), instead of sleeping and hoping it got there. Looks on a connection of
+    its own, outside the caller's open transaction."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while not connection.execute(query).scalar():
+            connection.rollback()  # a fresh snapshot of pg_stat_activity for the next look
+            assert time.monotonic() < deadline, "the second writer never waited on the lock"
+            time.sleep(0.005)
 
 
 def new_body(school) -> dict:
@@ -96,7 +113,8 @@ def test_later_started_writer_blocks_until_earlier_commits_reader_misses_nothing
                 activity = activities.create(db.session.get(User, officer_id), dict(first))
                 record["first_seq"] = activity.change_seq
                 first_has_sequence.set()
-                time.sleep(1.0)  # T1 holds its sequence number, uncommitted
+                # T1 holds its sequence number, uncommitted, until T2 is seen waiting for it.
+                wait_for_a_lock_waiter(db.engine)
                 db.session.commit()
                 record["first_committed"] = time.monotonic()
         except BaseException as error:
@@ -159,7 +177,8 @@ def test_many_interleaved_writers_reader_sees_every_change_once(app):
     assert errors == []
     assert len(created) == writers * per_writer
     assert sorted(seen) == sorted(created)  # every change, none twice
-    sequences = db.session.scalars(text("SELECT change_seq FROM activity")).all()
+    with app.app_context():
+        sequences = db.session.scalars(text("SELECT change_seq FROM activity")).all()
     assert len(set(sequences)) == len(sequences) == writers * per_writer
 
 
@@ -170,9 +189,10 @@ def test_edits_and_reviews_as_requests_interleave_without_lost_updates(app):
     officer = make_user("officer", [school])
     leader_id = make_user("school_leader", [school]).id
     officer_id = officer.id
-    activity = activities.create(officer, dict(new_body(school)))
-    db.session.commit()
-    activity_id = activity.id
+    with app.app_context():
+        activity = activities.create(db.session.get(User, officer_id), dict(new_body(school)))
+        db.session.commit()
+        activity_id = activity.id
     errors: list = []
 
     def editor():
@@ -203,14 +223,15 @@ def test_edits_and_reviews_as_requests_interleave_without_lost_updates(app):
     reader.finish()
 
     assert errors == []
-    final_seq, final_version, minutes = db.session.execute(
-        text("SELECT change_seq, version, duration_minutes FROM activity WHERE id = :i"),
-        {"i": activity_id},
-    ).one()
-    versions = db.session.scalars(
-        text("SELECT version FROM activity_revision WHERE activity_id = :i ORDER BY version"),
-        {"i": activity_id},
-    ).all()
+    with app.app_context():
+        final_seq, final_version, minutes = db.session.execute(
+            text("SELECT change_seq, version, duration_minutes FROM activity WHERE id = :i"),
+            {"i": activity_id},
+        ).one()
+        versions = db.session.scalars(
+            text("SELECT version FROM activity_revision WHERE activity_id = :i ORDER BY version"),
+            {"i": activity_id},
+        ).all()
     assert final_version == 1 + 10 + 6  # create, every edit, every review
     assert versions == list(range(1, final_version + 1))  # one revision a version, no gaps
     assert minutes == 39
@@ -223,9 +244,10 @@ def test_stale_write_without_the_lock_is_a_conflict_not_a_lost_update(app):
     school = make_school()
     officer = make_user("officer", [school])
     officer_id = officer.id
-    activity = activities.create(officer, dict(new_body(school)))
-    db.session.commit()
-    activity_id = activity.id
+    with app.app_context():
+        activity = activities.create(db.session.get(User, officer_id), dict(new_body(school)))
+        db.session.commit()
+        activity_id = activity.id
     loaded, other_committed = threading.Event(), threading.Event()
     outcome: dict = {}
 
@@ -253,10 +275,9 @@ def test_stale_write_without_the_lock_is_a_conflict_not_a_lost_update(app):
         other_committed.set()
 
     run_threads(threading.Thread(target=stale_writer), threading.Thread(target=other_writer))
-    db.session.expire_all()
-    stored = db.session.get(Activity, activity_id)
+    saved = stored(Activity, activity_id)
     assert outcome["result"] == "concurrent_change"
-    assert (stored.version, stored.duration_minutes) == (2, 22)
+    assert (saved.version, saved.duration_minutes) == (2, 22)
 
 
 def test_non_transactional_sequence_would_let_a_reader_miss_a_row(app):

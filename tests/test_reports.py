@@ -15,7 +15,7 @@ from api.extensions import db
 from api.models import Activity, ActivityRollup, AuditEvent, School, User
 from api.models.activity import CATEGORIES, OUTCOMES, REFERRALS
 from api.services import activities, demo, rollup
-from tests.factories import auth, make_school, make_user, post_activity
+from tests.factories import app_context, auth, make_school, make_user, post_activity
 
 MIX = "/api/v1/reports/activity-mix"
 CONFIRMATION = "/api/v1/reports/confirmation"
@@ -42,6 +42,11 @@ def _group_values(activity: Activity, key: str) -> dict:
 
 
 def expected_mix(group_by, first=None, last=None, status=None, school_id=None) -> dict:
+    with app_context():
+        return _expected_mix(group_by, first, last, status, school_id)
+
+
+def _expected_mix(group_by, first, last, status, school_id) -> dict:
     groups = defaultdict(lambda: [0, 0])
     for activity in db.session.scalars(select(Activity).where(Activity.deleted_at.is_(None))):
         day = activity.started_at.astimezone(PROGRAM).date()
@@ -80,7 +85,8 @@ def reported_mix(client, headers, group_by, first=None, last=None, **params) -> 
 
 
 def rollup_rows() -> dict:
-    rows = db.session.scalars(select(ActivityRollup).where(ActivityRollup.count != 0))
+    with app_context():
+        rows = db.session.scalars(select(ActivityRollup).where(ActivityRollup.count != 0)).all()
     return {
         (
             r.grain,
@@ -97,12 +103,13 @@ def rollup_rows() -> dict:
 
 
 def assert_rollup_matches_raw() -> None:
-    db.session.expire_all()
-    incremental = rollup_rows()
-    rollup.rebuild()
-    db.session.flush()
-    assert incremental == rollup_rows()
-    db.session.rollback()
+    """The rollup kept up write by write equals one rebuilt from the rows (then rolled back)."""
+    with app_context():
+        incremental = rollup_rows()
+        rollup.rebuild()
+        db.session.flush()
+        assert incremental == rollup_rows()
+        db.session.rollback()
 
 
 # --- a random history of writes through the API ------------------------------------------
@@ -145,7 +152,8 @@ def random_history(client, world, rng: random.Random, count: int) -> list[dict]:
     for _ in range(count):
         officer = rng.choice(world["officers"])
         content = random_content(rng, officer.schools)
-        school = db.session.get(School, content.pop("school_id"))
+        school_id = content.pop("school_id")
+        school = next(s for s in officer.schools if s.id == school_id)
         created.append((officer, post_activity(client, officer, school, **content)))
     for officer, activity in rng.sample(created, count // 2):
         url = f"/api/v1/activities/{activity['id']}"
@@ -184,9 +192,12 @@ def test_activity_mix_after_random_writes_matches_raw_rows(client, world, seed):
     headers = world["headers"][world["manager"].id]
     random_history(client, world, rng, 24)
     # Edit some reviewed ones too: they go back to submitted and move cells.
-    for activity in rng.sample(list(db.session.scalars(select(Activity))), 6):
+    officers = {officer.id: officer for officer in world["officers"]}
+    with app_context():
+        stored = list(db.session.scalars(select(Activity)))
+    for activity in rng.sample(stored, 6):
         if activity.deleted_at is None:
-            body = random_content(rng, db.session.get(User, activity.officer_id).schools)
+            body = random_content(rng, officers[activity.officer_id].schools)
             officer_headers = world["headers"][activity.officer_id]
             response = client.patch(
                 f"/api/v1/activities/{activity.id}", json=body, headers=officer_headers
@@ -237,16 +248,17 @@ def test_rollup_after_each_kind_of_write_matches_rebuild(client, world):
     assert rollup_rows() == {}
 
 
-def test_rollup_change_to_expired_activity_moves_its_count(client, world):
+def test_rollup_change_to_expired_activity_moves_its_count(app, client, world):
     officer, school = world["officers"][0], world["schools"][0]
     created = post_activity(client, officer, school, category="education")
-    activity = db.session.get(Activity, uuid.UUID(created["id"]))
-    db.session.commit()  # expires it: the next write sets a field before anything is read
-    activity.category = "mediation"
-    activities.record_write(
-        activity, "edit", officer, {"category": ("education", "mediation")}, content_changed=True
-    )
-    db.session.commit()
+    with app.app_context():
+        activity = db.session.get(Activity, uuid.UUID(created["id"]))
+        author = db.session.get(User, officer.id)
+        db.session.commit()  # expires it: the next write sets a field before anything is read
+        activity.category = "mediation"
+        changes = {"category": ("education", "mediation")}
+        activities.record_write(activity, "edit", author, changes, content_changed=True)
+        db.session.commit()
     assert_rollup_matches_raw()
     headers = world["headers"][world["manager"].id]
     response = client.get(MIX, headers=headers)
@@ -386,14 +398,13 @@ def test_activity_mix_format_json_wins_over_csv_accept(client, world):
 def test_activity_mix_public_suppresses_small_cells_and_complements(make_app):
     app = make_app(SUPPRESS_BELOW=3)
     client = app.test_client()
-    with app.app_context():
-        school = make_school()
-        officer = make_user("officer", [school])
-        manager = make_user("program_manager")
-        for category, count in (("education", 5), ("counselling", 1), ("mediation", 4)):
-            for _ in range(count):
-                post_activity(client, officer, school, category=category, duration_minutes=10)
-        response = client.get(MIX, query_string={"public": "true"}, headers=auth(manager))
+    school = make_school()
+    officer = make_user("officer", [school])
+    manager = make_user("program_manager")
+    for category, count in (("education", 5), ("counselling", 1), ("mediation", 4)):
+        for _ in range(count):
+            post_activity(client, officer, school, category=category, duration_minutes=10)
+    response = client.get(MIX, query_string={"public": "true"}, headers=auth(manager))
     assert response.status_code == 200
     rows = {row["category"]: row for row in response.json["rows"]}
     assert rows["counselling"] == {
@@ -502,11 +513,9 @@ def test_reports_export_writes_audit_event_with_filters(client, world):
         client.get(MIX, query_string=query, headers=world["headers"][manager.id]).status_code == 200
     )
     assert client.get(CONFIRMATION, headers=world["headers"][manager.id]).status_code == 200
-    events = list(
-        db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "report_export").order_by(AuditEvent.seq)
-        )
-    )
+    with app_context():
+        query = select(AuditEvent).where(AuditEvent.action == "report_export")
+        events = list(db.session.scalars(query.order_by(AuditEvent.seq)))
     assert [e.target_id for e in events] == ["activity-mix", "confirmation"]
     assert events[0].actor_id == manager.id
     assert events[0].changes["format"] == "csv"
@@ -534,8 +543,10 @@ def _set_times(activity_id: str, created: datetime, reviewed: datetime | None = 
     values = {"created_at": created}
     if reviewed is not None:
         values["reviewed_at"] = reviewed
-    db.session.execute(update(Activity).where(Activity.id == uuid.UUID(activity_id)).values(values))
-    db.session.commit()
+    with app_context():
+        query = update(Activity).where(Activity.id == uuid.UUID(activity_id))
+        db.session.execute(query.values(values))
+        db.session.commit()
 
 
 def test_confirmation_counts_overdue_and_median_hours(client, world):
@@ -601,8 +612,9 @@ def test_confirmation_median_odd_count_and_date_range(client, world):
 
 
 def test_demo_loader_fills_rollup_like_a_rebuild(app):
-    demo.load_demo(300, seed=11)
-    demo.load_demo(200, seed=12)
+    with app.app_context():
+        demo.load_demo(300, seed=11)
+        demo.load_demo(200, seed=12)
     assert_rollup_matches_raw()
     total = sum(count for (grain, *_), (count, _m) in rollup_rows().items() if grain == "day")
     assert total == 500
@@ -615,13 +627,13 @@ def test_migration_backfills_rollup_from_existing_activities(client, world):
     rng = random.Random(5)
     random_history(client, world, rng, 8)
     before = rollup_rows()
-    db.session.remove()
-    downgrade(directory="migrations", revision="0001")
-    upgrade(directory="migrations", revision="0002")
+    with app_context():
+        downgrade(directory="migrations", revision="0001")
+        upgrade(directory="migrations", revision="0002")
     # 0002 counted UTC dates; the totals are the same, the days may differ.
     assert _totals_by_grain(rollup_rows()) == _totals_by_grain(before)
-    db.session.remove()
-    upgrade(directory="migrations")  # 0004 recounts by dates in the program's zone
+    with app_context():
+        upgrade(directory="migrations")  # 0005 recounts by dates in the program's zone
     assert rollup_rows() == before
 
 

@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
-from tests.factories import auth, make_school, make_user, post_activity
+from api.extensions import db
+from api.models import Activity, School, User
+from tests.factories import app_context, auth, make_school, make_user, post_activity, stored
 
 URL = "/api/v1/activities"
 
@@ -14,7 +16,7 @@ def _item(activity_id) -> str:
 
 
 @pytest.fixture
-def world():
+def world(app):
     school = make_school()
     officer = make_user("officer", [school])
     leader = make_user("school_leader", [school])
@@ -136,15 +138,21 @@ def test_confirm_activity_by_owner_officer_returns_403(client, world):
         _item(created["id"]) + "/confirm", json={}, headers=auth(world["officer"])
     )
     assert response.status_code == 403
+    assert response.json["error"]["code"] == "forbidden"
+    kept = stored(Activity, uuid.UUID(created["id"]))
+    assert (kept.status, kept.version, kept.reviewed_by) == ("submitted", 1, None)
 
 
 def test_confirm_activity_deleted_returns_409(client, world):
     created = post_activity(client, world["officer"], world["school"])
-    client.delete(_item(created["id"]), headers=auth(world["officer"]))
+    assert client.delete(_item(created["id"]), headers=auth(world["officer"])).status_code == 204
     response = client.post(
         _item(created["id"]) + "/confirm", json={}, headers=auth(world["leader"])
     )
     assert response.status_code == 409
+    kept = stored(Activity, uuid.UUID(created["id"]))
+    assert kept.deleted_at is not None
+    assert (kept.status, kept.version, kept.reviewed_by) == ("submitted", 2, None)
 
 
 def test_dispute_activity_deleted_returns_409(client, world):
@@ -159,10 +167,10 @@ def test_dispute_activity_deleted_returns_409(client, world):
 def test_review_after_leader_loses_school_returns_404(client, world):
     created = post_activity(client, world["officer"], world["school"])
     headers = auth(world["leader"])
-    world["leader"].schools = [make_school()]
-    from api.extensions import db
-
-    db.session.commit()
+    elsewhere = make_school()
+    with app_context():
+        db.session.get(User, world["leader"].id).schools = [db.session.get(School, elsewhere.id)]
+        db.session.commit()
     response = client.post(_item(created["id"]) + "/confirm", json={}, headers=headers)
     assert response.status_code == 404
 

@@ -5,13 +5,13 @@ import pytest
 from api.extensions import db
 from api.models import AuditEvent, School
 from api.services.activities import encode_cursor
-from tests.factories import auth, make_school, make_user
+from tests.factories import app_context, auth, count, make_school, make_user, stored
 
 URL = "/api/v1/schools"
 
 
 @pytest.fixture
-def world():
+def world(app):
     north, south, east = make_school(name="North"), make_school(name="South"), make_school()
     return {
         "north": north,
@@ -65,8 +65,9 @@ def test_categories_returns_the_five_with_key_label_description(client):
     ],
 )
 def test_list_schools_scoped_per_role(client, world, role, expected):
-    world["east"].name = "East"
-    db.session.commit()
+    with app_context():
+        db.session.get(School, world["east"].id).name = "East"
+        db.session.commit()
     response = client.get(URL, headers=auth(world[role]))
     assert response.status_code == 200
     assert _names(response) == expected
@@ -155,8 +156,9 @@ def test_create_school_admin_returns_201(client, world):
     assert response.json["active"] is True
     assert response.json["version"] == 1
     assert response.headers["ETag"] == '"1"'
-    assert db.session.get(School, response.json["id"]).code == "WJH-01"
-    audit = db.session.query(AuditEvent).filter_by(action="school_create").one()
+    assert stored(School, response.json["id"]).code == "WJH-01"
+    with app_context():
+        audit = db.session.query(AuditEvent).filter_by(action="school_create").one()
     assert audit.actor_id == world["admin"].id
 
 
@@ -165,7 +167,7 @@ def test_create_school_non_admin_returns_403(client, world, role):
     body = {"name": "Nope", "code": "NOPE", "level": "other"}
     response = client.post(URL, json=body, headers=auth(world[role]))
     assert response.status_code == 403
-    assert db.session.query(School).filter_by(code="NOPE").count() == 0
+    assert count(School, School.code == "NOPE") == 0
 
 
 def test_create_school_duplicate_code_returns_409(client, world):
@@ -197,7 +199,7 @@ def test_create_school_bad_input_returns_422(client, world, body):
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_error"
     assert response.json["error"]["details"]
-    assert db.session.query(School).filter_by(code="A1").count() == 0
+    assert count(School, School.code == "A1") == 0
 
 
 def test_create_school_malformed_json_returns_422(client, world):
@@ -205,6 +207,8 @@ def test_create_school_malformed_json_returns_422(client, world):
         URL, data="{]", content_type="application/json", headers=auth(world["admin"])
     )
     assert response.status_code == 422
+    assert response.json["error"]["code"] == "invalid_json"
+    assert count(School) == 3
 
 
 # --- update ------------------------------------------------------------------------------
@@ -241,6 +245,8 @@ def test_patch_school_to_taken_code_returns_409(client, world):
         headers=auth(world["admin"]),
     )
     assert response.status_code == 409
+    kept = stored(School, world["north"].id)
+    assert (kept.code, kept.version) == (world["north"].code, 1)
 
 
 def test_patch_school_same_code_is_fine(client, world):
@@ -259,7 +265,7 @@ def test_patch_school_non_admin_returns_403(client, world, role):
         f"{URL}/{world['south'].id}", json={"name": "Mine now"}, headers=auth(world[role])
     )
     assert response.status_code == 403
-    assert db.session.get(School, world["south"].id).name == "South"
+    assert stored(School, world["south"].id).name == "South"
 
 
 def test_patch_school_unknown_returns_404(client, world):

@@ -12,7 +12,7 @@ from api.models.rollup import ActivityRollup
 from api.models.types import utcnow
 from api.services import sync
 from api.services.audit import verify_chain
-from tests.factories import auth, make_school, make_user
+from tests.factories import app_context, auth, count, make_school, make_user, stored
 from tests.test_sync_support import content, push, upsert
 
 VARIANTS = [
@@ -42,51 +42,59 @@ def _push_contents(client, officer, contents, client_time=None) -> list[dict]:
 
 def _stored(officer) -> list[dict]:
     """What the database holds for an officer's activities, minus ids and server times."""
-    db.session.expire_all()
-    activities = db.session.scalars(
-        select(Activity).where(Activity.officer_id == officer.id).order_by(Activity.change_seq)
-    ).all()
-    rows = []
-    for activity in activities:
-        revisions = db.session.scalars(
-            select(ActivityRevision).where(ActivityRevision.activity_id == activity.id)
+    with app_context():
+        activities = db.session.scalars(
+            select(Activity).where(Activity.officer_id == officer.id).order_by(Activity.change_seq)
         ).all()
-        events = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.target_id == str(activity.id))
-        ).all()
-        record = db.session.scalar(
-            select(SyncMutation).where(SyncMutation.activity_id == activity.id)
-        )
-        rows.append(
-            {
-                "activity": {
-                    **activity.content(),
-                    "status": activity.status,
-                    "version": activity.version,
-                    "content_version": activity.content_version,
-                    "deleted_at": activity.deleted_at,
-                },
-                "revisions": [
-                    (r.version, r.action, r.actor_id == officer.id, r.changes) for r in revisions
-                ],
-                "events": [
-                    (e.action, e.target_type, e.actor_id == officer.id, e.changes, e.client_time)
-                    for e in events
-                ],
-                "client_times": [r.client_time for r in revisions],
-                "result": {
-                    k: v for k, v in record.result["activity"].items() if k not in SERVER_SET
-                },
-                "op": (record.op, record.status, record.user_id == officer.id),
-            }
-        )
-    return rows
+        rows = []
+        for activity in activities:
+            revisions = db.session.scalars(
+                select(ActivityRevision).where(ActivityRevision.activity_id == activity.id)
+            ).all()
+            events = db.session.scalars(
+                select(AuditEvent).where(AuditEvent.target_id == str(activity.id))
+            ).all()
+            record = db.session.scalar(
+                select(SyncMutation).where(SyncMutation.activity_id == activity.id)
+            )
+            rows.append(
+                {
+                    "activity": {
+                        **activity.content(),
+                        "status": activity.status,
+                        "version": activity.version,
+                        "content_version": activity.content_version,
+                        "deleted_at": activity.deleted_at,
+                    },
+                    "revisions": [
+                        (r.version, r.action, r.actor_id == officer.id, r.changes)
+                        for r in revisions
+                    ],
+                    "events": [
+                        (
+                            e.action,
+                            e.target_type,
+                            e.actor_id == officer.id,
+                            e.changes,
+                            e.client_time,
+                        )
+                        for e in events
+                    ],
+                    "client_times": [r.client_time for r in revisions],
+                    "result": {
+                        k: v for k, v in record.result["activity"].items() if k not in SERVER_SET
+                    },
+                    "op": (record.op, record.status, record.user_id == officer.id),
+                }
+            )
+        return rows
 
 
 def _rollup(officer) -> list[tuple]:
-    rows = db.session.scalars(
-        select(ActivityRollup).where(ActivityRollup.officer_id == officer.id)
-    ).all()
+    with app_context():
+        rows = db.session.scalars(
+            select(ActivityRollup).where(ActivityRollup.officer_id == officer.id)
+        ).all()
     return sorted(
         (r.grain, r.period, r.school_id, r.category, r.outcome, r.referral_to, r.status)
         + (r.count, r.minutes)
@@ -114,9 +122,10 @@ def test_push_bulk_creates_store_the_same_as_one_by_one(client, monkeypatch, cli
     assert _stored(bulk_officer) == _stored(single_officer)
     assert _rollup(bulk_officer) == _rollup(single_officer)
     assert len(_rollup(bulk_officer)) > 0
-    checked, broken, reason = verify_chain()
+    with app_context():
+        checked, broken, reason = verify_chain()
     assert broken is None, reason
-    assert checked == db.session.query(AuditEvent).count()
+    assert checked == count(AuditEvent)
 
 
 def test_push_bulk_result_matches_what_get_returns(client):
@@ -142,26 +151,25 @@ def test_push_bulk_run_then_edit_and_duplicate_in_same_batch(client):
     statuses = [r["status"] for r in response.json["results"]]
     assert statuses == ["applied", "applied", "duplicate", "applied", "applied"]
     assert response.json["results"][3]["activity"]["version"] == 2
-    activity = db.session.get(Activity, uuid.UUID(created["activity_id"]))
+    activity = stored(Activity, uuid.UUID(created["activity_id"]))
     assert activity.participant_count == 7
     assert [r.version for r in activity_revisions(activity.id)] == [1, 2]
-    checked, broken, reason = verify_chain()
+    with app_context():
+        checked, broken, reason = verify_chain()
     assert broken is None, reason
 
 
 def activity_revisions(activity_id) -> list[ActivityRevision]:
-    return db.session.scalars(
-        select(ActivityRevision)
-        .where(ActivityRevision.activity_id == activity_id)
-        .order_by(ActivityRevision.version)
-    ).all()
+    with app_context():
+        return db.session.scalars(
+            select(ActivityRevision)
+            .where(ActivityRevision.activity_id == activity_id)
+            .order_by(ActivityRevision.version)
+        ).all()
 
 
 def _counts() -> tuple[int, ...]:
-    return tuple(
-        db.session.query(model).count()
-        for model in (Activity, ActivityRevision, AuditEvent, SyncMutation)
-    )
+    return tuple(count(model) for model in (Activity, ActivityRevision, AuditEvent, SyncMutation))
 
 
 @pytest.mark.parametrize("same_mutation_ids", [True, False])
@@ -194,7 +202,8 @@ def test_push_bulk_create_written_since_the_pre_check_falls_back(
         assert [r["status"] for r in results] == ["applied"] * 3
         assert [r["activity"]["version"] for r in results] == [1, 1, 1]
         assert _counts()[:3] == before[:3]
-    checked, broken, reason = verify_chain()
+    with app_context():
+        checked, broken, reason = verify_chain()
     assert broken is None, reason
 
 
@@ -203,16 +212,17 @@ def test_new_creates_tells_stored_ids_from_new_ones(client):
     stored activity ids (under a new mutation_id) are both found."""
     school = make_school()
     officer = make_user("officer", [school])
-    stored = [upsert(school) for _ in range(3)]
-    assert push(client, officer, stored).status_code == 200
+    pushed = [upsert(school) for _ in range(3)]
+    assert push(client, officer, pushed).status_code == 200
     fresh = [upsert(school) for _ in range(600)]
-    same_activity = {**stored[0], "mutation_id": str(uuid.uuid4())}
+    same_activity = {**pushed[0], "mutation_id": str(uuid.uuid4())}
     push_module = importlib.import_module("api.services.sync.push")
-    tables = sync.Tables(db.session.get_bind().dialect)
-    now = utcnow()
-    stamp = sync.prepared.Stamp.of(officer.id, "Officer", uuid.uuid4(), now, tables)
-    mutations = [push_module._parse(item, now) for item in [*stored, *fresh, same_activity]]
-    for mutation in mutations:
-        mutation.create = sync.prepare_create(mutation, stamp, tables)
-    new = push_module.new_creates(mutations, tables)
+    with app_context():
+        tables = sync.Tables(db.session.get_bind().dialect)
+        now = utcnow()
+        stamp = sync.prepared.Stamp.of(officer.id, "Officer", uuid.uuid4(), now, tables)
+        mutations = [push_module._parse(item, now) for item in [*pushed, *fresh, same_activity]]
+        for mutation in mutations:
+            mutation.create = sync.prepare_create(mutation, stamp, tables)
+        new = push_module.new_creates(mutations, tables)
     assert new == {uuid.UUID(item["mutation_id"]) for item in fresh}

@@ -54,7 +54,6 @@ def test_concurrent_pushes_while_pulling_lose_and_duplicate_nothing(app, databas
     leader = make_user("school_leader", [school])
     emails = [o.email for o in officers]
     leader_email = leader.email
-    db.session.remove()
 
     failures: list[str] = []
     seen: list[tuple[str, int]] = []
@@ -111,29 +110,31 @@ def test_concurrent_pushes_while_pulling_lose_and_duplicate_nothing(app, databas
         for thread in writers:
             thread.start()
         for thread in writers:
-            thread.join()
+            thread.join(timeout=300)
         done.set()
         reader.join(timeout=120)
+        stuck = [thread.name for thread in (*writers, reader) if thread.is_alive()]
+        assert not stuck, f"still running after the join timeout: {stuck}"
 
     assert not failures, failures[:5]
     expected_count = OFFICERS * BATCHES * BATCH_SIZE
     assert len(pushed_ids) == expected_count
-    stored = {str(i) for i in db.session.scalars(select(Activity.id))}
+    with app.app_context():
+        stored = {str(i) for i in db.session.scalars(select(Activity.id))}
+        # Every version exactly once in history; one stored result per applied mutation.
+        versions = dict(db.session.execute(select(Activity.id, Activity.version)).all())
+        revisions = dict(
+            db.session.execute(
+                select(ActivityRevision.activity_id, func.count()).group_by(
+                    ActivityRevision.activity_id
+                )
+            ).all()
+        )
+        mutations = db.session.scalar(select(func.count()).select_from(SyncMutation))
     assert stored == pushed_ids
-    # Every version exactly once in history; one stored result per applied mutation.
-    versions = dict(db.session.execute(select(Activity.id, Activity.version)).all())
-    revisions = dict(
-        db.session.execute(
-            select(ActivityRevision.activity_id, func.count()).group_by(
-                ActivityRevision.activity_id
-            )
-        ).all()
-    )
     assert revisions == versions
     edits = sum(v - 1 for v in versions.values())
-    assert db.session.scalar(select(func.count()).select_from(SyncMutation)) == (
-        expected_count + edits
-    )
+    assert mutations == expected_count + edits
     # The puller saw every record, and never the same version of one twice.
     assert {activity_id for activity_id, _ in seen} == pushed_ids
     assert not [pair for pair, n in Counter(seen).items() if n > 1]

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from api.extensions import db
 from api.models import Activity, ActivityRevision, School, User
-from tests.factories import auth, make_school, make_user
+from tests.factories import app_context, auth, make_school, make_user
 from tests.test_sync_support import pull, pull_all, push, remove, upsert
 
 
@@ -142,11 +142,12 @@ def test_pull_client_clock_far_in_future_changes_nothing(client):
         past["activity_id"],
         now["activity_id"],
     ]
-    revision = db.session.scalar(
-        select(ActivityRevision).where(
-            ActivityRevision.activity_id == uuid.UUID(future["activity_id"])
+    with app_context():
+        revision = db.session.scalar(
+            select(ActivityRevision).where(
+                ActivityRevision.activity_id == uuid.UUID(future["activity_id"])
+            )
         )
-    )
     assert revision.client_time.year == 2099
     assert revision.at < datetime.now(UTC) + timedelta(minutes=1)
 
@@ -185,8 +186,10 @@ def test_pull_leader_sees_own_schools_with_tombstones(client):
 
 
 def _assign(user: User, *schools: School) -> None:
-    user.schools = [*user.schools, *schools]
-    db.session.commit()
+    with app_context():
+        stored = db.session.get(User, user.id)
+        stored.schools = [*stored.schools, *(db.session.get(School, s.id) for s in schools)]
+        db.session.commit()
 
 
 def test_pull_leader_given_another_school_returns_reset(client):
@@ -248,12 +251,13 @@ def test_pull_cursor_older_than_purge_returns_reset(client, runner):
     _push_ok(client, officer, [remove(gone["activity_id"], base=1)])
     _, fresh_cursor = pull_all(client, officer, since=old_cursor)
     long_ago = datetime.now(UTC) - timedelta(days=400)
-    db.session.execute(
-        update(Activity)
-        .where(Activity.id == uuid.UUID(gone["activity_id"]))
-        .values(deleted_at=long_ago)
-    )
-    db.session.commit()
+    with app_context():
+        db.session.execute(
+            update(Activity)
+            .where(Activity.id == uuid.UUID(gone["activity_id"]))
+            .values(deleted_at=long_ago)
+        )
+        db.session.commit()
 
     purged = runner.invoke(args=["sync", "purge", "--days", "90"])
     assert purged.exit_code == 0, purged.output

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from api.extensions import db
 from api.models import Activity, ActivityRevision, SequenceCounter, SyncMutation
-from tests.factories import auth, make_school, make_user
+from tests.factories import app_context, auth, make_school, make_user, stored
 from tests.test_sync_support import pull, pull_all, push, remove, upsert
 
 
@@ -20,26 +20,29 @@ def _setup(client):
 
 def _age_deletion(activity_id: str, days: int) -> None:
     when = datetime.now(UTC) - timedelta(days=days)
-    db.session.execute(
-        update(Activity).where(Activity.id == uuid.UUID(activity_id)).values(deleted_at=when)
-    )
-    db.session.commit()
+    with app_context():
+        db.session.execute(
+            update(Activity).where(Activity.id == uuid.UUID(activity_id)).values(deleted_at=when)
+        )
+        db.session.commit()
 
 
 def _age_mutations(days: int) -> None:
     when = datetime.now(UTC) - timedelta(days=days)
-    db.session.execute(update(SyncMutation).values(created_at=when))
-    db.session.commit()
+    with app_context():
+        db.session.execute(update(SyncMutation).values(created_at=when))
+        db.session.commit()
 
 
 def _ids() -> set[str]:
-    db.session.expire_all()
-    return {str(i) for i in db.session.scalars(select(Activity.id))}
+    with app_context():
+        return {str(i) for i in db.session.scalars(select(Activity.id))}
 
 
 def _revisions(activity_id: str) -> int:
     query = select(func.count()).where(ActivityRevision.activity_id == uuid.UUID(activity_id))
-    return db.session.scalar(query)
+    with app_context():
+        return db.session.scalar(query)
 
 
 def test_sync_purge_old_tombstones_removes_them_and_their_revisions(client, runner):
@@ -49,12 +52,13 @@ def test_sync_purge_old_tombstones_removes_them_and_their_revisions(client, runn
     push(client, officer, [remove(old["activity_id"], 1), remove(recent["activity_id"], 1)])
     _age_deletion(old["activity_id"], 120)
     _age_deletion(live["activity_id"], 0)  # not deleted: this only proves live rows stay
-    db.session.execute(
-        update(Activity)
-        .where(Activity.id == uuid.UUID(live["activity_id"]))
-        .values(deleted_at=None)
-    )
-    db.session.commit()
+    with app_context():
+        db.session.execute(
+            update(Activity)
+            .where(Activity.id == uuid.UUID(live["activity_id"]))
+            .values(deleted_at=None)
+        )
+        db.session.commit()
 
     result = runner.invoke(args=["sync", "purge", "--days", "90"])
 
@@ -69,15 +73,12 @@ def test_sync_purge_raises_purged_through_to_newest_purged_change(client, runner
     school, officer, _ = _setup(client)
     first, second = upsert(school), upsert(school)
     push(client, officer, [first, second, remove(first["activity_id"], 1)])
-    tombstone_seq = db.session.scalar(
-        select(Activity.change_seq).where(Activity.id == uuid.UUID(first["activity_id"]))
-    )
+    tombstone_seq = stored(Activity, uuid.UUID(first["activity_id"])).change_seq
     _age_deletion(first["activity_id"], 400)
 
     assert runner.invoke(args=["sync", "purge"]).exit_code == 0
 
-    counter = db.session.get(SequenceCounter, "activity")
-    db.session.refresh(counter)
+    counter = stored(SequenceCounter, "activity")
     assert counter.purged_through == tombstone_seq
     assert f"before sequence {tombstone_seq}" in runner.invoke(args=["sync", "purge"]).output
 
@@ -107,8 +108,10 @@ def test_sync_purge_never_touches_live_activities(client, runner):
     push(client, officer, [created])
     url = f"/api/v1/activities/{created['activity_id']}/confirm"
     assert client.post(url, json={}, headers=auth(leader)).status_code == 200
-    db.session.execute(update(Activity).values(created_at=datetime.now(UTC) - timedelta(days=3650)))
-    db.session.commit()
+    with app_context():
+        long_ago = datetime.now(UTC) - timedelta(days=3650)
+        db.session.execute(update(Activity).values(created_at=long_ago))
+        db.session.commit()
 
     result = runner.invoke(args=["sync", "purge", "--days", "0", "--include-confirmed"])
 
@@ -129,7 +132,8 @@ def test_sync_purge_old_mutation_records_then_old_retry_still_writes_nothing(cli
 
     assert result.exit_code == 0, result.output
     assert "2 sync mutation records" in result.output
-    remaining = {str(m) for m in db.session.scalars(select(SyncMutation.mutation_id))}
+    with app_context():
+        remaining = {str(m) for m in db.session.scalars(select(SyncMutation.mutation_id))}
     assert remaining == {fresh["mutation_id"]}
     # A retry older than the retention period is decided on versions instead: the create
     # matches nothing new (conflict: the server copy changed), the edit's base is stale.

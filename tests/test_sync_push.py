@@ -2,23 +2,22 @@
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.extensions import db
 from api.models import Activity, ActivityRevision, AuditEvent, SequenceCounter, SyncMutation
 from api.resources import sync as sync_resource
-from tests.factories import auth, make_school, make_user
+from tests.factories import app_context, auth, count, make_school, make_user, stored
 from tests.test_sync_support import PUSH, content, push, remove, upsert
 
 
 def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return count(model)
 
 
 def _footprint() -> tuple:
     """Everything a write leaves behind; equal footprints mean nothing was written."""
-    db.session.expire_all()
-    counter = db.session.get(SequenceCounter, "activity").value
+    counter = stored(SequenceCounter, "activity").value
     return (
         _count(Activity),
         _count(ActivityRevision),
@@ -82,11 +81,11 @@ def test_push_exactly_500_mutations_applies_all(client):
 
 def test_push_body_larger_than_limit_returns_413(make_app):
     app = make_app(MAX_CONTENT_LENGTH=2000)
-    with app.app_context():
-        school, officer = _officer()
-        response = push(app.test_client(), officer, [upsert(school) for _ in range(20)])
-        assert response.status_code == 413
-        assert response.json["error"]["code"] == "payload_too_large"
+    school, officer = _officer()
+    response = push(app.test_client(), officer, [upsert(school) for _ in range(20)])
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "payload_too_large"
+    assert _count(Activity) == 0
 
 
 def test_push_without_device_id_returns_422(client):
@@ -118,9 +117,9 @@ def test_push_same_batch_replayed_many_times_writes_once(client):
         assert replay.status_code == 200
         results = replay.json["results"]
         assert [r["status"] for r in results] == ["duplicate"] * 4
-        for stored, again in zip(original.json["results"], results, strict=True):
-            assert again["activity"] == stored["activity"]
-            assert again["mutation_id"] == stored["mutation_id"]
+        for sent, again in zip(original.json["results"], results, strict=True):
+            assert again["activity"] == sent["activity"]
+            assert again["mutation_id"] == sent["mutation_id"]
     assert _footprint() == after_first
     assert after_first[:2] == (2, 4)  # two activities; create+edit and create+delete
 
@@ -187,9 +186,10 @@ def test_push_mixed_batch_returns_one_result_each_in_order(client):
     assert results[2]["activity"]["duration_minutes"] == 20
     assert results[2]["error"]["code"] == "version_conflict"
     assert results[3]["error"]["code"] == "school_not_assigned"
-    stored = set(db.session.scalars(select(Activity.id)))
-    assert stored == {uuid.UUID(m["activity_id"]) for m in (existing, valid, last)}
-    assert db.session.get(Activity, uuid.UUID(existing["activity_id"])).duration_minutes == 20
+    with app_context():
+        saved = set(db.session.scalars(select(Activity.id)))
+    assert saved == {uuid.UUID(m["activity_id"]) for m in (existing, valid, last)}
+    assert stored(Activity, uuid.UUID(existing["activity_id"])).duration_minutes == 20
 
 
 def test_push_malformed_item_is_rejected_without_sinking_others(client):
@@ -280,7 +280,7 @@ def test_push_delete_confirmed_activity_is_rejected(client):
 
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "activity_confirmed"
-    assert db.session.get(Activity, uuid.UUID(created["activity_id"])).deleted_at is None
+    assert stored(Activity, uuid.UUID(created["activity_id"])).deleted_at is None
 
 
 def test_push_delete_returns_tombstone_and_repeat_delete_is_applied(client):
@@ -344,7 +344,7 @@ def test_push_edit_of_another_officers_activity_is_rejected_not_found(client):
     (result,) = push(client, other, [edit, remove(created["activity_id"])]).json["results"][:1]
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "not_found"
-    assert db.session.get(Activity, uuid.UUID(created["activity_id"])).duration_minutes == 45
+    assert stored(Activity, uuid.UUID(created["activity_id"])).duration_minutes == 45
 
 
 def test_push_new_id_taken_by_another_officer_returns_id_conflict(client):
@@ -399,7 +399,8 @@ def test_push_client_time_is_recorded_in_history_only(client):
     (result,) = push(client, officer, [mutation]).json["results"]
     assert result["status"] == "applied"
     assert result["activity"]["created_at"] < "2099"
-    revision = db.session.scalar(select(ActivityRevision))
+    with app_context():
+        revision = db.session.scalar(select(ActivityRevision))
     assert revision.client_time.year == 2099
 
 

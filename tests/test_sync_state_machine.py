@@ -4,6 +4,8 @@ Devices work offline (create, edit, delete into an outbox), sync (push then pull
 responses (push, then forget the answer, so the next sync retries it), and the leader
 confirms or disputes. After every step, every device that has synced since the server last
 changed must see exactly what the server holds; no record or history entry is ever doubled.
+Each push's answers are also checked against the server's state just before it (`expected`):
+adopting whatever the server says would only prove agreement, not a right decision.
 """
 
 import uuid
@@ -22,9 +24,9 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from api.extensions import db
-from api.models import Activity, ActivityRevision, SequenceCounter
+from api.models import Activity, ActivityRevision, SequenceCounter, SyncMutation
 from api.services.sync import activity_payload
-from tests.factories import activity_body, auth, make_school, make_user
+from tests.factories import activity_body, app_context, auth, make_school, make_user, stored
 from tests.test_sync_support import PULL, PUSH
 
 CONTENT = st.fixed_dictionaries(
@@ -79,9 +81,12 @@ class Device:
     def push(self, *, lose_response: bool = False) -> None:
         if not self.outbox:
             return
+        before = server_state(self.outbox)
         body = {"device_id": self.device_id, "mutations": self.outbox}
         response = self.client.post(PUSH, json=body, headers=self.headers)
         assert response.status_code == 200, response.json
+        for mutation, result in zip(self.outbox, response.json["results"], strict=True):
+            check_decision(mutation, result, *before[mutation["mutation_id"]])
         if lose_response:
             return
         for mutation, result in zip(self.outbox, response.json["results"], strict=True):
@@ -119,22 +124,81 @@ class Device:
         return {i: r for i, r in self.local.items() if not r.get("deleted")}
 
 
+def server_state(outbox: list[dict]) -> dict[str, tuple]:
+    """For each mutation: whether the server already recorded it, and its activity then."""
+    ids = [uuid.UUID(m["mutation_id"]) for m in outbox]
+    with app_context():
+        recorded = {
+            str(i)
+            for i in db.session.scalars(
+                select(SyncMutation.mutation_id).where(SyncMutation.mutation_id.in_(ids))
+            )
+        }
+        activities = {
+            m["mutation_id"]: db.session.get(Activity, uuid.UUID(m["activity_id"])) for m in outbox
+        }
+        return {i: (i in recorded, _snapshot(activity)) for i, activity in activities.items()}
+
+
+def _snapshot(activity: Activity | None) -> dict | None:
+    if activity is None:
+        return None
+    return {
+        "version": activity.version,
+        "content_version": activity.content_version,
+        "deleted": activity.deleted_at is not None,
+        "status": activity.status,
+    }
+
+
+def check_decision(mutation: dict, result: dict, recorded: bool, before: dict | None) -> None:
+    """The answer the rules give for this mutation against the server's copy before it."""
+    status, base = result["status"], mutation["base_version"]
+    if recorded:
+        assert status == "duplicate", result
+        return
+    assert status != "duplicate", result
+    if before is None:  # a create (a device never edits what the server has not sent it)
+        assert (status, result["activity"]["version"]) == ("applied", 1), result
+        return
+    stale = before["content_version"] > base or base > before["version"]
+    if mutation["op"] == "delete":
+        if before["deleted"]:
+            assert status == "applied", result
+        elif stale:
+            assert status == "conflict", result
+        elif before["status"] == "confirmed":
+            assert (status, result["error"]["code"]) == ("rejected", "activity_confirmed")
+        else:
+            assert status == "applied" and result["activity"]["deleted"], result
+            assert result["activity"]["version"] == before["version"] + 1, result
+        return
+    if before["deleted"] or stale:
+        # An edit of a copy changed since its base is a conflict, unless the server already
+        # holds exactly the edited content (then nothing is written).
+        assert status in ("conflict", "applied"), result
+        if status == "applied":
+            assert result["activity"]["version"] == before["version"], result
+        return
+    assert status == "applied", result
+    assert result["activity"]["version"] in (before["version"], before["version"] + 1), result
+
+
 def server_mark() -> int:
-    db.session.expire_all()
-    return db.session.get(SequenceCounter, "activity").value
+    return stored(SequenceCounter, "activity").value
 
 
 def server_view(user) -> dict[str, dict]:
     """The live activities the user may see, as the server would send them."""
-    db.session.expire_all()
     if user.role == "officer":
         query = select(Activity).where(Activity.officer_id == user.id)
     else:
         query = select(Activity).where(Activity.school_id.in_(user.school_ids))
-    return {
-        str(a.id): activity_payload(a)
-        for a in db.session.scalars(query.where(Activity.deleted_at.is_(None)))
-    }
+    with app_context():
+        return {
+            str(a.id): activity_payload(a)
+            for a in db.session.scalars(query.where(Activity.deleted_at.is_(None)))
+        }
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -171,6 +235,30 @@ class SyncMachine(RuleBasedStateMachine):
         activity_id = ids[pick % len(ids)]
         device.local[activity_id] = {**device.local[activity_id], **change}
         device.queue("upsert", activity_id, device.server[activity_id]["version"], change)
+
+    @rule(pick=st.integers(0, 50), first=EDIT, second=EDIT, delete_second=st.booleans())
+    def change_on_both_devices(self, pick, first, second, delete_second):
+        """Both devices change the same activity offline, then both sync: the second push
+        carries a stale base, the case conflicts are made of."""
+        a, b = self.devices["a"], self.devices["b"]
+        shared = sorted(set(a.editable()) & set(b.editable()))
+        if not shared:  # make one: created on a, seen by b
+            self.create("a", {"category": "education", "duration_minutes": 30})
+            a.sync()
+            b.sync()
+            shared = sorted(set(a.editable()) & set(b.editable()))
+        activity_id = shared[pick % len(shared)]
+        a.local[activity_id] = {**a.local[activity_id], **first}
+        a.queue("upsert", activity_id, a.server[activity_id]["version"], first)
+        base = b.server[activity_id]["version"]
+        if delete_second:
+            b.local[activity_id] = {"id": activity_id, "deleted": True}
+            b.queue("delete", activity_id, base, None)
+        else:
+            b.local[activity_id] = {**b.local[activity_id], **second}
+            b.queue("upsert", activity_id, base, second)
+        a.sync()
+        b.sync()
 
     @rule(name=st.sampled_from(["a", "b"]), pick=st.integers(0, 50))
     def delete(self, name, pick):
@@ -222,25 +310,20 @@ class SyncMachine(RuleBasedStateMachine):
     def nothing_is_doubled(self):
         if not hasattr(self, "devices"):
             return
-        ids = {
-            str(i)
-            for i in db.session.scalars(
-                select(Activity.id).where(Activity.officer_id == self.officer.id)
+        mine = Activity.officer_id == self.officer.id
+        with app_context():
+            ids = {str(i) for i in db.session.scalars(select(Activity.id).where(mine))}
+            versions = dict(
+                db.session.execute(select(Activity.id, Activity.version).where(mine)).all()
             )
-        }
+            history = dict(
+                db.session.execute(
+                    select(ActivityRevision.activity_id, func.count())
+                    .where(ActivityRevision.activity_id.in_(list(versions)))
+                    .group_by(ActivityRevision.activity_id)
+                ).all()
+            )
         assert ids <= self.created
-        versions = dict(
-            db.session.execute(
-                select(Activity.id, Activity.version).where(Activity.officer_id == self.officer.id)
-            ).all()
-        )
-        history = dict(
-            db.session.execute(
-                select(ActivityRevision.activity_id, func.count())
-                .where(ActivityRevision.activity_id.in_(list(versions)))
-                .group_by(ActivityRevision.activity_id)
-            ).all()
-        )
         assert history == versions
 
     def teardown(self):
@@ -258,7 +341,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert pushed == self.created  # every create reached the server, once
 
     def _deleted(self, activity_id: str) -> bool:
-        activity = db.session.get(Activity, uuid.UUID(activity_id))
+        activity = stored(Activity, uuid.UUID(activity_id))
         return activity is not None and activity.deleted_at is not None
 
 

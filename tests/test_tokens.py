@@ -7,10 +7,12 @@ from api.models import RevokedToken, TokenFamily
 from tests.factories import (
     PASSWORD,
     activity_body,
+    app_context,
     auth,
     make_school,
     make_user,
     post_activity,
+    stored,
     tokens_for,
 )
 
@@ -64,7 +66,8 @@ def test_refresh_reuse_revokes_whole_family_newest_tokens_too(client):
     assert client.post(REFRESH, headers=bearer(first["refresh_token"])).status_code == 401
     assert client.get(ME, headers=bearer(third["access_token"])).status_code == 401
     assert client.post(REFRESH, headers=bearer(third["refresh_token"])).status_code == 401
-    family = db.session.scalars(select(TokenFamily)).one()
+    with app_context():
+        family = db.session.scalars(select(TokenFamily)).one()
     assert family.revoked_reason == "refresh_reuse"
 
 
@@ -110,7 +113,7 @@ def test_logout_with_access_token_revokes_it_and_its_refresh(client):
     assert response.status_code == 204
     assert client.get(ME, headers=bearer(tokens["access_token"])).status_code == 401
     assert client.post(REFRESH, headers=bearer(tokens["refresh_token"])).status_code == 401
-    assert db.session.get(RevokedToken, _jti(tokens["access_token"])) is not None
+    assert stored(RevokedToken, _jti(tokens["access_token"])) is not None
 
 
 def test_logout_with_refresh_token_revokes_the_sign_in(client):

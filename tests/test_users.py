@@ -1,18 +1,18 @@
 """Admin management of users: create, read, change, school assignments, password policy."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.extensions import db
 from api.models import AuditEvent, User
-from tests.factories import PASSWORD, auth, make_school, make_user
+from tests.factories import PASSWORD, auth, count, make_school, make_user, stored
 
 URL = "/api/v1/users"
 GOOD_PASSWORD = "a-long-enough-passphrase-7"
 
 
 @pytest.fixture
-def admin():
+def admin(app):
     return make_user("admin")
 
 
@@ -26,7 +26,7 @@ def _body(**overrides) -> dict:
 
 
 def _users() -> int:
-    return db.session.scalar(select(func.count()).select_from(User))
+    return count(User)
 
 
 # --- create ------------------------------------------------------------------------------
@@ -44,9 +44,9 @@ def test_create_user_admin_returns_201_without_password(client, admin):
     assert user["version"] == 1
     assert "password" not in user and "password_hash" not in user
     assert response.headers["ETag"] == '"1"'
-    stored = db.session.get(User, user["id"])
-    assert stored.password_hash.startswith("$argon2id$")
-    assert GOOD_PASSWORD not in stored.password_hash
+    saved = stored(User, user["id"])
+    assert saved.password_hash.startswith("$argon2id$")
+    assert GOOD_PASSWORD not in saved.password_hash
 
 
 def test_create_user_email_is_stored_lowercase(client, admin):
@@ -248,7 +248,7 @@ def test_patch_user_stale_if_match_returns_412(client, admin):
         headers=auth(admin) | {"If-Match": '"1"'},
     )
     assert response.status_code == 412
-    assert db.session.get(User, officer.id).display_name == "One"
+    assert stored(User, officer.id).display_name == "One"
 
 
 def test_patch_user_email_taken_any_case_returns_409(client, admin):
@@ -300,8 +300,7 @@ def test_patch_user_weak_password_returns_422_and_keeps_old(client, admin):
     )
     assert response.status_code == 422
     assert "password" in response.json["error"]["details"]
-    db.session.expire_all()
-    assert db.session.get(User, officer.id).password_hash == old_hash
+    assert stored(User, officer.id).password_hash == old_hash
 
 
 def test_patch_user_password_reset_allows_new_password(client, admin):
@@ -320,7 +319,7 @@ def test_patch_user_non_admin_returns_403(client, role):
     caller = make_user(role)
     response = client.patch(f"{URL}/{caller.id}", json={"role": "admin"}, headers=auth(caller))
     assert response.status_code == 403
-    assert db.session.get(User, caller.id).role == role
+    assert stored(User, caller.id).role == role
 
 
 def test_patch_user_unknown_returns_404(client, admin):
@@ -340,14 +339,16 @@ def test_patch_user_bad_input_returns_422(client, admin, body):
     assert set(body) <= set(response.json["error"]["details"])
 
 
-def test_patch_user_change_is_audited_without_password(client, admin):
+def test_patch_user_change_is_audited_without_password(app, client, admin):
     officer = make_user("officer")
     client.patch(
         f"{URL}/{officer.id}",
         json={"role": "school_leader", "password": GOOD_PASSWORD},
         headers=auth(admin),
     )
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user_update")).one()
+    with app.app_context():
+        query = select(AuditEvent).where(AuditEvent.action == "user_update")
+        event = db.session.scalars(query).one()
     assert event.actor_id == admin.id
     assert event.target_id == str(officer.id)
     assert event.changes["role"] == ["officer", "school_leader"]

@@ -153,13 +153,42 @@ def test_leader_review_reaches_officer_phone_on_next_pull(new_page, live, consol
     assert console.unexpected() == []
 
 
+READ_DRAFT = """async (key) => {
+  const opened = indexedDB.open('sro-activity-log');
+  const db = await new Promise((ok, fail) => {
+    opened.onsuccess = () => ok(opened.result);
+    opened.onerror = () => fail(opened.error);
+  });
+  try {
+    const read = db.transaction('drafts').objectStore('drafts').get(key);
+    const row = await new Promise((ok, fail) => {
+      read.onsuccess = () => ok(read.result);
+      read.onerror = () => fail(read.error);
+    });
+    return row ? row.value : null;
+  } finally {
+    db.close();
+  }
+}"""
+
+
+def wait_for_draft(page, summary: str, key: str = "new") -> None:
+    """The form's draft is in IndexedDB with this summary (it autosaves after typing)."""
+    for _ in range(100):
+        draft = page.evaluate(READ_DRAFT, key)
+        if draft and draft.get("summary") == summary:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"no draft saved with the summary {summary!r}")
+
+
 def test_draft_survives_reload_then_edit_and_delete_before_review(new_page, live, console):
     team = live.team()
     page = new_page()
     sign_in(page, team["officer"])
     page.get_by_label("Category").select_option("counselling")
     page.get_by_label("Summary").fill("Check-in, call 780-555-0142 later")
-    page.wait_for_timeout(600)  # the draft autosaves shortly after typing
+    wait_for_draft(page, "Check-in, call 780-555-0142 later")
     page.reload()
     page.get_by_text("A draft you had not saved was restored.").wait_for()
     assert page.get_by_label("Category").input_value() == "counselling"

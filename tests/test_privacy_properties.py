@@ -1,0 +1,121 @@
+"""The privacy screen, property-tested against identifiers built here (not against its own
+patterns): each kind, in the written forms people use, is caught wherever it sits in
+ordinary text; text with no "@" and fewer than nine digits is always kept."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.services.privacy import identifier_problems
+
+SETTINGS = settings(max_examples=200, deadline=None)
+WORDS = st.sampled_from(
+    [
+        "Met",
+        "with",
+        "grade",
+        "students",
+        "about",
+        "online",
+        "safety",
+        "the",
+        "class",
+        "talked",
+        "bullying",
+        "followed",
+        "up",
+        "counsellor",
+        "lunch",
+        "room",
+        "in",
+        "gym",
+    ]
+)
+PROSE = st.lists(WORDS, max_size=8).map(" ".join)
+digit = st.integers(0, 9).map(str)
+
+
+def digits(n: int):
+    return st.lists(digit, min_size=n, max_size=n).map("".join)
+
+
+def _around(identifier):
+    """The identifier somewhere in a sentence, as its own word or right before a stop."""
+    return st.tuples(PROSE, identifier, PROSE, st.sampled_from(["", ".", ","])).map(
+        lambda parts: f"{parts[0]} {parts[1]}{parts[3]} {parts[2]}".strip()
+    )
+
+
+def _says(problems: list[str], what: str) -> bool:
+    return any(what in message for message in problems)
+
+
+@st.composite
+def phone_numbers(draw) -> str:
+    """A North American number in one of the ways it is written (dots included)."""
+    area = draw(st.integers(2, 9).map(str)) + draw(digits(2))
+    exchange = draw(st.integers(2, 9).map(str)) + draw(digits(2))
+    line = draw(digits(4))
+    separator = draw(st.sampled_from(["-", ".", " "]))
+    shape = draw(st.sampled_from(["plain", "brackets", "country"]))
+    if shape == "brackets":
+        return f"({area}) {exchange}{separator}{line}"
+    number = f"{area}{separator}{exchange}{separator}{line}"
+    return f"+1 {number}" if shape == "country" else number
+
+
+@st.composite
+def dotted_phone_numbers(draw) -> str:
+    area = draw(st.integers(2, 9).map(str)) + draw(digits(2))
+    exchange = draw(st.integers(2, 9).map(str)) + draw(digits(2))
+    return f"{area}.{exchange}.{draw(digits(4))}"
+
+
+@st.composite
+def emails(draw) -> str:
+    name = draw(st.from_regex(r"[a-z][a-z0-9._+-]{0,10}[a-z0-9]", fullmatch=True))
+    host = draw(st.from_regex(r"[a-z][a-z0-9-]{0,8}[a-z0-9]", fullmatch=True))
+    tld = draw(st.sampled_from(["ca", "com", "org", "ab.ca", "school.nz"]))
+    return f"{name}@{host}.{tld}"
+
+
+@st.composite
+def student_numbers(draw) -> str:
+    groups = [draw(digits(3)) for _ in range(3)]
+    return draw(st.sampled_from(["", " ", "-"])).join(groups)
+
+
+@SETTINGS
+@given(_around(dotted_phone_numbers()))
+def test_dotted_phone_number_anywhere_in_text_is_refused(text):
+    assert _says(identifier_problems(text), "phone number"), text
+
+
+@SETTINGS
+@given(_around(phone_numbers()))
+def test_phone_number_in_any_written_form_is_refused(text):
+    assert _says(identifier_problems(text), "phone number"), text
+
+
+@SETTINGS
+@given(_around(emails()))
+def test_email_address_anywhere_in_text_is_refused(text):
+    assert _says(identifier_problems(text), "email address"), text
+
+
+@SETTINGS
+@given(_around(student_numbers()))
+def test_nine_digit_number_anywhere_in_text_is_refused(text):
+    assert identifier_problems(text), text
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.one_of(WORDS, digits(1), digits(2), st.sampled_from([".", ",", "-", "(", ")", ":"])),
+        max_size=20,
+    ).map(" ".join)
+)
+def test_text_without_at_sign_or_nine_digits_is_kept(text):
+    if sum(c.isdigit() for c in text) >= 9:
+        text = "".join(c for c in text if not c.isdigit())
+    assert identifier_problems(text) == [], text

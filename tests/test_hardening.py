@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import pytest
-from sqlalchemy import create_engine, func, select, update
+from sqlalchemy import create_engine, select, update
 
 from api import create_app
 from api.config import load_config, local_secrets
@@ -20,10 +20,13 @@ from tests.conftest import BASE_CONFIG
 from tests.factories import (
     PASSWORD,
     activity_body,
+    app_context,
     auth,
+    count,
     make_school,
     make_user,
     post_activity,
+    stored,
     tokens_for,
 )
 from tests.test_sync_support import push, upsert
@@ -61,7 +64,7 @@ def test_push_item_with_time_utc_cannot_hold_is_rejected_and_others_applied(clie
     assert second["status"] == "applied"
     assert (third["status"], third["error"]["code"]) == ("rejected", "validation_error")
     assert "client_time" in third["error"]["details"]
-    assert db.session.scalar(select(func.count()).select_from(Activity)) == 1
+    assert count(Activity) == 1
 
 
 @pytest.mark.parametrize("moment", EXTREME_TIMES)
@@ -162,8 +165,9 @@ def test_failed_login_is_recorded_and_audited_after_the_read(client):
     officer = make_user("officer")
     response = client.post(LOGIN, json={"email": officer.email, "password": "not-it-at-all"})
     assert response.status_code == 401
-    db.session.expire_all()
-    attempt = db.session.scalar(select(LoginAttempt).where(LoginAttempt.email == officer.email))
+    with app_context():
+        query = select(LoginAttempt).where(LoginAttempt.email == officer.email)
+        attempt = db.session.scalar(query)
     assert (attempt.succeeded, attempt.user_id, attempt.remote_addr) == (
         False,
         officer.id,
@@ -240,8 +244,9 @@ def _signed(user: User, **claims) -> dict:
 def test_token_naming_another_users_sign_in_returns_401(client):
     victim, attacker = make_user("admin"), make_user("officer")
     attackers_sign_in = str(uuid.uuid4())
-    db.session.add(TokenFamily(id=attackers_sign_in, user_id=attacker.id))
-    db.session.commit()
+    with app_context():
+        db.session.add(TokenFamily(id=attackers_sign_in, user_id=attacker.id))
+        db.session.commit()
     response = client.get("/api/v1/me", headers=_signed(victim, fam=attackers_sign_in))
     assert response.status_code == 401
     assert response.json["error"]["code"] == "token_revoked"
@@ -262,8 +267,9 @@ def test_correctly_signed_token_without_sign_in_claim_returns_401(client):
 def test_token_of_deactivated_user_with_live_sign_in_returns_401(client):
     officer = make_user("officer")
     headers = auth(officer)
-    db.session.execute(update(User).where(User.id == officer.id).values(active=False))
-    db.session.commit()
+    with app_context():
+        db.session.execute(update(User).where(User.id == officer.id).values(active=False))
+        db.session.commit()
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
@@ -284,11 +290,9 @@ def test_sign_in_limit_holds_across_workers(make_app):
     statuses = [first.test_client().post(LOGIN, json=body).status_code for _ in range(2)]
     statuses += [second.test_client().post(LOGIN, json=body).status_code for _ in range(3)]
     assert statuses == [401, 401, 401, 401, 429]
-    with second.app_context():
-        refused = second.test_client().post(LOGIN, json=body)
-        assert refused.json["error"]["code"] == "rate_limited"
-        attempts = db.session.scalar(select(func.count()).select_from(LoginAttempt))
-    assert attempts == 4  # a refused attempt writes nothing
+    refused = second.test_client().post(LOGIN, json=body)
+    assert refused.json["error"]["code"] == "rate_limited"
+    assert count(LoginAttempt) == 4  # a refused attempt writes nothing
 
 
 def test_sign_in_limit_is_per_address(make_app):
@@ -396,9 +400,10 @@ def test_lockout_answer_is_the_same_for_unknown_accounts(lockout):
 
 
 def _unassign(officer: User, school: School) -> None:
-    user = db.session.get(User, officer.id)
-    user.schools = [s for s in user.schools if s.id != school.id]
-    db.session.commit()
+    with app_context():
+        user = db.session.get(User, officer.id)
+        user.schools = [s for s in user.schools if s.id != school.id]
+        db.session.commit()
 
 
 def test_officer_removed_from_school_cannot_patch_its_activities(client):
@@ -410,8 +415,7 @@ def test_officer_removed_from_school_cannot_patch_its_activities(client):
     )
     assert response.status_code == 403
     assert response.json["error"]["code"] == "school_not_assigned"
-    db.session.expire_all()
-    assert db.session.get(Activity, uuid.UUID(activity["id"])).duration_minutes == 45
+    assert stored(Activity, uuid.UUID(activity["id"])).duration_minutes == 45
 
 
 def test_officer_removed_from_school_cannot_edit_or_delete_by_sync(client):
@@ -428,22 +432,22 @@ def test_officer_removed_from_school_cannot_edit_or_delete_by_sync(client):
     results = push(client, officer, [edit, remove]).json["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected"]
     assert {r["error"]["code"] for r in results} == {"school_not_assigned"}
-    db.session.expire_all()
-    stored = db.session.get(Activity, uuid.UUID(activity["id"]))
-    assert (stored.duration_minutes, stored.version, stored.is_deleted) == (45, 1, False)
+    after = stored(Activity, uuid.UUID(activity["id"]))
+    assert (after.duration_minutes, after.version, after.is_deleted) == (45, 1, False)
 
 
 def test_officer_cannot_log_at_inactive_school_rest_or_sync(client):
     school, officer = _officer()
-    db.session.execute(update(School).where(School.id == school.id).values(active=False))
-    db.session.commit()
+    with app_context():
+        db.session.execute(update(School).where(School.id == school.id).values(active=False))
+        db.session.commit()
     response = client.post(ACTIVITIES, json=activity_body(school), headers=auth(officer))
     assert response.status_code == 403
     assert response.json["error"]["code"] == "school_not_assigned"
     (result,) = push(client, officer, [upsert(school)]).json["results"]
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "school_not_assigned"
-    assert db.session.scalar(select(func.count()).select_from(Activity)) == 0
+    assert count(Activity) == 0
 
 
 def test_officer_can_move_activity_between_own_active_schools(client):

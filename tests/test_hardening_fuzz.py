@@ -52,15 +52,12 @@ VALUES = st.one_of(
 @pytest.fixture
 def world(make_app):
     app = make_app(RATELIMIT_ENABLED=False)
-    with app.app_context():
-        school = make_school()
-        officer = make_user("officer", [school])
-        admin = make_user("admin")
-        client = app.test_client()
-        activity = post_activity(client, officer, school)
-        headers = {"officer": auth(officer), "admin": auth(admin)}
-        school_id = school.id
-    return client, headers, activity["id"], school_id
+    school = make_school()
+    officer = make_user("officer", [school])
+    headers = {"officer": auth(officer), "admin": auth(make_user("admin"))}
+    client = app.test_client()
+    activity = post_activity(client, officer, school)
+    return client, headers, activity["id"], school.id
 
 
 @settings(

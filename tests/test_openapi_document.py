@@ -205,13 +205,11 @@ def test_csv_has_an_operation_of_its_own(spec):
 
 
 def test_csv_path_answers_csv_with_the_same_filters(make_app):
-    app = make_app()
-    with app.app_context():
-        school = make_school()
-        officer, manager = make_user("officer", [school]), make_user("program_manager")
-        client = app.test_client()
-        post_activity(client, officer, school)
-        headers = auth(manager)
+    client = make_app().test_client()
+    school = make_school()
+    officer, manager = make_user("officer", [school]), make_user("program_manager")
+    post_activity(client, officer, school)
+    headers = auth(manager)
     response = client.get(
         "/api/v1/reports/activity-mix.csv?group_by=category,month", headers=headers
     )
@@ -229,13 +227,10 @@ def test_csv_path_answers_csv_with_the_same_filters(make_app):
 def test_patch_with_one_field_changes_only_that_field(make_app):
     app = make_app()
     client = app.test_client()
-    with app.app_context():
-        school = make_school()
-        officer = make_user("officer", [school])
-        headers = auth(officer)
-        created = post_activity(
-            client, officer, school, outcome="follow_up", summary="Kept as it was."
-        )
+    school = make_school()
+    officer = make_user("officer", [school])
+    headers = auth(officer)
+    created = post_activity(client, officer, school, outcome="follow_up", summary="Kept as it was.")
     response = client.patch(
         f"/api/v1/activities/{created['id']}", json={"duration_minutes": 35}, headers=headers
     )

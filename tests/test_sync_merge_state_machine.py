@@ -284,7 +284,8 @@ class MergeMachine(RuleBasedStateMachine):
         self.officer_id = officer.id
         self.leader_headers = auth(make_user("school_leader", [school]))
         headers = auth(officer)
-        db.session.rollback()  # outside a request a transaction holds SQLite's write lock
+        if has_app_context():  # outside a request a transaction holds the write lock
+            db.session.rollback()
         self.server = Server()
         self.phones = {name: Phone(self.client, headers, self.server) for name in "ab"}
         for data in ({"duration_minutes": 1}, {"duration_minutes": 2, "summary": None}):

@@ -173,12 +173,19 @@ def check_decision(mutation: dict, result: dict, recorded: bool, before: dict | 
             assert status == "applied" and result["activity"]["deleted"], result
             assert result["activity"]["version"] == before["version"] + 1, result
         return
-    if before["deleted"] or stale:
-        # An edit of a copy changed since its base is a conflict, unless the server already
-        # holds exactly the edited content (then nothing is written).
+    if before["deleted"]:
+        # An edit of a deleted activity is a conflict, unless the server already holds
+        # exactly the edited content (then nothing is written).
         assert status in ("conflict", "applied"), result
         if status == "applied":
             assert result["activity"]["version"] == before["version"], result
+        return
+    if stale:
+        # A stale edit is judged field by field (the three-way merge, whose exact outcomes
+        # tests/test_sync_merge*.py hold): a conflict, or applied on top of the server's copy.
+        assert status in ("conflict", "applied"), result
+        if status == "applied":
+            assert result["activity"]["version"] in (before["version"], before["version"] + 1)
         return
     assert status == "applied", result
     assert result["activity"]["version"] in (before["version"], before["version"] + 1), result

@@ -72,6 +72,12 @@ def index():
     return _static("index.html")
 
 
+@blp.get("/survey")
+def survey():
+    """The anonymous survey page (no sign-in; the code comes in the address's fragment)."""
+    return _static("survey.html")
+
+
 @blp.get("/manifest.webmanifest")
 def manifest():
     """The web app manifest."""

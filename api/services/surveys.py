@@ -12,7 +12,7 @@ import secrets
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import Select, func, insert, or_, select, update
 
 from api.errors import ApiError, Invalid, NotFound
@@ -44,9 +44,8 @@ class Gone(ApiError):
 def answer_date() -> date:
     """Today in the program's time zone: the date an answer is stored with, and the date a
     round's status is read at. (At merge: api.dates.local_date().)"""
-    name = current_app.config.get("PROGRAM_TIMEZONE") or os.environ.get(
-        "PROGRAM_TIMEZONE", "America/Edmonton"
-    )
+    configured = current_app.config.get("PROGRAM_TIMEZONE") if has_app_context() else None
+    name = configured or os.environ.get("PROGRAM_TIMEZONE", "America/Edmonton")
     return datetime.now(ZoneInfo(name)).date()
 
 

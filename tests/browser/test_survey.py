@@ -2,6 +2,7 @@
 in English by typing the code; a leader prints slips; a manager reads the results and the
 printable evaluation page. axe-core (WCAG 2.2 A/AA with target-size) is clean on each."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -102,3 +103,76 @@ def test_a_student_types_a_code_in_english(new_page, live, console):
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("alert")).to_contain_text("already used")
     assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_a_leader_prints_slips(new_page, live, console):
+    team = live.team()
+    _manager, made = open_round(live, team, audiences=("students_7_9", "families"))
+    page = new_page()
+    sign_in(page, team["leader"])
+    page.get_by_role("link", name="Community voice").click()
+    page.get_by_role("link", name="Fall climate survey").first.click()
+    page.get_by_role("heading", name="Fall climate survey").wait_for()
+    page.get_by_label("Audience").select_option(label="Families")
+    page.get_by_label("How many codes").fill("4")
+    page.get_by_role("button", name="Make codes").click()
+    page.get_by_role("heading", name="4 new codes").wait_for()
+    slips = page.locator(".slip")
+    expect(slips).to_have_count(4)
+    codes = [text.strip() for text in page.locator(".slip-code").all_inner_texts()]
+    assert all(len(code) == 11 for code in codes)
+    expect(slips.first.get_by_role("img")).to_have_attribute(
+        "src", re.compile(r"^data:image/svg\+xml")
+    )
+    assert_accessible(page, "voice-slips-phone")
+    page.emulate_media(media="print")
+    expect(slips.first).to_be_visible()
+    expect(page.get_by_role("heading", name="Fall climate survey")).to_be_hidden()
+    expect(page.get_by_role("button", name="Make codes")).to_be_hidden()
+    expect(page.locator("header.bar")).to_be_hidden()
+    page.emulate_media(media="screen")
+    # A code from a slip works on the survey page.
+    status, checked = live.api("POST", "/survey-codes/check", body={"code": codes[0]})
+    assert status == 200 and checked["audience"] == "families"
+    assert console.unexpected() == []
+
+
+def answer_many(live, manager, made, school_id, count, identity=(), safe=4):
+    for code in issue(live, manager, made["id"], school_id, count=count):
+        body = {
+            "code": code,
+            "language": "en",
+            "answers": {"safe_at_school": safe, "safe_with_officer": 2, "knows_role": None},
+            "identity": list(identity),
+        }
+        assert live.api("POST", "/survey-responses", body=body)[0] == 201
+
+
+def test_a_manager_reads_the_section_and_the_printable_page(new_page, live, console):
+    team = live.team()
+    manager, made = open_round(live, team)
+    answer_many(live, manager, made, team["school_id"], 12)
+    answer_many(live, manager, made, team["school_id"], 11, identity=["black"], safe=2)
+    page = new_page()
+    sign_in(page, live.user("program_manager"))
+    section = page.locator("section", has=page.get_by_role("heading", name="Community voice"))
+    section.get_by_text("answers from").first.wait_for()
+    expect(section.get_by_text("Trend across rounds")).to_be_visible()
+    expect(section.get_by_text("Hidden: fewer than 10 answers").first).to_be_visible()
+    expect(section.get_by_text("points").first).to_be_visible()
+    page.goto(f"/#/voice/{made['id']}/report")
+    page.get_by_role("heading", name="Evaluation: Fall climate survey").wait_for()
+    page.get_by_text("Activities by category (numbers)").wait_for()
+    expect(
+        page.get_by_text("23 answers from 23 codes issued (response rate 100%).")
+    ).to_be_visible()
+    assert_accessible(page, "voice-evaluation-phone")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Print this page")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Evaluation: Fall climate survey")).to_be_visible()
+    page.emulate_media(media="screen")
+    page.goto("/#/dashboard")
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    section.get_by_text("answers from").first.wait_for()
+    assert_accessible(page, "voice-dashboard-phone")
+    assert console.unexpected() == []

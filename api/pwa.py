@@ -19,7 +19,7 @@ STATIC_SUFFIXES = {
     ".json": "application/json",
 }
 # Not part of the shell a device needs offline (licences, notes, the public survey page).
-NOT_PRECACHED = {WORKER_TEMPLATE, "survey.html"}
+NOT_PRECACHED = {WORKER_TEMPLATE, "survey.html", "survey.css", "survey.js"}
 
 blp = Blueprint("pwa", __name__)
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, insert, select, update
 
 from api.errors import ApiError, Invalid, NotFound
 from api.extensions import db
@@ -22,7 +22,6 @@ from api.models.school import school_assignment
 from api.models.survey import (
     INSTRUMENT,
     ITEM_KEYS,
-    PREFER_NOT,
     TALLY_GROUPS,
     SurveyCode,
     SurveyResponse,
@@ -310,42 +309,31 @@ def submit(body: dict) -> None:
             **answers,
         )
     )
-    _add_to_tallies(found, answers, identity)
+    add_to_tallies(found.round_id, found.school_id, found.audience, [(answers, identity)])
     db.session.commit()
 
 
-def _add_to_tallies(code: SurveyCode, answers: dict, identity: list[str]) -> None:
-    _ensure_tallies(code.round_id, code.school_id, code.audience)
-    groups = ["all", *identity]
+def add_to_tallies(round_id: int, school_id: int, audience: str, sheets: list[tuple]) -> None:
+    """Add answer sheets ((answers, identity) pairs) of one school and audience to the
+    running sums, holding their rows locked (in id order) until the transaction ends."""
+    _ensure_tallies(round_id, school_id, audience)
     rows = db.session.scalars(
         select(SurveyTally)
-        .where(
-            *_tally_key(code.round_id, code.school_id, code.audience),
-            or_(*(SurveyTally.grp == group for group in groups)),
-        )
+        .where(*_tally_key(round_id, school_id, audience))
         .order_by(SurveyTally.id)
         .with_for_update()
     )
     for row in rows:
         counts = {key: dict(value) for key, value in row.counts.items()}
-        for key, value in answers.items():
-            if value is not None:
-                cell = counts[key]
-                cell["n"] += 1
-                cell["total"] += value
-                cell["agree"] += value >= 4
-                cell["disagree"] += value <= 2
+        for answers, identity in sheets:
+            if row.grp != "all" and row.grp not in identity:
+                continue
+            row.responses += 1
+            for key, value in answers.items():
+                if value is not None:
+                    cell = counts[key]
+                    cell["n"] += 1
+                    cell["total"] += value
+                    cell["agree"] += value >= 4
+                    cell["disagree"] += value <= 2
         row.counts = counts
-        row.responses += 1
-
-
-def identity_problems(identity: list[str]) -> list[str]:
-    if PREFER_NOT in identity and len(set(identity)) > 1:
-        return ["prefer_not_to_say cannot be combined with another answer."]
-    return []
-
-
-def response_count(round_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(SurveyResponse).where(SurveyResponse.round_id == round_id)
-    )

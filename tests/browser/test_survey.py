@@ -111,6 +111,8 @@ def test_a_leader_prints_slips(new_page, live, console):
     page = new_page()
     sign_in(page, team["leader"])
     page.get_by_role("link", name="Community voice").click()
+    page.get_by_role("heading", name="Latest results for your schools").wait_for()
+    assert_accessible(page, "voice-leader-rounds-phone")
     page.get_by_role("link", name="Fall climate survey").first.click()
     page.get_by_role("heading", name="Fall climate survey").wait_for()
     page.get_by_label("Audience").select_option(label="Families")

@@ -159,6 +159,10 @@ async function renderList(container, context, schools) {
   container.append(rounds.length
     ? h('ul', { class: 'cards' }, rounds.map((round) => roundCard(round, schools)))
     : h('p', { class: 'notice' }, 'No survey rounds yet.'));
+  if (context.user.role === 'school_leader' && rounds.length) {
+    // Leaders have no dashboard: the latest results of their schools and the trend are here.
+    container.append(await dashboardSection(schools, 'Latest results for your schools'));
+  }
   if (MANAGERS.includes(context.user.role)) {
     container.append(newRoundForm(schools, (made) => context.navigate(`voice/${made.id}`)));
   }
@@ -298,9 +302,9 @@ export async function render(container, context) {
 }
 
 /** The dashboard's "Community voice" section: the latest round, its items, the trend. */
-export async function dashboardSection(schools) {
+export async function dashboardSection(schools, title = 'Community voice') {
   const rounds = (await getAll('/surveys')).sort((a, b) => a.opens_on.localeCompare(b.opens_on));
-  const heading = h('h2', { id: 'voice-heading' }, 'Community voice');
+  const heading = h('h2', { id: 'voice-heading' }, title);
   const section = h('section', { 'aria-labelledby': 'voice-heading' }, heading);
   const latest = [...rounds].reverse().find((r) => r.status !== 'scheduled');
   if (!latest) {

@@ -79,6 +79,10 @@ class Config:
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute")
         self.WRITE_RATE_LIMIT = env.get("WRITE_RATE_LIMIT", "600 per minute")
+        # Checking survey codes and answering, per client address (a class may share one).
+        self.SURVEY_RATE_LIMIT = env.get("SURVEY_RATE_LIMIT", "120 per minute")
+        # The address printed on survey slips and in their QR codes (default: this request's).
+        self.SURVEY_BASE_URL = env.get("SURVEY_BASE_URL", "")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
 

@@ -18,8 +18,8 @@ STATIC_SUFFIXES = {
     ".webmanifest": "application/manifest+json",
     ".json": "application/json",
 }
-# Not part of the shell a device needs offline (licences, notes).
-NOT_PRECACHED = {WORKER_TEMPLATE}
+# Not part of the shell a device needs offline (licences, notes, the public survey page).
+NOT_PRECACHED = {WORKER_TEMPLATE, "survey.html", "survey.css", "survey.js"}
 
 blp = Blueprint("pwa", __name__)
 
@@ -72,6 +72,12 @@ def index():
     return _static("index.html")
 
 
+@blp.get("/survey")
+def survey():
+    """The anonymous survey page (no sign-in; the code comes in the address's fragment)."""
+    return _static("survey.html")
+
+
 @blp.get("/manifest.webmanifest")
 def manifest():
     """The web app manifest."""
@@ -93,6 +99,7 @@ def service_worker():
 
 @blp.get("/app.js")
 @blp.get("/app.css")
+@blp.get("/survey.css")
 def shell_asset():
     """The app's entry script and stylesheet."""
     return _static(request.path.lstrip("/"))

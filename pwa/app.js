@@ -10,6 +10,7 @@ import * as logView from './js/views/log.js';
 import * as loginView from './js/views/login.js';
 import * as mineView from './js/views/mine.js';
 import * as reviewView from './js/views/review.js';
+import * as voiceView from './js/views/voice.js';
 
 const ROUTES = {
   login: { view: loginView, title: 'Sign in' },
@@ -17,6 +18,7 @@ const ROUTES = {
   mine: { view: mineView, title: 'My activities', nav: 'My activities', roles: ['officer'] },
   review: { view: reviewView, title: 'Review queue', nav: 'Review queue', roles: ['school_leader'] },
   dashboard: { view: dashboardView, title: 'Dashboard', nav: 'Dashboard', roles: ['program_manager', 'admin'] },
+  voice: { view: voiceView, title: 'Community voice', nav: 'Community voice', roles: ['school_leader', 'program_manager', 'admin'] },
   admin: { view: adminView, title: 'Admin', nav: 'Admin', roles: ['admin'] },
   history: { view: historyView, title: 'History', roles: ['officer', 'school_leader', 'program_manager', 'admin'] },
 };

@@ -4,6 +4,7 @@ from api.models.activity import Activity, ActivityRevision
 from api.models.audit import AuditEvent
 from api.models.rollup import ActivityRollup
 from api.models.school import School, school_assignment
+from api.models.survey import SurveyCode, SurveyResponse, SurveyRound, SurveyTally
 from api.models.sync import SequenceCounter, SyncMutation
 from api.models.user import LoginAttempt, RevokedToken, TokenFamily, User
 
@@ -16,6 +17,10 @@ __all__ = [
     "RevokedToken",
     "School",
     "SequenceCounter",
+    "SurveyCode",
+    "SurveyResponse",
+    "SurveyRound",
+    "SurveyTally",
     "SyncMutation",
     "TokenFamily",
     "User",

@@ -518,6 +518,11 @@ def load_demo(count: int | None, seed: int = 2025, *, if_empty: bool = False) ->
     existing = db.session.scalar(select(func.count()).select_from(Activity))
     _insert_activities(count, officers, assignments, seed + existing)
     audit.record("demo_data_load", "system", None, changes={"activities": count})
-    db.session.commit()
     lines = [f"Loaded {count} demo activities ({existing + count} in all)."]
+    if created_people:
+        from api.services.survey_demo import load_demo_rounds
+
+        answers = load_demo_rounds(seed)
+        lines.append(f"Loaded two finished survey rounds ({answers} anonymous answers).")
+    db.session.commit()
     return "\n".join(lines + (demo_logins() if created_people else []))

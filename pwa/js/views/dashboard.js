@@ -3,6 +3,7 @@ import { get, request } from '../api.js';
 import { barChart, figure, legend, stackedChart, table } from '../chart.js';
 import { getRef, setRef } from '../db.js';
 import { CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, h, scrollBox, select } from '../ui.js';
+import { dashboardSection } from './voice.js';
 
 const pct = (share) => (share == null ? '' : `${Math.round(share * 1000) / 10}%`);
 const num = (value) => (value == null ? 'suppressed' : String(value));
@@ -47,6 +48,7 @@ export async function render(container) {
   const charts = h('div', { class: 'grid' });
   const confirmation = h('section', { 'aria-labelledby': 'confirmation-heading' });
   const totalsEl = h('p', { role: 'status' });
+  const voice = h('div');
   const filters = h('form', { class: 'toolbar', novalidate: true },
     field('From', from), field('To', to), field('School', school), field('Status', status),
     h('button', { type: 'submit' }, 'Show'),
@@ -58,13 +60,18 @@ export async function render(container) {
   container.append(
     h('h1', {}, 'Dashboard'),
     h('p', { class: 'lead' }, 'Where SRO time goes: the activity mix by category, school level, month and outcome.'),
-    filters, problem, totalsEl, charts, confirmation);
+    filters, problem, totalsEl, charts, confirmation, voice);
   if (!navigator.onLine) {
     problem.textContent = 'You are offline. The dashboard needs a connection.';
     problem.hidden = false;
     return;
   }
   await load();
+  try {
+    voice.replaceChildren(await dashboardSection(schools));
+  } catch (error) {
+    voice.replaceChildren(h('p', { class: 'error-box' }, `Community voice: ${describeError(error)}`));
+  }
 
   function query(groupBy) {
     const params = new URLSearchParams({ group_by: groupBy });

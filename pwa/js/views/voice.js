@@ -1,0 +1,327 @@
+// Community voice: survey rounds, codes printed as slips, results by group beside the
+// activity mix, and one printable evaluation page per round (voice.md).
+import { get, getAll, post } from '../api.js';
+import { barChart, figure, table } from '../chart.js';
+import { getRef } from '../db.js';
+import { CATEGORIES, LEVELS, OUTCOMES, describeError, field, h, scrollBox, select } from '../ui.js';
+
+export const AUDIENCE_LABELS = {
+  students_4_6: 'Students, grades 4-6',
+  students_7_9: 'Students, grades 7-9',
+  students_10_12: 'Students, grades 10-12',
+  staff: 'Staff',
+  families: 'Families',
+};
+export const GROUP_LABELS = {
+  indigenous: 'Indigenous',
+  black: 'Black',
+  racialized_other: 'Another racialized group',
+  '2slgbtq': '2SLGBTQ+',
+  disability: 'Disability',
+  prefer_not_to_say: 'Prefer not to say',
+};
+const ITEM_SHORT = {
+  safe_at_school: 'Feel safe at school',
+  safe_with_officer: 'Feel safe with the officer',
+  would_ask_for_help: 'Would ask the officer for help',
+  treated_fairly: 'Officer treats students fairly',
+  knows_role: "Know the officer's role",
+};
+const STATUS_LABELS = { scheduled: 'Scheduled', open: 'Open', closed: 'Closed' };
+const MANAGERS = ['program_manager', 'admin'];
+
+const pctText = (value) => (value == null ? '' : `${value}%`);
+
+function hiddenText(k) {
+  return `Hidden: fewer than ${k} answers`;
+}
+
+function gapText(gap) {
+  if (gap == null) return '';
+  if (gap === 0) return 'No gap';
+  const size = `${Math.abs(gap)} points`;
+  return gap < 0 ? `▼ ${size} lower than everyone else` : `▲ ${size} higher than everyone else`;
+}
+
+export function groupLabel(groupBy, key, schools) {
+  if (groupBy === 'identity') return GROUP_LABELS[key] || key;
+  if (groupBy === 'audience') return AUDIENCE_LABELS[key] || key;
+  if (groupBy === 'school_level') return LEVELS[key] || key;
+  return schools.find((s) => s.id === key)?.name || `School ${key}`;
+}
+
+/** Participation: codes issued, answers and the response rate, per school and audience. */
+export function participationTable(results, schools) {
+  const names = new Map(schools.map((s) => [s.id, s.name]));
+  const issued = results.participation.reduce((sum, p) => sum + p.issued, 0);
+  const rate = issued ? `${Math.round((1000 * results.responses) / issued) / 10}%` : '—';
+  return [
+    h('p', { class: 'participation' },
+      `${results.responses} answers from ${issued} codes issued (response rate ${rate}).`),
+    scrollBox('Participation: table', table('Participation by school and audience',
+      ['School', 'Audience', 'Codes issued', 'Answers', 'Response rate'],
+      results.participation.map((p) => [
+        names.get(p.school_id) || `School ${p.school_id}`,
+        AUDIENCE_LABELS[p.audience] || p.audience,
+        String(p.issued), String(p.responses),
+        p.response_rate == null ? '—' : `${p.response_rate}%`,
+      ]))),
+  ];
+}
+
+/** Each item: the agree share overall and by group, gaps marked, hidden cells in words. */
+export function itemFigures(results, schools) {
+  const k = results.suppress_below;
+  return results.items.map((item) => {
+    const title = ITEM_SHORT[item.key] || item.key;
+    const overall = item.overall;
+    const rows = [{ label: 'Everyone', figures: overall, gap: null }].concat(
+      item.groups.map((g) => ({ label: groupLabel(results.group_by, g.group, schools), figures: g, gap: g.gap_pts })));
+    const shown = rows.filter((r) => r.figures.n != null);
+    const description = `${item.text.en} Share who agree: ` + rows.map((r) =>
+      `${r.label} ${r.figures.n == null ? 'hidden (too few answers)' : `${r.figures.agree_pct}%`}`).join(', ') + '.';
+    return figure({
+      title: `${title}: share who agree`,
+      chart: barChart({
+        title: `${title}: share who agree (%)`,
+        description,
+        rows: shown.map((r) => ({ label: r.label, value: r.figures.agree_pct ?? 0 })),
+      }),
+      extra: h('p', { class: 'meta' }, `“${item.text.en}”`),
+      table: table(`${title} (numbers)`,
+        ['Group', 'Answers', 'Agree', 'Disagree', 'Mean (1-5)', 'Gap'],
+        rows.map((r) => (r.figures.n == null
+          ? [r.label, hiddenText(k), '', '', '', '']
+          : [r.label, String(r.figures.n), pctText(r.figures.agree_pct), pctText(r.figures.disagree_pct),
+            r.figures.mean == null ? '' : String(r.figures.mean), gapText(r.gap)]))),
+    });
+  });
+}
+
+/** The agree share of each item, round by round. */
+export function trendTable(rounds, resultsByRound) {
+  const keys = Object.keys(ITEM_SHORT);
+  return scrollBox('Trend across rounds: table', table('Share who agree, round by round',
+    ['Round', ...keys.map((key) => ITEM_SHORT[key])],
+    rounds.map((round) => {
+      const results = resultsByRound.get(round.id);
+      return [`${round.title} (${round.opens_on})`, ...keys.map((key) => {
+        const item = results?.items.find((i) => i.key === key);
+        return item?.overall.agree_pct == null ? 'Hidden: too few answers' : `${item.overall.agree_pct}%`;
+      })];
+    })));
+}
+
+function roundCard(round, schools) {
+  const names = round.school_ids.map((id) => schools.find((s) => s.id === id)?.name || `School ${id}`);
+  return h('li', { class: 'card' },
+    h('h2', {}, h('a', { href: `#/voice/${round.id}` }, round.title)),
+    h('p', {}, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
+    h('p', { class: 'meta' }, `${names.join(', ')} · ${round.audiences.map((a) => AUDIENCE_LABELS[a]).join(', ')}`));
+}
+
+function newRoundForm(schools, onMade) {
+  const title = h('input', { name: 'title', required: true, maxlength: '200' });
+  const opens = h('input', { type: 'date', name: 'opens_on', required: true });
+  const closes = h('input', { type: 'date', name: 'closes_on', required: true });
+  const schoolBoxes = schools.map((s) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name: 'school_ids', value: String(s.id) }), s.name));
+  const audienceBoxes = Object.entries(AUDIENCE_LABELS).map(([key, label]) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name: 'audiences', value: key }), label));
+  const problem = h('div', { class: 'error-box', role: 'alert', hidden: true });
+  const form = h('form', { novalidate: true },
+    field('Title', title), field('Opens on', opens), field('Closes on', closes),
+    h('fieldset', {}, h('legend', {}, 'Schools'), h('div', { class: 'choices' }, schoolBoxes)),
+    h('fieldset', {}, h('legend', {}, 'Audiences'), h('div', { class: 'choices' }, audienceBoxes)),
+    problem, h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Open round')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const checked = (name) => [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+    try {
+      const made = await post('/surveys', {
+        title: title.value.trim(), opens_on: opens.value, closes_on: closes.value,
+        school_ids: checked('school_ids').map(Number), audiences: checked('audiences'),
+      });
+      onMade(made);
+    } catch (error) {
+      problem.textContent = describeError(error);
+      problem.hidden = false;
+      problem.focus?.();
+    }
+  });
+  return h('section', { 'aria-labelledby': 'new-round' }, h('h2', { id: 'new-round' }, 'Open a new round'), form);
+}
+
+async function renderList(container, context, schools) {
+  const rounds = (await getAll('/surveys')).sort((a, b) => b.opens_on.localeCompare(a.opens_on));
+  container.append(h('h1', {}, 'Community voice'),
+    h('p', { class: 'lead' }, 'Anonymous surveys of students, staff and families: do they feel safe with the officer?'));
+  container.append(rounds.length
+    ? h('ul', { class: 'cards' }, rounds.map((round) => roundCard(round, schools)))
+    : h('p', { class: 'notice' }, 'No survey rounds yet.'));
+  if (context.user.role === 'school_leader' && rounds.length) {
+    // Leaders have no dashboard: the latest results of their schools and the trend are here.
+    container.append(await dashboardSection(schools, 'Latest results for your schools'));
+  }
+  if (MANAGERS.includes(context.user.role)) {
+    container.append(newRoundForm(schools, (made) => context.navigate(`voice/${made.id}`)));
+  }
+}
+
+function slipsBlock(issued, round) {
+  const label = AUDIENCE_LABELS[issued.audience];
+  return h('section', { class: 'slips', 'aria-labelledby': 'slips-heading' },
+    h('h2', { id: 'slips-heading' }, `${issued.codes.length} new codes`),
+    h('p', { class: 'warning no-print' }, 'These codes are shown only once. Print them now; each code works one time.'),
+    h('div', { class: 'actions no-print' },
+      h('button', { type: 'button', onclick: () => window.print() }, 'Print slips')),
+    h('ul', { class: 'slip-list' }, issued.slips.map((slip) => h('li', { class: 'slip' },
+      h('img', { src: slip.qr, alt: `QR code for the survey address with code ${slip.code}`, width: '132', height: '132' }),
+      h('div', {},
+        h('p', { class: 'slip-title' }, `${round.title} · ${label}`),
+        h('p', {}, 'Scan the code, or go to:'),
+        h('p', { class: 'slip-address' }, issued.address),
+        h('p', {}, 'and type this code / et écris ce code :'),
+        h('p', { class: 'slip-code' }, slip.code))))));
+}
+
+function codesForm(round, schools, user, onIssued) {
+  // Leaders issue codes for their own schools only (their school list is just those).
+  const mine = user.role === 'school_leader' ? new Set(schools.map((s) => s.id)) : null;
+  const options = round.school_ids.filter((id) => !mine || mine.has(id))
+    .map((id) => [id, schools.find((s) => s.id === id)?.name || `School ${id}`]);
+  const school = select('school_id', options, options[0]?.[0]);
+  const audience = select('audience', round.audiences.map((a) => [a, AUDIENCE_LABELS[a]]), round.audiences[0]);
+  const count = h('input', { type: 'number', name: 'count', min: '1', max: '1000', value: '30', inputmode: 'numeric' });
+  const problem = h('div', { class: 'error-box', role: 'alert', hidden: true });
+  const form = h('form', { class: 'toolbar no-print', novalidate: true },
+    field('School', school), field('Audience', audience), field('How many codes', count),
+    h('button', { type: 'submit' }, 'Make codes'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    problem.hidden = true;
+    try {
+      onIssued(await post(`/surveys/${round.id}/codes`, {
+        school_id: Number(school.value), audience: audience.value, count: Number(count.value),
+      }));
+    } catch (error) {
+      problem.textContent = describeError(error);
+      problem.hidden = false;
+    }
+  });
+  return [h('h2', { class: 'no-print' }, 'Print codes'), form, problem];
+}
+
+async function renderRound(container, context, schools, roundId) {
+  const round = await get(`/surveys/${roundId}`);
+  const slipsHere = h('div', { class: 'slips-host' });
+  const resultsHere = h('div');
+  const groupBy = select('group_by', [['identity', 'Self-described group'], ['audience', 'Audience'],
+    ['school_level', 'School level'], ['school', 'School']], 'identity');
+  container.append(
+    h('p', { class: 'no-print' }, h('a', { href: '#/voice' }, 'All rounds')),
+    h('h1', {}, round.title),
+    h('p', { class: 'lead' }, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
+    h('p', { class: 'no-print' }, h('a', { href: `#/voice/${round.id}/report` }, 'Printable evaluation page')),
+    ...codesForm(round, schools, context.user, (issued) => slipsHere.replaceChildren(slipsBlock(issued, round))),
+    slipsHere,
+    h('h2', { class: 'no-print' }, 'Results'),
+    h('div', { class: 'toolbar no-print' }, field('Compare by', groupBy)),
+    resultsHere);
+  const load = async () => {
+    const results = await get(`/surveys/${round.id}/results?group_by=${groupBy.value}`);
+    resultsHere.replaceChildren(h('div', { class: 'no-print' }, ...participationTable(results, schools),
+      h('div', { class: 'grid' }, itemFigures(results, schools))));
+  };
+  groupBy.addEventListener('change', load);
+  await load();
+}
+
+function sumRows(report, key, schoolIds) {
+  const totals = new Map();
+  for (const row of report.rows) {
+    if (!schoolIds.has(row.school_id)) continue;
+    totals.set(row[key], (totals.get(row[key]) || 0) + (row.count ?? 0));
+  }
+  return [...totals.entries()].map(([group, count]) => ({ group, count }));
+}
+
+function mixFigure(title, rows, labelOf) {
+  const labelled = rows.map((r) => ({ label: labelOf(r.group), value: r.count }));
+  return figure({
+    title,
+    chart: barChart({ title, description: `${title}: ${labelled.map((r) => `${r.label} ${r.value}`).join(', ') || 'none'}.`, rows: labelled }),
+    table: table(`${title} (numbers)`, ['Group', 'Activities'], labelled.map((r) => [r.label, String(r.value)])),
+  });
+}
+
+async function activityMix(round) {
+  const schoolIds = new Set(round.school_ids);
+  const range = `from=${round.opens_on}&to=${round.closes_on}`;
+  const [byCategory, byLevel, byOutcome] = await Promise.all(['category', 'school_level', 'outcome'].map((key) =>
+    get(`/reports/activity-mix?group_by=school,${key}&${range}`)));
+  const categories = (await getRef('categories')) || CATEGORIES;
+  return [
+    mixFigure('Activities by category', sumRows(byCategory, 'category', schoolIds),
+      (k) => categories.find((c) => c.key === k)?.label || k),
+    mixFigure('Activities by school level', sumRows(byLevel, 'school_level', schoolIds), (k) => LEVELS[k] || k),
+    mixFigure('Activities by outcome', sumRows(byOutcome, 'outcome', schoolIds),
+      (k) => OUTCOMES[k] || (k == null || k === 'none_recorded' ? 'Not recorded' : k)),
+  ];
+}
+
+async function renderReport(container, context, schools, roundId) {
+  const round = await get(`/surveys/${roundId}`);
+  const results = await get(`/surveys/${round.id}/results?group_by=identity`);
+  const names = round.school_ids.map((id) => schools.find((s) => s.id === id)?.name || `School ${id}`);
+  container.classList.add('evaluation');
+  container.append(
+    h('p', { class: 'no-print' }, h('a', { href: `#/voice/${round.id}` }, 'Back to the round')),
+    h('h1', {}, `Evaluation: ${round.title}`),
+    h('p', { class: 'lead' }, `${round.opens_on} to ${round.closes_on} · ${names.join(', ')}`),
+    h('div', { class: 'actions no-print' }, h('button', { type: 'button', onclick: () => window.print() }, 'Print this page')),
+    h('h2', {}, 'Community voice'),
+    ...participationTable(results, schools),
+    h('div', { class: 'grid' }, itemFigures(results, schools)));
+  if (MANAGERS.includes(context.user.role)) {
+    container.append(h('h2', {}, 'What officers did: the activity mix of the same schools and dates'),
+      h('div', { class: 'grid' }, await activityMix(round)));
+  }
+}
+
+export async function render(container, context) {
+  if (!navigator.onLine) {
+    container.append(h('h1', {}, 'Community voice'), h('p', { class: 'error-box', role: 'alert' }, 'You are offline. Survey results need a connection.'));
+    return;
+  }
+  const schools = (await getRef('schools')) || [];
+  const [roundId, page] = (context.param || '').split('/');
+  if (!roundId) return renderList(container, context, schools);
+  if (page === 'report') return renderReport(container, context, schools, roundId);
+  return renderRound(container, context, schools, roundId);
+}
+
+/** The dashboard's "Community voice" section: the latest round, its items, the trend. */
+export async function dashboardSection(schools, title = 'Community voice') {
+  const rounds = (await getAll('/surveys')).sort((a, b) => a.opens_on.localeCompare(b.opens_on));
+  const heading = h('h2', { id: 'voice-heading' }, title);
+  const section = h('section', { 'aria-labelledby': 'voice-heading' }, heading);
+  const latest = [...rounds].reverse().find((r) => r.status !== 'scheduled');
+  if (!latest) {
+    section.append(h('p', { class: 'notice' }, 'No survey results yet. Open a round under Community voice.'));
+    return section;
+  }
+  const resultsByRound = new Map();
+  for (const round of rounds.filter((r) => r.status !== 'scheduled').slice(-6)) {
+    resultsByRound.set(round.id, await get(`/surveys/${round.id}/results?group_by=identity`));
+  }
+  const results = resultsByRound.get(latest.id);
+  section.append(
+    h('p', {}, h('a', { href: `#/voice/${latest.id}` }, latest.title), ` (${latest.opens_on} to ${latest.closes_on}) · `,
+      h('a', { href: `#/voice/${latest.id}/report` }, 'Printable evaluation page')),
+    ...participationTable(results, schools),
+    h('div', { class: 'grid' }, itemFigures(results, schools)),
+    h('h3', {}, 'Trend across rounds'),
+    trendTable([...resultsByRound.keys()].map((id) => rounds.find((r) => r.id === id)), resultsByRound));
+  return section;
+}

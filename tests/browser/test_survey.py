@@ -1,0 +1,180 @@
+"""Community voice in Chromium at phone size: a student answers in French from a QR link and
+in English by typing the code; a leader prints slips; a manager reads the results and the
+printable evaluation page. axe-core (WCAG 2.2 A/AA with target-size) is clean on each."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot, sign_in
+from tests.browser.test_app_views import AXE_OPTIONS, assert_reflows
+from tests.survey_support import answer_date
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
+
+
+def assert_accessible(page, name: str) -> None:
+    results = Axe().run(page, options=AXE_OPTIONS).response
+    problems = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+    ]
+    assert problems == [], name
+    assert_reflows(page, name)
+    screenshot(page, name)
+
+
+def open_round(live, team: dict, audiences=("students_7_9",)) -> tuple[str, dict]:
+    manager = live.token(live.user("program_manager"))
+    today = answer_date()
+    body = {
+        "title": "Fall climate survey",
+        "opens_on": (today - timedelta(days=1)).isoformat(),
+        "closes_on": (today + timedelta(days=14)).isoformat(),
+        "school_ids": [team["school_id"]],
+        "audiences": list(audiences),
+    }
+    status, made = live.api("POST", "/surveys", token=manager, body=body)
+    assert status == 201, made
+    return manager, made
+
+
+def issue(live, token: str, round_id: int, school_id: int, count: int = 2) -> list[str]:
+    body = {"school_id": school_id, "audience": "students_7_9", "count": count}
+    status, issued = live.api("POST", f"/surveys/{round_id}/codes", token=token, body=body)
+    assert status == 201, issued
+    return issued["codes"]
+
+
+def test_a_student_answers_in_french_from_a_qr_link(new_page, live, console):
+    team = live.team()
+    manager, made = open_round(live, team)
+    code = issue(live, manager, made["id"], team["school_id"])[0]
+    page = new_page()
+    requests = []
+    page.on("request", lambda request: requests.append((request.url, request.post_data or "")))
+    page.goto(f"/survey#{code}")
+    page.get_by_role("button", name="Français").click()
+    page.get_by_role("heading", name="Sondage sur la sécurité à l'école").wait_for()
+    assert page.evaluate("location.hash") == ""  # the code leaves the address bar
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert_accessible(page, "survey-fr-phone")
+    group = page.get_by_role("radiogroup", name="Je me sens en sécurité à l'école.")
+    group.get_by_label("D'accord", exact=True).check()
+    officer = page.get_by_role("radiogroup", name="quand l'agent de police")
+    officer.get_by_label("Tout à fait d'accord").check()
+    page.get_by_label("Autochtone (Premières Nations, Métis ou Inuit)").check()
+    page.get_by_role("button", name="Envoyer").click()
+    page.get_by_text("Merci").wait_for()
+    assert_accessible(page, "survey-thanks-fr-phone")
+    # The code went only in request bodies, never in an address.
+    assert not any(code in url or code.replace("-", "") in url for url, _ in requests)
+    assert any(code in body for _, body in requests)
+    assert console.unexpected() == []
+    results = live.api("GET", f"/surveys/{made['id']}/results", token=manager)[1]
+    assert results["responses"] == 1
+
+
+def test_a_student_types_a_code_in_english(new_page, live, console):
+    team = live.team()
+    manager, made = open_round(live, team)
+    code = issue(live, manager, made["id"], team["school_id"])[0]
+    page = new_page()
+    page.goto("/survey")
+    page.get_by_role("button", name="English").click()
+    assert_accessible(page, "survey-code-phone")
+    page.get_by_label("Code").fill("nope")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not find this code")
+    page.get_by_label("Code").fill(code.lower())
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("radiogroup", name="I feel safe at school.").get_by_label(
+        "Agree", exact=True
+    ).check()
+    assert_accessible(page, "survey-en-phone")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Thank you").wait_for()
+    page.goto("/survey")
+    page.get_by_role("button", name="English").click()
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("alert")).to_contain_text("already used")
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_a_leader_prints_slips(new_page, live, console):
+    team = live.team()
+    _manager, made = open_round(live, team, audiences=("students_7_9", "families"))
+    page = new_page()
+    sign_in(page, team["leader"])
+    page.get_by_role("link", name="Community voice").click()
+    page.get_by_role("heading", name="Latest results for your schools").wait_for()
+    assert_accessible(page, "voice-leader-rounds-phone")
+    page.get_by_role("link", name="Fall climate survey").first.click()
+    page.get_by_role("heading", name="Fall climate survey").wait_for()
+    page.get_by_label("Audience").select_option(label="Families")
+    page.get_by_label("How many codes").fill("4")
+    page.get_by_role("button", name="Make codes").click()
+    page.get_by_role("heading", name="4 new codes").wait_for()
+    slips = page.locator(".slip")
+    expect(slips).to_have_count(4)
+    codes = [text.strip() for text in page.locator(".slip-code").all_inner_texts()]
+    assert all(len(code) == 11 for code in codes)
+    expect(slips.first.get_by_role("img")).to_have_attribute(
+        "src", re.compile(r"^data:image/svg\+xml")
+    )
+    assert_accessible(page, "voice-slips-phone")
+    page.emulate_media(media="print")
+    expect(slips.first).to_be_visible()
+    expect(page.get_by_role("heading", name="Fall climate survey")).to_be_hidden()
+    expect(page.get_by_role("button", name="Make codes")).to_be_hidden()
+    expect(page.locator("header.bar")).to_be_hidden()
+    page.emulate_media(media="screen")
+    # A code from a slip works on the survey page.
+    status, checked = live.api("POST", "/survey-codes/check", body={"code": codes[0]})
+    assert status == 200 and checked["audience"] == "families"
+    assert console.unexpected() == []
+
+
+def answer_many(live, manager, made, school_id, count, identity=(), safe=4):
+    for code in issue(live, manager, made["id"], school_id, count=count):
+        body = {
+            "code": code,
+            "language": "en",
+            "answers": {"safe_at_school": safe, "safe_with_officer": 2, "knows_role": None},
+            "identity": list(identity),
+        }
+        assert live.api("POST", "/survey-responses", body=body)[0] == 201
+
+
+def test_a_manager_reads_the_section_and_the_printable_page(new_page, live, console):
+    team = live.team()
+    manager, made = open_round(live, team)
+    answer_many(live, manager, made, team["school_id"], 12)
+    answer_many(live, manager, made, team["school_id"], 11, identity=["black"], safe=2)
+    page = new_page()
+    sign_in(page, live.user("program_manager"))
+    section = page.locator("section", has=page.get_by_role("heading", name="Community voice"))
+    section.get_by_text("answers from").first.wait_for()
+    expect(section.get_by_text("Trend across rounds")).to_be_visible()
+    expect(section.get_by_text("Hidden: fewer than 10 answers").first).to_be_visible()
+    expect(section.get_by_text("points").first).to_be_visible()
+    page.goto(f"/#/voice/{made['id']}/report")
+    page.get_by_role("heading", name="Evaluation: Fall climate survey").wait_for()
+    page.get_by_text("Activities by category (numbers)").wait_for()
+    expect(
+        page.get_by_text("23 answers from 23 codes issued (response rate 100%).")
+    ).to_be_visible()
+    assert_accessible(page, "voice-evaluation-phone")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Print this page")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Evaluation: Fall climate survey")).to_be_visible()
+    page.emulate_media(media="screen")
+    page.goto("/#/dashboard")
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    section.get_by_text("answers from").first.wait_for()
+    assert_accessible(page, "voice-dashboard-phone")
+    assert console.unexpected() == []

@@ -2,6 +2,7 @@
 
 from api.models.activity import Activity, ActivityRevision
 from api.models.audit import AuditEvent
+from api.models.identity import OidcLogin, ReminderSent, SignInGrant
 from api.models.rollup import ActivityRollup
 from api.models.school import School, school_assignment
 from api.models.sync import SequenceCounter, SyncMutation
@@ -13,9 +14,12 @@ __all__ = [
     "ActivityRollup",
     "AuditEvent",
     "LoginAttempt",
+    "OidcLogin",
+    "ReminderSent",
     "RevokedToken",
     "School",
     "SequenceCounter",
+    "SignInGrant",
     "SyncMutation",
     "TokenFamily",
     "User",

@@ -14,7 +14,9 @@ def register_cli(app: Flask) -> None:
 
     @users.command("create")
     @click.option("--email", required=True)
-    @click.option("--password", required=True)
+    @click.option(
+        "--password", default=None, help="Leave out for a user who signs in through a provider."
+    )
     @click.option("--role", required=True, type=click.Choice(ROLES))
     @click.option("--name", "display_name", default=None, help="Display name")
     @click.option("--school-id", "school_ids", multiple=True, type=int)
@@ -24,11 +26,12 @@ def register_cli(app: Flask) -> None:
 
         data = {
             "email": email,
-            "password": password,
             "role": role,
             "display_name": display_name or email.split("@")[0],
             "school_ids": list(school_ids),
         }
+        if password is not None:
+            data["password"] = password
         try:
             user = create(data, actor=None)
         except ApiError as error:

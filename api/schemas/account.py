@@ -38,6 +38,7 @@ class UserSchema(Schema):
 
 class MeSchema(UserSchema):
     schools = fields.List(fields.Nested(SchoolRefSchema))
+    email_reminders = fields.Boolean()
 
 
 class TokenSchema(Schema):
@@ -59,7 +60,9 @@ class UserCreateSchema(StrictSchema):
         validate=validate.Length(max=500),
     )
     password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH)
+        load_only=True,
+        validate=validate.Length(min=1, max=MAX_LENGTH),
+        metadata={"description": "Leave out for a user who signs in only through a provider"},
     )
 
 

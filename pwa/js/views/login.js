@@ -88,7 +88,7 @@ async function renderForm(container, { param, query, onSignedIn, navigate }) {
     ),
   );
   const failure = providerProblem(query);
-  container.append(
+  const parts = [
     h('h1', {}, again ? 'Sign in again' : 'Sign in'),
     again
       ? h('div', { class: 'warning' }, 'Your session has ended. Sign in again to sync.',
@@ -98,7 +98,8 @@ async function renderForm(container, { param, query, onSignedIn, navigate }) {
     buttons.length ? h('div', { class: 'actions providers' }, buttons) : null,
     buttons.length ? h('p', { class: 'or' }, 'Or sign in with your email and password:') : null,
     form,
-  );
+  ];
+  container.append(...parts.filter(Boolean));
 
   async function onSubmit(event) {
     event.preventDefault();

@@ -62,7 +62,10 @@ class UserCreateSchema(StrictSchema):
     password = fields.String(
         load_only=True,
         validate=validate.Length(min=1, max=MAX_LENGTH),
-        metadata={"description": "Leave out for a user who signs in only through a provider"},
+        metadata={
+            "description": "Leave out for a user who signs in only through an identity "
+            "provider (allowed when one is configured)"
+        },
     )
 
 

@@ -181,6 +181,12 @@ def create_user(data: dict, actor: User | None) -> User:
     password = data.get("password")
     if password is not None:
         _check_password(password)
+    elif not current_app.config["OIDC_PROVIDERS"]:
+        # Without a provider, a user with no password could never sign in.
+        raise Invalid(
+            "Give a password: no identity provider is configured to sign this user in.",
+            details={"password": ["Missing data for required field."]},
+        )
     _check_assignment(data["role"], school_ids)
     _email_free(email)
     user = User(

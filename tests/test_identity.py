@@ -67,6 +67,7 @@ def through_provider(client, name: str):
 
 def grant_of(response) -> str:
     assert response.status_code == 302
+    assert response.headers["Cache-Control"] == "no-store"
     location = response.headers["Location"]
     assert location.startswith("/#/sso?grant="), location
     return parse_qs(urlsplit(location[2:]).query)["grant"][0]

@@ -63,5 +63,12 @@ def callback(name: str):
     return redirect(f"/#/sso?grant={quote(grant)}", 302)
 
 
+@flow.after_request
+def _no_store(response):
+    # A grant, a state or a code passes through these responses: no cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _to_login(code: str):
     return redirect(f"/#/login?error={code}", 302)

@@ -79,10 +79,11 @@ def compose(reminder: Reminder) -> EmailMessage:
     message = EmailMessage()
     count = reminder.waiting
     noun = "activity" if count == 1 else "activities"
-    message["Subject"] = f"{count} {noun} waiting for your review"
+    # The subject's words are fixed by the contract (identity.md), whatever the count.
+    message["Subject"] = f"{count} activities waiting for your review"
     message["From"] = config["MAIL_FROM"]
     message["To"] = reminder.email
-    lines = [f"{count} {noun} logged by your school resource officer wait for your review.", ""]
+    lines = [f"Waiting for your review: {count} {noun} logged by school resource officers.", ""]
     for school, waiting, overdue in reminder.schools:
         lines.append(f"{school}: {waiting} waiting, {overdue} overdue (more than {days} days)")
     lines += [

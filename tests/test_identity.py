@@ -362,3 +362,24 @@ def test_a_locked_account_cannot_sign_in_through_a_provider_either(client, sso_a
     response = client.post("/api/v1/auth/oidc/exchange", json={"grant": grant})
     assert response.status_code == 429
     assert response.json["error"]["code"] == "account_locked"
+
+
+def test_the_cli_creates_a_provider_only_user(sso_app):
+    result = sso_app.test_cli_runner().invoke(
+        args=["users", "create", "--email", "Chief@Police.test", "--role", "program_manager"]
+    )
+    assert result.exit_code == 0, result.output
+    with sso_app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "chief@police.test")).one()
+        assert user.password_hash is None
+
+
+def test_without_providers_a_user_needs_a_password(make_app, monkeypatch):
+    monkeypatch.delenv("OIDC_PROVIDERS", raising=False)
+    result = (
+        make_app()
+        .test_cli_runner()
+        .invoke(args=["users", "create", "--email", "a@b.test", "--role", "admin"])
+    )
+    assert result.exit_code != 0
+    assert "Give a password" in result.output

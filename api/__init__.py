@@ -37,10 +37,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from api import health, pwa
-    from api.resources import activities, auth, reference, reports, surveys, sync
+    from api.resources import activities, auth, identity, reference, reports, surveys, sync
 
-    for module in (auth, reference, activities, sync, reports, surveys):
+    for module in (auth, identity, reference, activities, sync, reports, surveys):
         api.register_blueprint(module.blp)
+    app.register_blueprint(identity.flow)
     app.register_blueprint(health.blp)
     app.register_blueprint(pwa.blp)
 

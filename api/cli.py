@@ -14,7 +14,9 @@ def register_cli(app: Flask) -> None:
 
     @users.command("create")
     @click.option("--email", required=True)
-    @click.option("--password", required=True)
+    @click.option(
+        "--password", default=None, help="Leave out for a user who signs in through a provider."
+    )
     @click.option("--role", required=True, type=click.Choice(ROLES))
     @click.option("--name", "display_name", default=None, help="Display name")
     @click.option("--school-id", "school_ids", multiple=True, type=int)
@@ -24,11 +26,12 @@ def register_cli(app: Flask) -> None:
 
         data = {
             "email": email,
-            "password": password,
             "role": role,
             "display_name": display_name or email.split("@")[0],
             "school_ids": list(school_ids),
         }
+        if password is not None:
+            data["password"] = password
         try:
             user = create(data, actor=None)
         except ApiError as error:
@@ -70,6 +73,32 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_group)
     register_sync_cli(app)
     register_reports_cli(app)
+    register_digests_cli(app)
+
+
+def register_digests_cli(app: Flask) -> None:
+    digests = AppGroup("digests", help="Review reminders by email.")
+
+    @digests.command("send")
+    @click.option("--dry-run", is_flag=True, help="List who would get one; send nothing.")
+    def send(dry_run):
+        """Email each school leader with activities waiting (at most once a day)."""
+        from api.services.reminders import send_all
+
+        result = send_all(dry_run=dry_run)
+        if dry_run:
+            for email, waiting in result["would_send"]:
+                click.echo(f"Would remind {email}: {waiting} waiting.")
+            click.echo(f"{len(result['would_send'])} reminders would be sent (dry run).")
+            return
+        click.echo(
+            f"Sent {result['sent']} review reminders; {result['skipped']} already sent today; "
+            f"{result['failed']} failed (tried again on the next run)."
+        )
+        if result["failed"]:
+            raise click.exceptions.Exit(1)
+
+    app.cli.add_command(digests)
 
 
 def register_sync_cli(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 import tempfile
 from datetime import timedelta
@@ -46,6 +47,35 @@ def local_secrets(folder: Path | None = None) -> dict[str, str]:
     return json.loads(path.read_text())
 
 
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _names(value: str | None) -> list[str]:
+    return [part.strip().lower() for part in (value or "").split(",") if part.strip()]
+
+
+def oidc_providers(env) -> dict[str, dict]:
+    """OIDC_PROVIDERS=police,board and OIDC_<NAME>_* for each: name -> settings."""
+    providers = {}
+    for name in _names(env.get("OIDC_PROVIDERS")):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
+            raise RuntimeError(f"OIDC_PROVIDERS: {name!r} is not a valid provider name.")
+        prefix = f"OIDC_{name.upper().replace('-', '_')}_"
+        missing = [k for k in ("ISSUER", "CLIENT_ID") if not env.get(prefix + k)]
+        if missing:
+            raise RuntimeError(f"Provider {name!r} needs {', '.join(prefix + k for k in missing)}.")
+        providers[name] = {
+            "issuer": env[prefix + "ISSUER"].rstrip("/"),
+            "client_id": env[prefix + "CLIENT_ID"],
+            "client_secret": env.get(prefix + "CLIENT_SECRET", ""),
+            "label": env.get(prefix + "LABEL") or name.title(),
+            "email_domains": _names(env.get(prefix + "EMAIL_DOMAINS")),
+            "trust_email": _flag(env.get(prefix + "TRUST_EMAIL")),
+        }
+    return providers
+
+
 class Config:
     """Values every environment shares; overridden by environment variables."""
 
@@ -85,6 +115,15 @@ class Config:
         self.SURVEY_BASE_URL = env.get("SURVEY_BASE_URL", "")
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+
+        self.OIDC_PROVIDERS = oidc_providers(env)
+        self.APP_BASE_URL = env.get("APP_BASE_URL", "").rstrip("/")
+        self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
+        self.SMTP_PORT = _int("SMTP_PORT", 25)
+        self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _flag(env.get("SMTP_STARTTLS", "false"))
+        self.MAIL_FROM = env.get("MAIL_FROM", "sro-activity-log@localhost")
 
         self.JWT_ALGORITHM = "HS256"
         self.JWT_DECODE_ALGORITHMS = ["HS256"]

@@ -14,6 +14,7 @@ import * as voiceView from './js/views/voice.js';
 
 const ROUTES = {
   login: { view: loginView, title: 'Sign in' },
+  sso: { view: loginView, title: 'Signing in' },
   log: { view: logView, title: 'Log activity', nav: 'Log activity', roles: ['officer'] },
   mine: { view: mineView, title: 'My activities', nav: 'My activities', roles: ['officer'] },
   review: { view: reviewView, title: 'Review queue', nav: 'Review queue', roles: ['school_leader'] },
@@ -22,6 +23,8 @@ const ROUTES = {
   admin: { view: adminView, title: 'Admin', nav: 'Admin', roles: ['admin'] },
   history: { view: historyView, title: 'History', roles: ['officer', 'school_leader', 'program_manager', 'admin'] },
 };
+// Views for someone not signed in: the sign-in page, and the return from a provider.
+const PUBLIC = ['login', 'sso'];
 const HOME = { officer: 'log', school_leader: 'review', program_manager: 'dashboard', admin: 'admin' };
 
 const main = document.getElementById('main');
@@ -41,8 +44,13 @@ export function navigate(route) {
 }
 
 function parseHash() {
-  const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
-  return { name: name || '', param: rest.length ? decodeURIComponent(rest.join('/')) : null };
+  const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name, ...rest] = path.split('/');
+  return {
+    name: name || '',
+    param: rest.length ? decodeURIComponent(rest.join('/')) : null,
+    query: new URLSearchParams(query),
+  };
 }
 
 async function currentUser() {
@@ -54,14 +62,14 @@ async function currentUser() {
 async function render() {
   const token = ++renderToken;
   const current = await currentUser();
-  let { name, param } = parseHash();
+  let { name, param, query } = parseHash();
   const role = current?.user?.role;
   const signedIn = Boolean(current?.access_token) || (role === 'officer' && current?.user);
-  if (!signedIn && name !== 'login') {
+  if (!signedIn && !PUBLIC.includes(name)) {
     location.replace('#/login');
     return;
   }
-  if (name !== 'login' && (!ROUTES[name] || !ROUTES[name].roles.includes(role))) {
+  if (!PUBLIC.includes(name) && (!ROUTES[name] || !ROUTES[name].roles.includes(role))) {
     location.replace(`#/${HOME[role] || 'login'}`);
     return;
   }
@@ -73,7 +81,7 @@ async function render() {
   renderNav(current, name);
   document.title = `${route.title} · SRO Activity Log`;
   const container = h('div', { class: 'view' });
-  const context = { user: current?.user || null, session: current, navigate, onSignedIn, param, signOut };
+  const context = { user: current?.user || null, session: current, navigate, onSignedIn, param, query, signOut };
   try {
     await route.view.render(container, context);
   } catch (error) {
@@ -96,7 +104,7 @@ async function render() {
 
 function renderNav(current, active) {
   const role = current?.user?.role;
-  if (!role || active === 'login') {
+  if (!role || PUBLIC.includes(active)) {
     nav.hidden = true;
     nav.replaceChildren();
     syncbar.hidden = true;
@@ -283,7 +291,7 @@ async function boot() {
   window.addEventListener('offline', () => updateStatus());
   window.addEventListener('sro:auth-required', async () => {
     await updateStatus();
-    if (parseHash().name !== 'login') navigate('login/again');
+    if (!PUBLIC.includes(parseHash().name)) navigate('login/again');
   });
   window.addEventListener('beforeinstallprompt', async (event) => {
     event.preventDefault();

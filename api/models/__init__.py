@@ -2,6 +2,7 @@
 
 from api.models.activity import Activity, ActivityRevision
 from api.models.audit import AuditEvent
+from api.models.identity import OidcLogin, ReminderSent, SignInGrant
 from api.models.rollup import ActivityRollup
 from api.models.school import School, school_assignment
 from api.models.survey import SurveyCode, SurveyResponse, SurveyRound, SurveyTally
@@ -14,6 +15,8 @@ __all__ = [
     "ActivityRollup",
     "AuditEvent",
     "LoginAttempt",
+    "OidcLogin",
+    "ReminderSent",
     "RevokedToken",
     "School",
     "SequenceCounter",
@@ -21,6 +24,7 @@ __all__ = [
     "SurveyResponse",
     "SurveyRound",
     "SurveyTally",
+    "SignInGrant",
     "SyncMutation",
     "TokenFamily",
     "User",

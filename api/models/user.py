@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.extensions import db
@@ -25,7 +25,9 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None for a user who signs in only through an identity provider.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Bumped on deactivation and password change: every older token stops working.
     token_generation: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from api.auth import authenticated, viewer
 from api.extensions import Blueprint, limiter
 from api.schemas.account import LoginSchema, MeSchema, TokenSchema
+from api.schemas.identity import MeUpdateSchema
 from api.services import accounts
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and tokens")
@@ -71,3 +72,11 @@ class Me(MethodView):
     def get(self):
         """The signed-in user, role and schools."""
         return viewer()
+
+    @authenticated()
+    @blp.arguments(MeUpdateSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, description="No valid token")
+    def patch(self, body):
+        """Change one's own settings: `email_reminders` (review reminders by email)."""
+        return accounts.update_me(viewer(), body)

@@ -70,6 +70,7 @@ class MeSchema(UserSchema):
         dump_only=True,
         metadata={"description": "Today's date in the program's time zone (YYYY-MM-DD)."},
     )
+    email_reminders = fields.Boolean(required=True)
 
 
 class TokenSchema(Schema):
@@ -93,7 +94,12 @@ class UserCreateSchema(StrictSchema):
         validate=validate.Length(max=500),
     )
     password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH)
+        load_only=True,
+        validate=validate.Length(min=1, max=MAX_LENGTH),
+        metadata={
+            "description": "Leave out for a user who signs in only through an identity "
+            "provider (allowed when one is configured)"
+        },
     )
 
 

@@ -178,7 +178,15 @@ def _email_free(email: str, user_id: int | None = None) -> None:
 def create_user(data: dict, actor: User | None) -> User:
     email = normalise_email(data["email"])
     school_ids = data.get("school_ids", [])
-    _check_password(data["password"])
+    password = data.get("password")
+    if password is not None:
+        _check_password(password)
+    elif not current_app.config["OIDC_PROVIDERS"]:
+        # Without a provider, a user with no password could never sign in.
+        raise Invalid(
+            "Give a password: no identity provider is configured to sign this user in.",
+            details={"password": ["Missing data for required field."]},
+        )
     _check_assignment(data["role"], school_ids)
     _email_free(email)
     user = User(
@@ -186,7 +194,7 @@ def create_user(data: dict, actor: User | None) -> User:
         display_name=data["display_name"],
         role=data["role"],
         active=data.get("active", True),
-        password_hash=hash_password(data["password"]),
+        password_hash=hash_password(password) if password is not None else None,
         schools=_schools_for(school_ids),
     )
     db.session.add(user)
@@ -196,8 +204,24 @@ def create_user(data: dict, actor: User | None) -> User:
         "user",
         user.id,
         actor_id=actor.id if actor else None,
-        changes={"email": email, "role": user.role, "school_ids": school_ids},
+        changes={
+            "email": email,
+            "role": user.role,
+            "school_ids": school_ids,
+            "password": "set" if password is not None else "none",
+        },
     )
+    db.session.commit()
+    return user
+
+
+def update_me(user: User, data: dict) -> User:
+    """The signed-in user's own settings: review reminders on or off."""
+    if data["email_reminders"] != user.email_reminders:
+        changes = {"email_reminders": [user.email_reminders, data["email_reminders"]]}
+        user.email_reminders = data["email_reminders"]
+        user.version += 1
+        audit.record("user_update", "user", user.id, actor_id=user.id, changes=changes)
     db.session.commit()
     return user
 

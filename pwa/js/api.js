@@ -144,6 +144,17 @@ export async function login(email, password) {
   return parse(response);
 }
 
+/** Trade a one-time grant from a provider sign-in for the usual token pair. */
+export async function exchangeGrant(grant) {
+  const response = await send('POST', '/auth/oidc/exchange', { body: { grant } });
+  return parse(response);
+}
+
+/** The identity providers to offer on the sign-in page: [{name, label, start_url}]. */
+export async function providers() {
+  return parse(await send('GET', '/auth/providers'));
+}
+
 export async function logout() {
   const current = await getMeta('session');
   const token = current?.refresh_token || current?.access_token;

@@ -79,18 +79,20 @@ export async function render(container) {
     const email = h('input', { type: 'email', name: 'email', autocomplete: 'off', required: true });
     const name = h('input', { name: 'display_name', autocomplete: 'off', required: true });
     const role = select('role', Object.entries(ROLES), 'officer');
-    const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true });
+    const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password' });
     const add = h('form', { novalidate: true },
       h('h3', {}, 'Add a user'),
       h('div', { class: 'row' }, field('User email', email), field('Display name', name)),
-      h('div', { class: 'row' }, field('Role', role), field('New password', password, { hint: 'At least 12 characters.' })),
+      h('div', { class: 'row' }, field('Role', role), field('New password', password, {
+        hint: 'At least 12 characters. Leave it empty for someone who signs in only with their organisation’s account.',
+      })),
       schoolBoxes([], 'new'),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add user')));
     add.addEventListener('submit', (event) => {
       event.preventDefault();
       attempt(() => post('/users', {
         email: email.value.trim(), display_name: name.value.trim(), role: role.value,
-        password: password.value, school_ids: picked(add, 'new'),
+        school_ids: picked(add, 'new'), ...(password.value ? { password: password.value } : {}),
       }), 'User added.');
     });
     const names = new Map(schools.map((s) => [s.id, s.name]));

@@ -1,10 +1,62 @@
-// Sign in: Email and Password. Also the "sign in again" screen when a session has ended.
-import { login } from '../api.js';
-import { getMeta } from '../db.js';
+// Sign in: Email and Password, or a button for each identity provider ("Sign in with
+// <label>"). Also the "sign in again" screen when a session has ended, and the return from a
+// provider (#/sso?grant=...), whose one-time grant is exchanged for a session.
+import { exchangeGrant, login, providers } from '../api.js';
+import { getMeta, setMeta } from '../db.js';
 import { outboxSummary } from '../sync.js';
 import { field, h, plural } from '../ui.js';
 
-export async function render(container, { param, onSignedIn, navigate }) {
+const HOME = { officer: 'log', school_leader: 'review', program_manager: 'dashboard', admin: 'admin' };
+// What went wrong at a provider, in words (the callback's error codes).
+const PROVIDER_ERRORS = {
+  sso_no_account: 'No account uses this email; ask your administrator.',
+  sso_failed:
+    'Signing in with your organisation’s account did not work. Try again, or sign in with your email and password.',
+};
+
+export async function render(container, context) {
+  if (context.query?.has('grant')) return finishProviderSignIn(container, context);
+  return renderForm(container, context);
+}
+
+/** Back from a provider: exchange the grant (once) and go on as after a password sign-in. */
+async function finishProviderSignIn(container, { query, onSignedIn, navigate }) {
+  const grant = query.get('grant');
+  // The grant works once: keep it out of the history and of a reload.
+  history.replaceState(null, '', '#/sso');
+  const status = h('p', { role: 'status' }, 'Signing you in…');
+  container.append(h('h1', {}, 'Signing in'), status);
+  try {
+    const result = await exchangeGrant(grant);
+    await onSignedIn(result);
+    navigate(HOME[result.user.role]);
+  } catch (error) {
+    const words =
+      error.status === 401 ? 'That sign-in has expired or was already used. Sign in again.' : error.message;
+    sessionStorage.setItem('sro-sign-in-problem', words || '');
+    location.replace(`#/login?error=${words ? 'sso_exchange' : 'sso_failed'}`);
+  }
+}
+
+/** The providers to offer, from the server, or from the last answer when offline. */
+async function providerList() {
+  try {
+    const list = await providers();
+    await setMeta('providers', list);
+    return list;
+  } catch {
+    return (await getMeta('providers')) || [];
+  }
+}
+
+function providerProblem(query) {
+  const code = query?.get('error');
+  if (!code) return null;
+  if (code === 'sso_exchange') return sessionStorage.getItem('sro-sign-in-problem') || PROVIDER_ERRORS.sso_failed;
+  return PROVIDER_ERRORS[code] || PROVIDER_ERRORS.sso_failed;
+}
+
+async function renderForm(container, { param, query, onSignedIn, navigate }) {
   const previous = await getMeta('session');
   const again = param === 'again';
   const summary = await outboxSummary();
@@ -27,14 +79,27 @@ export async function render(container, { param, onSignedIn, navigate }) {
     h('div', { class: 'actions primary' }, submit),
   );
   const waiting = summary.waiting + summary.attention;
-  container.append(
+  const list = await providerList();
+  const buttons = list.map((provider) =>
+    h(
+      'button',
+      { type: 'button', class: 'secondary provider', onclick: () => location.assign(provider.start_url) },
+      `Sign in with ${provider.label}`,
+    ),
+  );
+  const failure = providerProblem(query);
+  const parts = [
     h('h1', {}, again ? 'Sign in again' : 'Sign in'),
     again
       ? h('div', { class: 'warning' }, 'Your session has ended. Sign in again to sync.',
           waiting ? ` ${plural(waiting, 'activity', 'activities')} stay saved on this phone until then.` : '')
       : h('p', { class: 'lead' }, 'Log activities on your phone, even with no signal.'),
+    failure ? h('div', { class: 'error-box', role: 'alert' }, failure) : null,
+    buttons.length ? h('div', { class: 'actions providers' }, buttons) : null,
+    buttons.length ? h('p', { class: 'or' }, 'Or sign in with your email and password:') : null,
     form,
-  );
+  ];
+  container.append(...parts.filter(Boolean));
 
   async function onSubmit(event) {
     event.preventDefault();
@@ -64,7 +129,7 @@ export async function render(container, { param, onSignedIn, navigate }) {
       askToDropDraft(result, error.message);
       return;
     }
-    navigate({ officer: 'log', school_leader: 'review', program_manager: 'dashboard', admin: 'admin' }[result.user.role]);
+    navigate(HOME[result.user.role]);
   }
 
   /** Another officer's unsaved form is on this phone: deleted only when this officer says so. */

@@ -1,6 +1,6 @@
 // The school leader's review queue: overdue first, Confirm or Dispute each, or confirm in bulk.
-import { get, post } from '../api.js';
-import { getRef } from '../db.js';
+import { get, patch, post } from '../api.js';
+import { getMeta, getRef, setMeta } from '../db.js';
 import {
   AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, formatDateTime,
   h, plural, select,
@@ -12,7 +12,31 @@ export function officerName(item) {
   return item.officer_name || `Officer #${item.officer_id}`;
 }
 
-export async function render(container) {
+/** The leader's own choice: an email when activities wait for review (PATCH /me). */
+function reminderSetting(user) {
+  const box = h('input', { type: 'checkbox', id: 'email-reminders', checked: user?.email_reminders !== false });
+  const said = h('span', { role: 'status', class: 'feedback' });
+  box.addEventListener('change', async () => {
+    box.disabled = true;
+    try {
+      const me = await patch('/me', { email_reminders: box.checked });
+      box.checked = me.email_reminders;
+      const current = await getMeta('session');
+      if (current?.user) await setMeta('session', { ...current, user: { ...current.user, email_reminders: me.email_reminders } });
+      said.textContent = me.email_reminders ? 'Reminders on.' : 'Reminders off.';
+    } catch (error) {
+      box.checked = !box.checked;
+      said.textContent = describeError(error);
+    } finally {
+      box.disabled = false;
+    }
+  });
+  return h('div', { class: 'toolbar' },
+    h('label', { class: 'check', for: 'email-reminders' }, box, 'Email me once a day when activities wait for my review'),
+    said);
+}
+
+export async function render(container, { user } = {}) {
   const categories = (await getRef('categories')) || CATEGORIES;
   const schools = (await getRef('schools')) || [];
   const schoolNames = new Map(schools.map((s) => [s.id, s.name]));
@@ -35,6 +59,7 @@ export async function render(container) {
     feedback,
     bulkBar,
     sections,
+    reminderSetting(user),
   );
   schoolFilter.addEventListener('change', load);
   statusFilter.addEventListener('change', load);

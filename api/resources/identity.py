@@ -1,0 +1,74 @@
+"""Sign-in through the organisation's identity providers (OpenID Connect)."""
+
+from urllib.parse import quote
+
+from flask import Blueprint as FlaskBlueprint
+from flask import redirect, request
+from flask.views import MethodView
+
+from api.extensions import Blueprint, limiter
+from api.resources.auth import _login_limit, _token_response
+from api.schemas.account import TokenSchema
+from api.schemas.identity import GrantSchema, ProviderSchema
+from api.services import identity
+
+blp = Blueprint(
+    "identity", __name__, url_prefix="/api/v1", description="Sign-in through identity providers"
+)
+# The browser's own round trip through the provider: redirects, not JSON.
+flow = FlaskBlueprint("oidc", __name__, url_prefix="/auth/oidc")
+
+
+@blp.route("/auth/providers")
+class Providers(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, ProviderSchema(many=True))
+    def get(self):
+        """The identity providers a user may sign in with (empty when none are configured)."""
+        return identity.listing()
+
+
+@blp.route("/auth/oidc/exchange")
+class Exchange(MethodView):
+    decorators = [limiter.limit(_login_limit, methods=["POST"])]
+
+    @blp.doc(security=[])
+    @blp.arguments(GrantSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, description="Unknown, used or expired grant, or inactive user")
+    @blp.alt_response(429, description="The account is locked after failed sign-ins")
+    def post(self, body):
+        """Exchange a one-time grant (from a provider sign-in) for a token pair."""
+        return _token_response(identity.exchange(body["grant"], request.remote_addr))
+
+
+@flow.get("/<name>/start")
+def start(name: str):
+    """Off to the provider's sign-in page, with state, nonce and a PKCE challenge."""
+    try:
+        return redirect(identity.start(name), 302)
+    except identity.SignInRefused as refusal:
+        identity.record_refusal(name, refusal)
+        return _to_login(refusal.code)
+
+
+@flow.get("/<name>/callback")
+def callback(name: str):
+    """Back from the provider: a one-time grant for the PWA, or the sign-in page with why."""
+    try:
+        grant = identity.finish(name, request.args)
+    except identity.SignInRefused as refusal:
+        identity.record_refusal(name, refusal)
+        return _to_login(refusal.code)
+    return redirect(f"/#/sso?grant={quote(grant)}", 302)
+
+
+@flow.after_request
+def _no_store(response):
+    # A grant, a state or a code passes through these responses: no cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _to_login(code: str):
+    return redirect(f"/#/login?error={code}", 302)

@@ -1,0 +1,175 @@
+"""Review reminders by email, against a real SMTP server on loopback (aiosmtpd)."""
+
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select, update
+
+from api.extensions import db
+from api.models import Activity, ReminderSent, User
+from api.models.types import utcnow
+from tests.factories import auth, make_school, make_user, post_activity
+from tests.live_server import free_port
+
+SUMMARY = "Online safety presentation to a grade 8 class."
+
+
+class Mailbox:
+    """An SMTP handler that keeps what it is sent, or refuses it while ``refuse`` is set."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "451 4.3.0 Try again later"
+        self.messages.append(
+            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
+        )
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, mailbox):
+    return make_app(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=mailbox.port,
+        APP_BASE_URL="https://sro.example.org",
+        MAIL_FROM="reminders@sro.example.org",
+    )
+
+
+@pytest.fixture
+def leaders(mail_app):
+    """Two schools with waiting work (one of them overdue), and leaders of every kind."""
+    client = mail_app.test_client()
+    with mail_app.app_context():
+        north, south, quiet = (make_school(name=n) for n in ("North High", "South Jr", "Quiet El"))
+        officer = make_user("officer", [north, south, quiet], display_name="Cst. Morgan")
+        both = make_user("school_leader", [north, south], email="both@board.test")
+        make_user("school_leader", [north], email="optout@board.test", email_reminders=False)
+        make_user("school_leader", [north], email="inactive@board.test", active=False)
+        make_user("school_leader", [quiet], email="quiet@board.test")
+        for school in (north, north, north, south):
+            post_activity(client, officer, school)
+        reviewed = post_activity(client, officer, south)
+        leader_headers = auth(both)
+        officer_email = officer.email
+        old = db.session.scalars(select(Activity.id).where(Activity.school_id == north.id)).first()
+        db.session.execute(
+            update(Activity)
+            .where(Activity.id == old)
+            .values(created_at=utcnow() - timedelta(days=10))
+        )
+        db.session.commit()
+    response = client.post(
+        f"/api/v1/activities/{reviewed['id']}/confirm", json={}, headers=leader_headers
+    )
+    assert response.status_code == 200, response.json
+    return {"client": client, "officer_email": officer_email}
+
+
+def send(app, *args):
+    return app.test_cli_runner().invoke(args=["digests", "send", *args])
+
+
+def test_one_reminder_to_each_leader_with_work_waiting(mail_app, mailbox, leaders):
+    result = send(mail_app)
+    assert result.exit_code == 0, result.output
+    assert "Sent 1 review reminders" in result.output
+    assert [to for to, _ in mailbox.messages] == [["both@board.test"]]
+    message = mailbox.messages[0][1]
+    assert message["Subject"] == "4 activities waiting for your review"
+    assert message["From"] == "reminders@sro.example.org"
+    body = message.get_content()
+    assert "North High: 3 waiting, 1 overdue (more than 7 days)" in body
+    assert "South Jr: 1 waiting, 0 overdue" in body
+    assert "https://sro.example.org/#/review" in body
+    for secret in (SUMMARY, "Cst. Morgan", leaders["officer_email"], "Quiet El"):
+        assert secret not in body
+
+
+def test_twice_on_one_day_sends_nothing_new(mail_app, mailbox, leaders):
+    assert send(mail_app).exit_code == 0
+    again = send(mail_app)
+    assert again.exit_code == 0
+    assert "Sent 0 review reminders; 1 already sent today" in again.output
+    assert len(mailbox.messages) == 1
+
+
+def test_a_failed_send_is_retried_on_the_next_run(mail_app, mailbox, leaders):
+    mailbox.refuse = True
+    failed = send(mail_app)
+    assert failed.exit_code == 1
+    assert "1 failed" in failed.output
+    with mail_app.app_context():
+        assert db.session.scalars(select(ReminderSent)).all() == []
+    mailbox.refuse = False
+    retried = send(mail_app)
+    assert retried.exit_code == 0
+    assert [to for to, _ in mailbox.messages] == [["both@board.test"]]
+
+
+def test_an_unreachable_mail_server_is_retried_later(make_app, leaders, mailbox):
+    down = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), APP_BASE_URL="https://x.test")
+    assert send(down).exit_code == 1
+    with down.app_context():
+        assert db.session.scalars(select(ReminderSent)).all() == []
+
+
+def test_dry_run_sends_and_records_nothing(mail_app, mailbox, leaders):
+    result = send(mail_app, "--dry-run")
+    assert result.exit_code == 0
+    assert "Would remind both@board.test: 4 waiting." in result.output
+    assert mailbox.messages == []
+    assert "Sent 1" in send(mail_app).output
+
+
+def test_a_leader_turns_reminders_off_and_on(mail_app, mailbox, leaders):
+    client = leaders["client"]
+    with mail_app.app_context():
+        leader = db.session.scalars(select(User).where(User.email == "both@board.test")).one()
+        headers = auth(leader)
+    assert client.get("/api/v1/me", headers=headers).json["email_reminders"] is True
+    off = client.patch("/api/v1/me", json={"email_reminders": False}, headers=headers)
+    assert off.status_code == 200
+    assert off.json["email_reminders"] is False
+    assert client.get("/api/v1/me", headers=headers).json["email_reminders"] is False
+    send(mail_app)
+    assert mailbox.messages == []
+    on = client.patch("/api/v1/me", json={"email_reminders": True}, headers=headers)
+    assert on.json["email_reminders"] is True
+    send(mail_app)
+    assert len(mailbox.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"email_reminders": "maybe"}, {"email_reminders": None}, {"role": "admin"}],
+)
+def test_me_accepts_only_email_reminders(mail_app, leaders, body):
+    client = leaders["client"]
+    with mail_app.app_context():
+        leader = db.session.scalars(select(User).where(User.email == "both@board.test")).one()
+        headers = auth(leader)
+    response = client.patch("/api/v1/me", json=body, headers=headers)
+    assert response.status_code == 422
+    assert client.get("/api/v1/me", headers=headers).json["role"] == "school_leader"
+
+
+def test_me_needs_a_token(mail_app):
+    response = mail_app.test_client().patch("/api/v1/me", json={"email_reminders": False})
+    assert response.status_code == 401

@@ -447,3 +447,10 @@ def test_group_by_school_hides_a_complement(client, world):
     hidden = {group["group"] for group in item["groups"] if group["suppressed"]}
     assert hidden == {world["other"].id, world["a"].id}
     assert item["overall"]["n"] == 30
+
+
+@pytest.mark.parametrize("code", ["", "K7QM", "K7QMX-4PAB9-EXTRA", "x" * 300, "!!!!!-?????"])
+def test_check_malformed_code_of_any_length_is_404_not_found(client, code):
+    response = client.post("/api/v1/survey-codes/check", json={"code": code})
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"

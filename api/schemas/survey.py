@@ -86,7 +86,8 @@ class CodesSchema(Schema):
 class CodeSchema(StrictSchema):
     code = fields.String(
         required=True,
-        validate=validate.Length(max=200),
+        # Bounded, but generously: anything that is not a code is a 404 `not_found`.
+        validate=validate.Length(max=10_000),
         metadata={"description": "Case, spaces and dashes ignored", "example": "K7QMX-4PAB9"},
     )
 

@@ -56,18 +56,18 @@ def mail_app(make_app, mailbox):
 def leaders(mail_app):
     """Two schools with waiting work (one of them overdue), and leaders of every kind."""
     client = mail_app.test_client()
+    north, south, quiet = (make_school(name=n) for n in ("North High", "South Jr", "Quiet El"))
+    officer = make_user("officer", [north, south, quiet], display_name="Cst. Morgan")
+    both = make_user("school_leader", [north, south], email="both@board.test")
+    make_user("school_leader", [north], email="optout@board.test", email_reminders=False)
+    make_user("school_leader", [north], email="inactive@board.test", active=False)
+    make_user("school_leader", [quiet], email="quiet@board.test")
+    for school in (north, north, north, south):
+        post_activity(client, officer, school)
+    reviewed = post_activity(client, officer, south)
+    leader_headers = auth(both)
+    officer_email = officer.email
     with mail_app.app_context():
-        north, south, quiet = (make_school(name=n) for n in ("North High", "South Jr", "Quiet El"))
-        officer = make_user("officer", [north, south, quiet], display_name="Cst. Morgan")
-        both = make_user("school_leader", [north, south], email="both@board.test")
-        make_user("school_leader", [north], email="optout@board.test", email_reminders=False)
-        make_user("school_leader", [north], email="inactive@board.test", active=False)
-        make_user("school_leader", [quiet], email="quiet@board.test")
-        for school in (north, north, north, south):
-            post_activity(client, officer, school)
-        reviewed = post_activity(client, officer, south)
-        leader_headers = auth(both)
-        officer_email = officer.email
         old = db.session.scalars(select(Activity.id).where(Activity.school_id == north.id)).first()
         db.session.execute(
             update(Activity)

@@ -313,11 +313,10 @@ def test_answering_is_rate_limited_per_address(make_app):
 
 def test_two_concurrent_submissions_one_201_one_410(make_app):
     app = make_app()
-    with app.app_context():
-        school = make_school()
-        manager = make_user("program_manager")
-        made = create_round(app.test_client(), manager, [school])
-        code = issue(app.test_client(), manager, made["id"], school, count=1)[0]
+    school = make_school()
+    manager = make_user("program_manager")
+    made = create_round(app.test_client(), manager, [school])
+    code = issue(app.test_client(), manager, made["id"], school, count=1)[0]
     barrier = threading.Barrier(2)
     statuses = []
 

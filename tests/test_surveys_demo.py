@@ -11,11 +11,11 @@ from tests.factories import auth
 
 
 def test_demo_has_two_closed_rounds_with_results_and_groups(app, client):
-    demo.load_demo(50)
     with app.app_context():
+        demo.load_demo(50)
         manager = db.session.scalar(select(User).where(User.role == "program_manager"))
-        headers = auth(manager)
         assert db.session.scalar(select(SurveyRound.id).limit(1)) is not None
+    headers = auth(manager)
     rounds = client.get("/api/v1/surveys", headers=headers).get_json()["items"]
     assert [r["status"] for r in rounds] == ["closed", "closed"]
     results = client.get(f"/api/v1/surveys/{rounds[-1]['id']}/results", headers=headers).get_json()
@@ -31,14 +31,14 @@ def test_demo_has_two_closed_rounds_with_results_and_groups(app, client):
 
 
 def test_the_tallies_agree_with_the_stored_answers(app, client):
-    demo.load_demo(20)
     with app.app_context():
+        demo.load_demo(20)
         manager = db.session.scalar(select(User).where(User.role == "program_manager"))
-        headers = auth(manager)
         round_id = db.session.scalar(select(SurveyRound.id).order_by(SurveyRound.id.desc()))
         rows = list(
             db.session.scalars(select(SurveyResponse).where(SurveyResponse.round_id == round_id))
         )
+    headers = auth(manager)
     results = client.get(f"/api/v1/surveys/{round_id}/results", headers=headers).get_json()
     assert results["responses"] == len(rows)
     for item in results["items"]:

@@ -77,6 +77,7 @@ class Me(MethodView):
     @blp.arguments(MeUpdateSchema)
     @blp.response(200, MeSchema)
     @blp.alt_response(401, description="No valid token")
+    @blp.doc(operationId="updateMe")
     def patch(self, body):
         """Change one's own settings: `email_reminders` (review reminders by email)."""
         return accounts.update_me(viewer(), body)

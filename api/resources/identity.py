@@ -23,6 +23,7 @@ flow = FlaskBlueprint("oidc", __name__, url_prefix="/auth/oidc")
 class Providers(MethodView):
     @blp.doc(security=[])
     @blp.response(200, ProviderSchema(many=True))
+    @blp.doc(operationId="listIdentityProviders")
     def get(self):
         """The identity providers a user may sign in with (empty when none are configured)."""
         return identity.listing()
@@ -37,6 +38,7 @@ class Exchange(MethodView):
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Unknown, used or expired grant, or inactive user")
     @blp.alt_response(429, description="The account is locked after failed sign-ins")
+    @blp.doc(operationId="exchangeSignInGrant")
     def post(self, body):
         """Exchange a one-time grant (from a provider sign-in) for a token pair."""
         return _token_response(identity.exchange(body["grant"], request.remote_addr))

@@ -48,6 +48,7 @@ class Rounds(MethodView):
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, RoundPageSchema)
     @blp.alt_response(403, description="Officers")
+    @blp.doc(operationId="listSurveyRounds")
     def get(self, page):
         """Survey rounds (leaders: those with one of their schools)."""
         query = surveys.visible_rounds(viewer())
@@ -57,6 +58,7 @@ class Rounds(MethodView):
     @blp.arguments(RoundCreateSchema)
     @blp.response(201, RoundSchema)
     @blp.alt_response(403, description="Not a program manager or admin")
+    @blp.doc(operationId="createSurveyRound")
     def post(self, body):
         """Open a survey round: the fixed instrument, its schools, audiences and dates."""
         survey = surveys.create_round(body, viewer())
@@ -67,6 +69,7 @@ class Rounds(MethodView):
 class RoundItem(MethodView):
     @authenticated(*READERS)
     @blp.response(200, RoundSchema)
+    @blp.doc(operationId="getSurveyRound")
     def get(self, round_id):
         """One survey round."""
         survey = surveys.get_round(viewer(), round_id)
@@ -77,6 +80,7 @@ class RoundItem(MethodView):
     @blp.arguments(RoundUpdateSchema)
     @blp.response(200, RoundSchema)
     @blp.alt_response(412, description="Stale If-Match")
+    @blp.doc(operationId="updateSurveyRound")
     def patch(self, body, round_id):
         """Change a round's title or dates."""
         survey = surveys.get_round(viewer(), round_id)
@@ -102,6 +106,7 @@ class Codes(MethodView):
     @blp.arguments(CodesRequestSchema)
     @blp.response(201, CodesSchema)
     @blp.alt_response(403, description="Officers")
+    @blp.doc(operationId="issueSurveyCodes")
     def post(self, body, round_id):
         """Issue single-use codes for one school and audience; shown once, kept as hashes."""
         survey = surveys.get_round(viewer(), round_id)
@@ -126,6 +131,7 @@ class CheckCode(MethodView):
     @blp.alt_response(404, description="Unknown or malformed code")
     @blp.alt_response(410, description="code_used, survey_closed or survey_not_open")
     @blp.alt_response(429, description="Too many tries from this address")
+    @blp.doc(operationId="checkSurveyCode")
     def post(self, body):
         """What a code opens: the survey, its items and options (no sign-in)."""
         return surveys.check_code(body["code"])
@@ -141,6 +147,7 @@ class Responses(MethodView):
     @blp.alt_response(404, description="Unknown or malformed code")
     @blp.alt_response(410, description="code_used, survey_closed or survey_not_open")
     @blp.alt_response(429, description="Too many tries from this address")
+    @blp.doc(operationId="answerSurvey")
     def post(self, body):
         """Answer anonymously; the code is used up in the same transaction."""
         surveys.submit(body)
@@ -154,6 +161,7 @@ class Results(MethodView):
     @blp.response(200, ResultsSchema)
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     @blp.alt_response(403, description="Officers")
+    @blp.doc(operationId="getSurveyResults")
     def get(self, query, round_id):
         """Participation and results, small cells suppressed (leaders: their schools)."""
         survey = surveys.get_round(viewer(), round_id)

@@ -146,14 +146,27 @@ export function plural(n, one, many = `${one}s`) {
 
 export { identifierProblems } from './privacy.js';
 
-/** A human sentence for an API error, with its field details. */
-export function describeError(error) {
-  const flatten = (value) =>
-    Array.isArray(value) ? value.flatMap(flatten)
-      : value && typeof value === 'object' ? Object.values(value).flatMap(flatten)
-        : [String(value)];
+const flattenMessages = (value) =>
+  Array.isArray(value) ? value.flatMap(flattenMessages)
+    : value && typeof value === 'object' ? Object.values(value).flatMap(flattenMessages)
+      : [String(value)];
+
+/**
+ * A human sentence for an API error, with its field details. With `labels` (API field name ->
+ * the label on screen), details are named by their label, and a field with no label by none.
+ */
+export function describeError(error, labels) {
   const details = Object.entries(error?.details || {})
-    .map(([key, messages]) => `${key.replaceAll('_', ' ')}: ${flatten(messages).join(' ')}`)
+    .map(([key, messages]) => {
+      const name = labels ? labels[key] : key.replaceAll('_', ' ');
+      return name ? `${name}: ${flattenMessages(messages).join(' ')}` : flattenMessages(messages).join(' ');
+    })
     .join(' ');
   return [error?.message, details].filter(Boolean).join(' ');
+}
+
+/** The messages an API error gives for any of these fields, as one sentence; null when none. */
+export function fieldMessages(error, keys) {
+  const found = keys.flatMap((key) => (error?.details?.[key] ? flattenMessages(error.details[key]) : []));
+  return found.length ? found.join(' ') : null;
 }

@@ -2,11 +2,22 @@
 import { get, post } from '../api.js';
 import { getRef } from '../db.js';
 import {
-  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, formatDateTime,
-  h, plural, select,
+  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, fieldMessages,
+  formatDateTime, h, identifierProblems, plural, select, setFieldError,
 } from '../ui.js';
 
 const OVERDUE_DAYS = 7;
+// The API's field names, in the words this view uses.
+const REVIEW_FIELDS = { reason: 'Reason', note: 'Reason' };
+
+/**
+ * Feedback just below the tapped button: brought into sight by the least scroll, so the point
+ * just tapped shows that button's own new state or this text, never another control.
+ */
+function inSight(el) {
+  const box = el.getBoundingClientRect();
+  if (box.bottom > window.innerHeight || box.top < 0) el.scrollIntoView({ block: 'nearest' });
+}
 
 export function officerName(item) {
   return item.officer_name || `Officer #${item.officer_id}`;
@@ -18,12 +29,12 @@ export async function render(container) {
   const schoolNames = new Map(schools.map((s) => [s.id, s.name]));
   const schoolFilter = select('school', [['', 'All my schools'], ...schools.map((s) => [s.id, s.name])], '');
   const statusFilter = select('status', [['submitted', 'To review'], ['disputed', 'Disputed'], ['confirmed', 'Confirmed']], 'submitted');
-  const feedback = h('div', { role: 'status', class: 'feedback' });
   const selectAll = h('input', { type: 'checkbox', id: 'select-all' });
   const bulkButton = h('button', { type: 'button', onclick: confirmSelected }, 'Confirm selected');
+  const bulkSaid = h('p', { role: 'status', class: 'card-status' });
   const bulkBar = h('div', { class: 'toolbar' },
     h('label', { class: 'check', for: 'select-all' }, selectAll, 'Select all'),
-    bulkButton);
+    bulkButton, bulkSaid);
   const sections = h('div');
   let items = [];
   let loading = 0;
@@ -32,14 +43,13 @@ export async function render(container) {
     h('h1', {}, 'Review queue'),
     h('p', { class: 'lead' }, 'Confirm that each activity happened at your school, or dispute it with a reason.'),
     h('div', { class: 'toolbar' }, field('School', schoolFilter), field('Show', statusFilter)),
-    feedback,
     bulkBar,
     sections,
   );
   schoolFilter.addEventListener('change', load);
   statusFilter.addEventListener('change', load);
   selectAll.addEventListener('change', () => {
-    for (const box of sections.querySelectorAll('input[name="pick"]')) box.checked = selectAll.checked;
+    for (const box of sections.querySelectorAll('input[name="pick"]:not(:disabled)')) box.checked = selectAll.checked;
   });
   await load();
 
@@ -66,6 +76,7 @@ export async function render(container) {
     }));
     items.sort((a, b) => (b.overdue - a.overdue) || a.created_at.localeCompare(b.created_at));
     bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;
+    bulkSaid.textContent = '';
     selectAll.checked = false;
     const bySchool = new Map();
     for (const item of items) {
@@ -90,11 +101,15 @@ export async function render(container) {
   function card(item) {
     const label = `${categoryLabel(item.category, categories)}, ${formatDateTime(item.started_at)}, by ${officerName(item)}`;
     const actions = h('div', { class: 'actions' });
+    // Said inside the card, where the leader is looking.
+    const said = h('p', { role: 'status', class: 'card-status' });
     if (item.status !== 'confirmed') {
-      actions.append(h('button', { type: 'button', 'aria-label': `Confirm ${label}`, onclick: () => review(item, 'confirm') }, 'Confirm'));
+      const confirm = h('button', { type: 'button', 'aria-label': `Confirm ${label}` }, 'Confirm');
+      confirm.addEventListener('click', () => confirmOne(item, confirm, said));
+      actions.append(confirm);
     }
     if (item.status !== 'disputed') {
-      actions.append(h('button', { type: 'button', class: 'secondary', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, label) }, 'Dispute'));
+      actions.append(h('button', { type: 'button', class: 'secondary', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, said) }, 'Dispute'));
     }
     actions.append(h('a', { class: 'button secondary', href: `#/history/${item.id}`, 'aria-label': `History of ${label}` }, 'History'));
     const pick = item.status === 'submitted'
@@ -116,57 +131,135 @@ export async function render(container) {
         item.overdue ? h('li', { class: 'badge overdue' }, 'Overdue') : null),
       item.status === 'disputed' && item.review_note ? h('p', { class: 'reason' }, `Your reason: ${item.review_note}`) : null,
       pick,
-      actions);
+      actions,
+      said);
   }
 
-  function askReason(actions, item, label) {
+  /** The card stays where it is: its Confirm turns into a disabled "Confirmed", so a second tap does nothing. */
+  function markConfirmed(item, cardEl) {
+    item.status = 'confirmed';
+    cardEl.classList.add('confirmed');
+    cardEl.querySelector('.badge.submitted, .badge.disputed')?.replaceWith(h('li', { class: 'badge confirmed' }, STATUSES.confirmed));
+    cardEl.querySelector('.badge.overdue')?.remove();
+    const confirm = cardEl.querySelector('.actions > button:not(.secondary)');
+    if (confirm) {
+      confirm.disabled = true;
+      confirm.textContent = 'Confirmed';
+    }
+    const pick = cardEl.querySelector('input[name="pick"]');
+    if (pick) {
+      pick.checked = false;
+      pick.disabled = true;
+    }
+  }
+
+  async function confirmOne(item, button, said) {
+    if (button.disabled) return;
+    button.disabled = true;
+    said.textContent = 'Confirming…';
+    try {
+      await post(`/activities/${item.id}/confirm`, {});
+      markConfirmed(item, button.closest('.card'));
+      said.textContent = 'Confirmed. The officer sees that your school confirmed this activity.';
+      inSight(said);
+    } catch (error) {
+      button.disabled = false;
+      said.textContent = `Not confirmed: ${describeError(error, REVIEW_FIELDS)}`;
+    }
+  }
+
+  function askReason(actions, item, said) {
+    const existing = actions.parentElement.querySelector('form.dispute');
+    if (existing) {
+      existing.querySelector('textarea').focus();
+      return;
+    }
+    said.textContent = '';
     const reason = h('textarea', { name: 'reason', rows: '3', maxlength: '500', required: true });
-    const form = h('form', { class: 'warning', novalidate: true },
-      field('Reason for dispute', reason, { hint: 'The officer sees this. Do not name students.' }),
+    const form = h('form', { class: 'warning dispute', novalidate: true },
+      field('Reason for dispute', reason, { hint: 'The officer sees this. Do not name students or give contact details.' }),
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, 'Send dispute'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => form.remove() }, 'Cancel')));
+        h('button', { type: 'button', class: 'secondary', onclick: cancel }, 'Cancel')));
+    function cancel() {
+      form.remove();
+      said.textContent = '';
+      actions.querySelector('button.secondary')?.focus();
+    }
+    reason.addEventListener('input', () => setFieldError(reason, null));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      if (!reason.value.trim()) {
-        feedback.textContent = 'Say why you dispute this activity.';
+      const text = reason.value.trim();
+      const problem = !text ? 'Say why you dispute this activity.'
+        : identifierProblems(text, 'reasons').join(' ') || null;
+      setFieldError(reason, problem);
+      if (problem) {
         reason.focus();
         return;
       }
-      await review(item, 'dispute', reason.value.trim());
+      const send = form.querySelector('button[type="submit"]');
+      send.disabled = true;
+      try {
+        await post(`/activities/${item.id}/dispute`, { reason: text });
+        form.remove();
+        markDisputed(item, actions, text);
+        said.textContent = 'Dispute sent. The officer will see your reason.';
+        inSight(said);
+      } catch (error) {
+        send.disabled = false;
+        const messages = fieldMessages(error, ['reason', 'note']);
+        setFieldError(reason, messages || describeError(error, REVIEW_FIELDS));
+        reason.focus();
+      }
     });
     actions.after(form);
     reason.focus();
-    void label;
   }
 
-  async function review(item, action, reason) {
-    feedback.textContent = '';
-    try {
-      const body = action === 'dispute' ? { reason } : {};
-      await post(`/activities/${item.id}/${action}`, body);
-      await load();
-      feedback.textContent = action === 'confirm' ? 'Confirmed.' : 'Dispute sent. The officer will see your reason.';
-    } catch (error) {
-      feedback.textContent = describeError(error);
+  /** A disputed card stays in place too: its state in words, the reason shown, no second Dispute. */
+  function markDisputed(item, actions, text) {
+    const cardEl = actions.closest('.card');
+    item.status = 'disputed';
+    item.review_note = text;
+    cardEl.classList.add('disputed');
+    cardEl.querySelector('.badge.submitted, .badge.confirmed')?.replaceWith(h('li', { class: 'badge disputed' }, STATUSES.disputed));
+    const dispute = actions.querySelector('button.secondary');
+    if (dispute) {
+      dispute.disabled = true;
+      dispute.textContent = 'Disputed';
     }
+    const pick = cardEl.querySelector('input[name="pick"]');
+    if (pick) {
+      pick.checked = false;
+      pick.disabled = true;
+    }
+    actions.before(h('p', { class: 'reason' }, `Your reason: ${text}`));
   }
 
   async function confirmSelected() {
-    const ids = [...sections.querySelectorAll('input[name="pick"]:checked')].map((box) => box.value);
+    const boxes = [...sections.querySelectorAll('input[name="pick"]:checked')];
+    const ids = boxes.map((box) => box.value);
     if (!ids.length) {
-      feedback.textContent = 'Select the activities to confirm first.';
+      bulkSaid.textContent = 'Select the activities to confirm first.';
       return;
     }
-    feedback.textContent = '';
+    bulkSaid.textContent = 'Confirming…';
     try {
       const body = await post('/activities/review', { ids, action: 'confirm', note: null });
       const failed = body.results.filter((r) => !r.ok);
-      await load();
-      feedback.textContent = `Confirmed ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
+      for (const result of body.results.filter((r) => r.ok)) {
+        const cardEl = sections.querySelector(`.card[data-id="${CSS.escape(String(result.id))}"]`);
+        const item = items.find((i) => String(i.id) === String(result.id));
+        if (cardEl && item) {
+          markConfirmed(item, cardEl);
+          cardEl.querySelector('.card-status').textContent = 'Confirmed.';
+        }
+      }
+      selectAll.checked = false;
+      bulkSaid.textContent = `Confirmed ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
         (failed.length ? ` ${failed.length} could not be confirmed.` : '');
     } catch (error) {
-      feedback.textContent = describeError(error);
+      bulkSaid.textContent = describeError(error, REVIEW_FIELDS);
     }
   }
 }

@@ -1,0 +1,163 @@
+"""Issue 16, at 390x844: feedback where the person is looking, no control moving under the
+thumb, errors at their field, nothing cut without a labelled scroll region, numbers formatted."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, sign_in
+from tests.browser.test_app_views import AXE_OPTIONS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
+
+
+def seed(live, team: dict, count: int, **extra) -> list[str]:
+    token = live.token(team["officer"])
+    started = datetime.now(UTC).replace(microsecond=0)
+    ids = []
+    for n in range(count):
+        body = {
+            "id": str(uuid.uuid4()),
+            "school_id": team["school_id"],
+            "category": "education",
+            "started_at": (started - timedelta(hours=n + 1)).isoformat(),
+            "duration_minutes": 30 + n,
+            "audience": ["students"],
+            "participant_count": 10,
+            **extra,
+        }
+        status, response = live.api("POST", "/activities", token=token, body=body)
+        assert status == 201, response
+        ids.append(body["id"])
+    return ids
+
+
+def assert_axe_clean(page, name: str) -> None:
+    results = Axe().run(page, options=AXE_OPTIONS).response
+    serious = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], name
+
+
+def in_viewport(locator) -> bool:
+    box = locator.bounding_box()
+    assert box is not None, "not rendered"
+    return box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["height"] > 0
+
+
+ELEMENT_AT = """([x, y]) => {
+  const el = document.elementFromPoint(x, y);
+  const control = el && el.closest('button, a, input, select, textarea, label');
+  if (!control) return null;
+  const card = control.closest('[data-id]');
+  return {
+    tag: control.tagName,
+    name: control.getAttribute('aria-label') || control.textContent.trim(),
+    disabled: Boolean(control.disabled),
+    card: card ? card.dataset.id : null,
+  };
+}"""
+
+
+def control_at(page, x: float, y: float):
+    return page.evaluate(ELEMENT_AT, [x, y])
+
+
+def test_confirm_keeps_the_card_in_place_and_a_second_tap_confirms_nothing_else(
+    new_page, live, console
+):
+    team = live.team()
+    ids = seed(live, team, 3)
+    page = new_page()
+    sign_in(page, team["leader"])
+    cards = page.locator(".cards > li")
+    expect(cards).to_have_count(3)
+    first = cards.first
+    confirm = first.get_by_role("button", name="Confirm", exact=False).first
+    confirm.scroll_into_view_if_needed()
+    box = confirm.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    before = control_at(page, x, y)
+    assert before["name"].startswith("Confirm ") and not before["disabled"]
+
+    page.mouse.click(x, y)
+    said = first.get_by_role("status")
+    expect(said).to_contain_text("Confirmed.")
+    assert in_viewport(said), "the feedback is out of sight"
+    expect(first.locator(".badge.confirmed")).to_have_text("Confirmed")
+    after = control_at(page, x, y)
+    # The same card's own button, now disabled and saying so, or the feedback text (the least
+    # scroll brought it into sight): never another control under the thumb.
+    if after is not None:
+        assert after["card"] == before["card"]
+        assert after["disabled"] and after["tag"] == "BUTTON", after
+    expect(first.locator(".actions > button:not(.secondary)")).to_have_text("Confirmed")
+    expect(cards).to_have_count(3)
+
+    page.mouse.click(x, y)  # a double tap
+    page.wait_for_timeout(300)
+    token = live.token(team["leader"])
+    statuses = {i: live.api("GET", f"/activities/{i}", token=token)[1]["status"] for i in ids}
+    assert sorted(statuses.values()) == ["confirmed", "submitted", "submitted"]
+    assert statuses[before["card"]] == "confirmed"
+    assert_axe_clean(page, "review after confirm")
+    assert console.unexpected() == []
+
+
+def test_dispute_errors_are_at_the_reason_field_and_cancel_clears_them(new_page, live, console):
+    team = live.team()
+    (activity_id,) = seed(live, team, 1)
+    page = new_page()
+    sign_in(page, team["leader"])
+    card = page.locator(".cards > li").first
+    card.get_by_role("button", name="Dispute", exact=False).click()
+    reason = page.get_by_label("Reason for dispute")
+    page.get_by_role("button", name="Send dispute").click()
+
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    error = page.locator(f"#{reason.get_attribute('id')}-error")
+    expect(error).to_have_text("Say why you dispute this activity.")
+    assert error.get_attribute("id") in reason.get_attribute("aria-describedby").split()
+    assert in_viewport(error)
+
+    # The server's own answer for an identifier in a reason, shown at the field in words.
+    text = "Call the parent at 403-555-0199 first."
+    status, body = live.api(
+        "POST", f"/activities/{activity_id}/dispute", live.token(team["leader"]), {"reason": text}
+    )
+    assert status == 422, body
+    page.route(
+        f"**/api/v1/activities/{activity_id}/dispute",
+        lambda route: route.fulfill(
+            status=422, content_type="application/json", body=json.dumps(body)
+        ),
+    )
+    reason.fill("No visit that day; ask the office.")
+    page.get_by_role("button", name="Send dispute").click()
+    expect(error).to_contain_text("review notes and reasons must not contain")
+    assert "reason:" not in page.inner_text("body").lower()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    assert in_viewport(error)
+    assert_axe_clean(page, "dispute with an error")
+
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("form.dispute")).to_have_count(0)
+    assert page.get_by_text("must not contain").count() == 0
+    assert page.get_by_text("Say why").count() == 0
+
+    page.unroute(f"**/api/v1/activities/{activity_id}/dispute")
+    card.get_by_role("button", name="Dispute", exact=False).click()
+    page.get_by_label("Reason for dispute").fill("No visit took place that day.")
+    page.get_by_role("button", name="Send dispute").click()
+    said = card.get_by_role("status")
+    expect(said).to_contain_text("Dispute sent.")
+    assert in_viewport(said)
+    expect(card.locator(".badge.disputed")).to_have_text("Disputed")
+    assert console.unexpected(allow_network_noise=True) == []

@@ -161,3 +161,77 @@ def test_dispute_errors_are_at_the_reason_field_and_cancel_clears_them(new_page,
     assert in_viewport(said)
     expect(card.locator(".badge.disputed")).to_have_text("Disputed")
     assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_admin_messages_at_the_form_a_paged_user_search_and_a_school_picker(
+    new_page, live, console
+):
+    with live.app.app_context():
+        from tests.factories import make_school, make_user
+
+        many = [make_school(name=f"Prairie School {n:02d}") for n in range(40)]
+        taken_code = many[0].code
+        officer = make_user("officer", [many[3]], display_name="Cst. Robin Okafor")
+        officer_email = officer.email
+        for n in range(22):
+            make_user("officer", display_name=f"Cst. Filler {n:02d}")
+        admin = make_user("admin").email
+    page = new_page()
+    sign_in(page, admin)
+
+    form = page.locator("form", has=page.get_by_role("button", name="Add school"))
+    form.get_by_label("School name").fill("Aspen Heights")
+    form.get_by_label("Code").fill(taken_code)
+    form.get_by_role("button", name="Add school").click()
+    code = form.get_by_label("Code")
+    expect(code).to_have_attribute("aria-invalid", "true")
+    error = page.locator(f"#{code.get_attribute('id')}-error")
+    expect(error).to_contain_text("already exists")
+    assert in_viewport(error)
+    assert "code:" not in page.inner_text("body").lower()
+
+    code.fill("ASPEN-H")
+    form.get_by_role("button", name="Add school").click()
+    said = form.get_by_role("status")
+    expect(said).to_have_text("School added: Aspen Heights.")
+    assert in_viewport(said)
+    expect(code).not_to_have_attribute("aria-invalid", "true")
+
+    # The user list: a page at a time, searchable.
+    cards = page.locator("li[data-user]")
+    expect(cards).to_have_count(20)
+    expect(page.get_by_role("button", name="Show more users")).to_be_visible()
+    page.get_by_label("Search users").fill("Robin Okafor")
+    expect(cards).to_have_count(1)
+    expect(page.get_by_text("Showing 1 of 1 user matching")).to_be_visible()
+    card = cards.first
+    assert officer_email in card.inner_text()
+
+    # The school picker: selected first, a handful of others, a filter for the rest.
+    height = page.evaluate("document.documentElement.scrollHeight")
+    card.get_by_role("button", name="Edit").click()
+    picker = card.locator("fieldset.picker")
+    boxes = picker.get_by_role("checkbox")
+    expect(boxes).to_have_count(9)
+    expect(boxes.first).to_be_checked()
+    assert picker.get_by_role("checkbox").first.evaluate("b => b.parentElement.textContent") == (
+        "Prairie School 03"
+    )
+    assert page.evaluate("document.documentElement.scrollHeight") - height < 800
+    picker.get_by_label("Find a school").fill("Aspen")
+    expect(boxes).to_have_count(2)
+    picker.get_by_label("Aspen Heights").check()
+    save = card.get_by_role("button", name="Save assignments")
+    save.scroll_into_view_if_needed()
+    box = save.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    said = card.get_by_role("status").last
+    expect(said).to_have_text("User updated: Cst. Robin Okafor.")
+    assert in_viewport(said)
+    assert control_at(page, x, y)["name"] == "Save assignments"
+    expect(card.get_by_text("Schools: ")).to_contain_text("Aspen Heights")
+    assert "Prairie School 03" in card.get_by_text("Schools: ").inner_text()
+    expect(picker.get_by_role("status")).to_have_text("2 selected.")
+    assert_axe_clean(page, "admin on a phone")
+    assert console.unexpected(allow_network_noise=True) == []  # the 409 asked for above

@@ -129,9 +129,33 @@ export function categoryLabel(key, categories = CATEGORIES) {
   return categories.find((c) => c.key === key)?.label || CATEGORIES.find((c) => c.key === key)?.label || key;
 }
 
+/** The one locale setting for every date, number and percent the app shows: the page's language. */
+export const LOCALE = (typeof document !== 'undefined' && document.documentElement.lang) || 'en';
+
 export function formatDateTime(iso) {
   if (!iso) return '';
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return new Date(iso).toLocaleString(LOCALE, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+const numberFormat = new Intl.NumberFormat(LOCALE);
+const percentFormat = new Intl.NumberFormat(LOCALE, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const monthFormat = new Intl.DateTimeFormat(LOCALE, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** A count with the locale's thousands separators ("97,588"); '' for none. */
+export function formatNumber(value) {
+  return value === null || value === undefined ? '' : numberFormat.format(value);
+}
+
+/** A share (0..1) as a percent, always with one decimal ("18.5%", "40.0%"); '' for none. */
+export function formatPercent(share) {
+  return share === null || share === undefined ? '' : percentFormat.format(share);
+}
+
+/** A report month ("2026-08") in words ("Aug 2026"); anything else unchanged. */
+export function formatMonth(month) {
+  const match = /^(\d{4})-(\d{2})$/.exec(String(month ?? ''));
+  if (!match) return String(month ?? '');
+  return monthFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1)));
 }
 
 /** A Date as the value of a datetime-local input (local time, minutes). */

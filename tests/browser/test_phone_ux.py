@@ -235,3 +235,27 @@ def test_admin_messages_at_the_form_a_paged_user_search_and_a_school_picker(
     expect(picker.get_by_role("status")).to_have_text("2 selected.")
     assert_axe_clean(page, "admin on a phone")
     assert console.unexpected(allow_network_noise=True) == []  # the 409 asked for above
+
+
+def test_history_shows_names_labels_and_local_times_in_words(new_page, live, console):
+    team = live.team()
+    (activity_id,) = seed(live, team, 1, referral_to="housing", category="community_referral")
+    status, body = live.api(
+        "POST", f"/activities/{activity_id}/confirm", live.token(team["leader"]), {}
+    )
+    assert status == 200, body
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.goto(f"/#/history/{activity_id}")
+    page.get_by_text("Version 2: Confirmed").wait_for()
+    text = page.locator(".cards").inner_text()
+    assert f"School\n{team['school_name']}" in text
+    assert "Category\nCommunity referral" in text
+    assert "Referred to\nHousing" in text
+    assert "Audience\nStudents" in text
+    assert "Review state\nSubmitted → Confirmed" in text
+    assert "by Dana Whitford" in text
+    for raw in ("(none)", "school id", "school_id", "community_referral", "T0", "+00:00", "user #"):
+        assert raw not in text, raw
+    assert_axe_clean(page, "history")
+    assert console.unexpected() == []

@@ -69,9 +69,26 @@ export function select(name, options, value, attrs = {}) {
   );
 }
 
-/** A table that may scroll sideways on a phone; keyboard users can focus and scroll it. */
+/**
+ * A table that may scroll sideways on a phone: a labelled region keyboard users can focus and
+ * scroll, with a visible cue ("Scroll sideways…", an edge shadow) only while it is too wide.
+ */
 export function scrollBox(label, content) {
-  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, content);
+  const cueId = uid('scroll-cue');
+  const cue = h('p', { class: 'scroll-cue', id: cueId, hidden: true }, 'Scroll sideways to see every column →');
+  const region = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, content);
+  const check = () => {
+    const overflows = region.scrollWidth > region.clientWidth + 1;
+    const atEnd = region.scrollLeft + region.clientWidth >= region.scrollWidth - 1;
+    cue.hidden = !overflows;
+    region.classList.toggle('overflows', overflows);
+    region.classList.toggle('scrolls', overflows && !atEnd);
+    if (overflows) region.setAttribute('aria-describedby', cueId);
+    else region.removeAttribute('aria-describedby');
+  };
+  region.addEventListener('scroll', check, { passive: true });
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(check).observe(region);
+  return h('div', { class: 'table-box' }, cue, region);
 }
 
 export function message(kind, ...children) {
@@ -155,7 +172,7 @@ export function formatPercent(share) {
 export function formatMonth(month) {
   const match = /^(\d{4})-(\d{2})$/.exec(String(month ?? ''));
   if (!match) return String(month ?? '');
-  return monthFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1)));
+  return monthFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1))).replace(' ', '\u00a0');
 }
 
 /** A Date as the value of a datetime-local input (local time, minutes). */

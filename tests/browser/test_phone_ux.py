@@ -2,6 +2,7 @@
 thumb, errors at their field, nothing cut without a labelled scroll region, numbers formatted."""
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, sign_in
+from tests.browser.conftest import PHONE, screenshot, sign_in
 from tests.browser.test_app_views import AXE_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
@@ -258,4 +259,61 @@ def test_history_shows_names_labels_and_local_times_in_words(new_page, live, con
     for raw in ("(none)", "school id", "school_id", "community_referral", "T0", "+00:00", "user #"):
         assert raw not in text, raw
     assert_axe_clean(page, "history")
+    assert console.unexpected() == []
+
+
+CHART_TEXT_PX = """() => [...document.querySelectorAll('svg.chart')].flatMap((svg) => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll('text')].map(
+    (t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+})"""
+
+TABLES = """() => [...document.querySelectorAll('table')].map((table) => {
+  const region = table.closest('.table-wrap');
+  const cue = region && region.parentElement.querySelector('.scroll-cue');
+  return {
+    caption: table.caption ? table.caption.textContent : '',
+    overflows: region
+      ? region.scrollWidth > region.clientWidth + 1 : table.scrollWidth > innerWidth,
+    region: Boolean(region && region.getAttribute('role') === 'region'
+      && region.getAttribute('aria-label') && region.tabIndex === 0),
+    cue: Boolean(cue && !cue.hidden && cue.getBoundingClientRect().height > 0),
+    right: (region || table).getBoundingClientRect().right,
+  };
+})"""
+
+
+def test_dashboard_on_a_phone_formats_numbers_and_never_cuts_a_table(new_page, live, console):
+    team = live.team()
+    seed(live, team, 40)  # 40 activities of 30..69 minutes: 1,980 minutes
+    page = new_page()
+    sign_in(page, live.user("program_manager"))
+    page.get_by_label("School", exact=True).select_option(label=team["school_name"])
+    page.get_by_role("button", name="Show").click()
+    page.get_by_text("40 activities, 1,980 minutes in total.").wait_for()
+
+    month_table = page.locator("table", has=page.locator("caption", has_text="by month"))
+    months = [m.replace("\xa0", " ") for m in month_table.locator("tbody th").all_inner_texts()]
+    assert months and all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", m) for m in months), months
+    by_category = page.locator("table", has_text="Activities by category")
+    assert "1,980" in by_category.inner_text()
+    shares = by_category.locator("tbody tr td:last-child")
+    assert all(re.fullmatch(r"\d{1,3}\.\d%", s) for s in shares.all_inner_texts())
+    assert "2026-" not in page.locator("main").inner_text()
+
+    sizes = page.evaluate(CHART_TEXT_PX)
+    assert sizes and min(sizes) >= 12, min(sizes)
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1")
+    tables = page.evaluate(TABLES)
+    screenshot(page, "issue16-dashboard-phone")
+    for table in tables:
+        assert table["region"], table
+        assert table["right"] <= PHONE["width"] + 1, table
+        if table["overflows"]:
+            assert table["cue"], f"{table['caption']} scrolls with no visible cue"
+    # The confirmation table is wide: it scrolls in its labelled, focusable region, with a cue.
+    wide = page.get_by_role("region", name="Confirmation by school: table")
+    wide.focus()
+    expect(wide).to_be_focused()
+    assert_axe_clean(page, "dashboard on a phone")
     assert console.unexpected() == []

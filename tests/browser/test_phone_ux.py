@@ -205,6 +205,7 @@ def test_admin_messages_at_the_form_a_paged_user_search_and_a_school_picker(
     page.get_by_label("Search users").fill("Robin Okafor")
     expect(cards).to_have_count(1)
     expect(page.get_by_text("Showing 1 of 1 user matching")).to_be_visible()
+    assert re.search(r"\bnull\b|undefined|NaN", page.locator("main").inner_text()) is None
     card = cards.first
     assert officer_email in card.inner_text()
 

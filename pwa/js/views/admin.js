@@ -223,7 +223,7 @@ export async function render(container) {
         `Showing ${Math.min(shown, found.length)} of ${found.length} ${found.length === 1 ? 'user' : 'users'}` +
           `${words ? ` matching “${search.value.trim()}”` : ''}.`),
       h('ul', { class: 'cards' }, found.slice(0, shown).map((user) => userCard(user, names))),
-      found.length > shown ? more : null);
+      ...(found.length > shown ? [more] : []));
   }
 
   function userCard(user, names) {

@@ -10,15 +10,6 @@ const OVERDUE_DAYS = 7;
 // The API's field names, in the words this view uses.
 const REVIEW_FIELDS = { reason: 'Reason', note: 'Reason' };
 
-/**
- * Feedback just below the tapped button: brought into sight by the least scroll, so the point
- * just tapped shows that button's own new state or this text, never another control.
- */
-function inSight(el) {
-  const box = el.getBoundingClientRect();
-  if (box.bottom > window.innerHeight || box.top < 0) el.scrollIntoView({ block: 'nearest' });
-}
-
 export function officerName(item) {
   return item.officer_name || `Officer #${item.officer_id}`;
 }
@@ -102,19 +93,23 @@ export async function render(container) {
     const label = `${categoryLabel(item.category, categories)}, ${formatDateTime(item.started_at)}, by ${officerName(item)}`;
     const actions = h('div', { class: 'actions' });
     // Said inside the card, where the leader is looking.
+    // Feedback is said inside the card, where the leader is looking, and never moves a control:
+    // a success replaces the "Select" row just above the buttons (its height kept), anything
+    // longer (an error) goes below the buttons.
     const said = h('p', { role: 'status', class: 'card-status' });
+    const pick = item.status === 'submitted'
+      ? h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'pick', value: item.id }), `Select ${label}`)
+      : null;
+    const slot = h('div', { class: 'card-slot' }, pick, pick ? h('p', { role: 'status', class: 'card-status' }) : null);
     if (item.status !== 'confirmed') {
-      const confirm = h('button', { type: 'button', 'aria-label': `Confirm ${label}` }, 'Confirm');
+      const confirm = h('button', { type: 'button', class: 'confirm', 'aria-label': `Confirm ${label}` }, 'Confirm');
       confirm.addEventListener('click', () => confirmOne(item, confirm, said));
       actions.append(confirm);
     }
     if (item.status !== 'disputed') {
-      actions.append(h('button', { type: 'button', class: 'secondary', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, said) }, 'Dispute'));
+      actions.append(h('button', { type: 'button', class: 'secondary dispute', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, said) }, 'Dispute'));
     }
     actions.append(h('a', { class: 'button secondary', href: `#/history/${item.id}`, 'aria-label': `History of ${label}` }, 'History'));
-    const pick = item.status === 'submitted'
-      ? h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'pick', value: item.id }), `Select ${label}`)
-      : null;
     const details = [
       plural(item.duration_minutes, 'minute'),
       plural(item.participant_count ?? 0, 'participant'),
@@ -130,7 +125,7 @@ export async function render(container) {
         h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status),
         item.overdue ? h('li', { class: 'badge overdue' }, 'Overdue') : null),
       item.status === 'disputed' && item.review_note ? h('p', { class: 'reason' }, `Your reason: ${item.review_note}`) : null,
-      pick,
+      slot,
       actions,
       said);
   }
@@ -141,27 +136,34 @@ export async function render(container) {
     cardEl.classList.add('confirmed');
     cardEl.querySelector('.badge.submitted, .badge.disputed')?.replaceWith(h('li', { class: 'badge confirmed' }, STATUSES.confirmed));
     cardEl.querySelector('.badge.overdue')?.remove();
-    const confirm = cardEl.querySelector('.actions > button:not(.secondary)');
+    const confirm = cardEl.querySelector('.actions > button.confirm');
     if (confirm) {
       confirm.disabled = true;
       confirm.textContent = 'Confirmed';
     }
-    const pick = cardEl.querySelector('input[name="pick"]');
-    if (pick) {
-      pick.checked = false;
-      pick.disabled = true;
-    }
+    sayInSlot(cardEl, 'Confirmed.');
+  }
+
+  /** A short success in the row above the buttons, in place of "Select …", its height kept. */
+  function sayInSlot(cardEl, text) {
+    const slot = cardEl.querySelector('.card-slot');
+    const status = slot?.querySelector('.card-status');
+    if (!status) return false;
+    slot.style.minHeight = `${slot.offsetHeight}px`;
+    slot.querySelector('label.check')?.remove();
+    status.textContent = text;
+    return true;
   }
 
   async function confirmOne(item, button, said) {
     if (button.disabled) return;
     button.disabled = true;
-    said.textContent = 'Confirming…';
     try {
       await post(`/activities/${item.id}/confirm`, {});
-      markConfirmed(item, button.closest('.card'));
-      said.textContent = 'Confirmed. The officer sees that your school confirmed this activity.';
-      inSight(said);
+      const cardEl = button.closest('.card');
+      const inSlot = cardEl.querySelector('.card-slot .card-status');
+      markConfirmed(item, cardEl);
+      said.textContent = inSlot ? '' : 'Confirmed. The officer sees that your school confirmed this activity.';
     } catch (error) {
       button.disabled = false;
       said.textContent = `Not confirmed: ${describeError(error, REVIEW_FIELDS)}`;
@@ -170,21 +172,29 @@ export async function render(container) {
 
   function askReason(actions, item, said) {
     const existing = actions.parentElement.querySelector('form.dispute');
-    if (existing) {
+    if (existing?.querySelector('textarea')) {
       existing.querySelector('textarea').focus();
       return;
     }
+    existing?.remove();
     said.textContent = '';
     const reason = h('textarea', { name: 'reason', rows: '3', maxlength: '500', required: true });
+    const formSaid = h('p', { role: 'status', class: 'card-status' });
     const form = h('form', { class: 'warning dispute', novalidate: true },
+      formSaid,
       field('Reason for dispute', reason, { hint: 'The officer sees this. Do not name students or give contact details.' }),
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, 'Send dispute'),
         h('button', { type: 'button', class: 'secondary', onclick: cancel }, 'Cancel')));
     function cancel() {
-      form.remove();
+      // Emptied at once (no stale message), collapsed a moment later: a second tap on Cancel
+      // lands on the empty space, not on whatever the collapse would slide under the thumb.
+      form.style.minHeight = `${form.offsetHeight}px`;
+      form.replaceChildren();
+      form.className = 'dispute closing';
       said.textContent = '';
-      actions.querySelector('button.secondary')?.focus();
+      setTimeout(() => form.remove(), 700);
+      actions.querySelector('button.dispute')?.focus({ preventScroll: true });
     }
     reason.addEventListener('input', () => setFieldError(reason, null));
     form.addEventListener('submit', async (event) => {
@@ -201,10 +211,11 @@ export async function render(container) {
       send.disabled = true;
       try {
         await post(`/activities/${item.id}/dispute`, { reason: text });
-        form.remove();
-        markDisputed(item, actions, text);
-        said.textContent = 'Dispute sent. The officer will see your reason.';
-        inSight(said);
+        markDisputed(item, actions);
+        // The form becomes its own receipt, at the same height: nothing slides under the thumb.
+        form.style.minHeight = `${form.offsetHeight}px`;
+        form.replaceChildren(formSaid, h('p', { class: 'reason' }, `Your reason: ${text}`));
+        formSaid.textContent = 'Dispute sent. The officer will see your reason.';
       } catch (error) {
         send.disabled = false;
         const messages = fieldMessages(error, ['reason', 'note']);
@@ -217,13 +228,12 @@ export async function render(container) {
   }
 
   /** A disputed card stays in place too: its state in words, the reason shown, no second Dispute. */
-  function markDisputed(item, actions, text) {
+  function markDisputed(item, actions) {
     const cardEl = actions.closest('.card');
     item.status = 'disputed';
-    item.review_note = text;
     cardEl.classList.add('disputed');
     cardEl.querySelector('.badge.submitted, .badge.confirmed')?.replaceWith(h('li', { class: 'badge disputed' }, STATUSES.disputed));
-    const dispute = actions.querySelector('button.secondary');
+    const dispute = actions.querySelector('button.dispute');
     if (dispute) {
       dispute.disabled = true;
       dispute.textContent = 'Disputed';
@@ -233,7 +243,6 @@ export async function render(container) {
       pick.checked = false;
       pick.disabled = true;
     }
-    actions.before(h('p', { class: 'reason' }, `Your reason: ${text}`));
   }
 
   async function confirmSelected() {

@@ -327,3 +327,24 @@ def test_dashboard_on_a_phone_formats_numbers_and_never_cuts_a_table(new_page, l
     expect(wide).to_be_focused()
     assert_axe_clean(page, "dashboard on a phone")
     assert console.unexpected() == []
+
+
+def test_bulk_confirm_keeps_every_card_in_place_and_says_so_at_its_button(new_page, live, console):
+    team = live.team()
+    seed(live, team, 3)
+    page = new_page()
+    sign_in(page, team["leader"])
+    cards = page.locator(".cards > li")
+    expect(cards).to_have_count(3)
+    page.get_by_label("Select all").check()
+    bulk = page.get_by_role("button", name="Confirm selected")
+    box = bulk.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    said = page.get_by_role("status").filter(has_text="Confirmed 3 activities.")
+    expect(said).to_be_visible()
+    assert in_viewport(said)
+    assert control_at(page, x, y)["name"] == "Confirm selected"
+    expect(cards).to_have_count(3)
+    expect(page.locator(".badge.confirmed")).to_have_count(3)
+    assert console.unexpected() == []

@@ -149,8 +149,7 @@ export async function render(container) {
     const slot = cardEl.querySelector('.card-slot');
     const status = slot?.querySelector('.card-status');
     if (!status) return false;
-    slot.style.minHeight = `${slot.offsetHeight}px`;
-    slot.querySelector('label.check')?.remove();
+    slot.classList.add('said'); // the Select row keeps its height, unseen; the words overlay it
     status.textContent = text;
     return true;
   }
@@ -189,9 +188,9 @@ export async function render(container) {
     function cancel() {
       // Emptied at once (no stale message), collapsed a moment later: a second tap on Cancel
       // lands on the empty space, not on whatever the collapse would slide under the thumb.
-      form.style.minHeight = `${form.offsetHeight}px`;
-      form.replaceChildren();
-      form.className = 'dispute closing';
+      setFieldError(reason, null);
+      formSaid.textContent = '';
+      form.classList.add('closing'); // unseen, still its height
       said.textContent = '';
       setTimeout(() => form.remove(), 700);
       actions.querySelector('button.dispute')?.focus({ preventScroll: true });
@@ -213,8 +212,8 @@ export async function render(container) {
         await post(`/activities/${item.id}/dispute`, { reason: text });
         markDisputed(item, actions);
         // The form becomes its own receipt, at the same height: nothing slides under the thumb.
-        form.style.minHeight = `${form.offsetHeight}px`;
-        form.replaceChildren(formSaid, h('p', { class: 'reason' }, `Your reason: ${text}`));
+        form.classList.add('sent'); // its controls unseen, still their height
+        form.append(h('p', { class: 'reason' }, `Your reason: ${text}`));
         formSaid.textContent = 'Dispute sent. The officer will see your reason.';
       } catch (error) {
         send.disabled = false;

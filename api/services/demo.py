@@ -83,10 +83,37 @@ SUMMARIES = {
         "Responded to a report of a weapon near the school; resolved.",
         "Reviewed the emergency response plan with the principal.",
     ),
-    "community_referral": (
-        "Connected a family with youth services.",
+    "community_referral": ("Referral to community supports.",),  # replaced by REFERRAL_SUMMARIES
+}
+# A community referral's summary names the service in its referral_to field, never another.
+REFERRAL_SUMMARIES = {
+    "mental_health": (
         "Referred a student to mental health supports with the counsellor.",
+        "Connected a student with the mental health team after a check-in.",
+    ),
+    "youth_services": (
+        "Connected a family with youth services.",
+        "Referred a student to a youth services program.",
+    ),
+    "family_services": (
+        "Connected a family with family services.",
+        "Referred a parent to family services for parenting support.",
+    ),
+    "addictions": (
+        "Referred a student to addictions supports with the counsellor.",
+        "Connected a family with an addictions counsellor.",
+    ),
+    "housing": (
         "Helped a family reach housing supports.",
+        "Referred a family to a housing support worker.",
+    ),
+    "victim_services": (
+        "Connected a student with victim services after an incident.",
+        "Referred a family to victim services.",
+    ),
+    "other": (
+        "Referred a student to a community program.",
+        "Connected a family with a community support agency.",
     ),
 }
 AUDIENCE_BY_CATEGORY = {
@@ -323,8 +350,11 @@ def _rows(
             review_quarter = quarter + 4 * (2 + int(rand() * 118))
             duration = minutes + int(rand() * minutes_span)
             participants = people + int(rand() * people_span)
-            summary = summaries[int(rand() * len(summaries))]
+            pick = rand()
             referral = REFERRALS[int(rand() * len(REFERRALS))] if is_referral else None
+            if referral is not None:
+                summaries = REFERRAL_SUMMARIES[referral]
+            summary = summaries[int(pick * len(summaries))]
             activity_id = id_of(n)
             created = created_at[quarter]
             if revisions:

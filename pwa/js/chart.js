@@ -1,10 +1,10 @@
 // Hand-drawn SVG charts: horizontal bars and stacked bars, each with a title and description.
-import { h, scrollBox, uid } from './ui.js';
+import { formatNumber, h, scrollBox, uid } from './ui.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WIDTH = 440;
-const LABEL_W = 150;
-const VALUE_W = 44;
+const LABEL_W = 164;
+const VALUE_W = 64;
 const ROW_H = 30;
 const BAR_H = 20;
 
@@ -15,7 +15,7 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-function shorten(text, max = 20) {
+function shorten(text, max = 18) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -40,7 +40,7 @@ export function barChart({ title, description, rows }) {
     svg.append(
       s('text', { x: LABEL_W - 8, y: y + BAR_H / 2 + 5, 'text-anchor': 'end' }, shorten(row.label)),
       s('rect', { x: LABEL_W, y, width: w.toFixed(1), height: BAR_H, class: 'c0', rx: 2 }),
-      s('text', { x: LABEL_W + w + 6, y: y + BAR_H / 2 + 5 }, String(row.value ?? 0)),
+      s('text', { x: LABEL_W + w + 6, y: y + BAR_H / 2 + 5 }, formatNumber(row.value ?? 0)),
     );
   });
   if (!rows.length) svg.append(s('text', { x: 8, y: 24 }, 'No activities match.'));
@@ -65,7 +65,7 @@ export function stackedChart({ title, description, groups, keys }) {
       svg.append(s('rect', { x: x.toFixed(1), y, width: w.toFixed(1), height: BAR_H, class: `c${j % 6}` }));
       x += w;
     });
-    svg.append(s('text', { x: x + 6, y: y + BAR_H / 2 + 5 }, String(totals[i])));
+    svg.append(s('text', { x: x + 6, y: y + BAR_H / 2 + 5 }, formatNumber(totals[i])));
   });
   if (!groups.length) svg.append(s('text', { x: 8, y: 24 }, 'No activities match.'));
   return svg;

@@ -69,9 +69,26 @@ export function select(name, options, value, attrs = {}) {
   );
 }
 
-/** A table that may scroll sideways on a phone; keyboard users can focus and scroll it. */
+/**
+ * A table that may scroll sideways on a phone: a labelled region keyboard users can focus and
+ * scroll, with a visible cue ("Scroll sideways…", an edge shadow) only while it is too wide.
+ */
 export function scrollBox(label, content) {
-  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, content);
+  const cueId = uid('scroll-cue');
+  const cue = h('p', { class: 'scroll-cue', id: cueId, hidden: true }, 'Scroll sideways to see every column →');
+  const region = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label }, content);
+  const check = () => {
+    const overflows = region.scrollWidth > region.clientWidth + 1;
+    const atEnd = region.scrollLeft + region.clientWidth >= region.scrollWidth - 1;
+    cue.hidden = !overflows;
+    region.classList.toggle('overflows', overflows);
+    region.classList.toggle('scrolls', overflows && !atEnd);
+    if (overflows) region.setAttribute('aria-describedby', cueId);
+    else region.removeAttribute('aria-describedby');
+  };
+  region.addEventListener('scroll', check, { passive: true });
+  if (typeof ResizeObserver !== 'undefined') new ResizeObserver(check).observe(region);
+  return h('div', { class: 'table-box' }, cue, region);
 }
 
 export function message(kind, ...children) {
@@ -129,9 +146,33 @@ export function categoryLabel(key, categories = CATEGORIES) {
   return categories.find((c) => c.key === key)?.label || CATEGORIES.find((c) => c.key === key)?.label || key;
 }
 
+/** The one locale setting for every date, number and percent the app shows: the page's language. */
+export const LOCALE = (typeof document !== 'undefined' && document.documentElement.lang) || 'en';
+
 export function formatDateTime(iso) {
   if (!iso) return '';
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return new Date(iso).toLocaleString(LOCALE, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+const numberFormat = new Intl.NumberFormat(LOCALE);
+const percentFormat = new Intl.NumberFormat(LOCALE, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const monthFormat = new Intl.DateTimeFormat(LOCALE, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** A count with the locale's thousands separators ("97,588"); '' for none. */
+export function formatNumber(value) {
+  return value === null || value === undefined ? '' : numberFormat.format(value);
+}
+
+/** A share (0..1) as a percent, always with one decimal ("18.5%", "40.0%"); '' for none. */
+export function formatPercent(share) {
+  return share === null || share === undefined ? '' : percentFormat.format(share);
+}
+
+/** A report month ("2026-08") in words ("Aug 2026"); anything else unchanged. */
+export function formatMonth(month) {
+  const match = /^(\d{4})-(\d{2})$/.exec(String(month ?? ''));
+  if (!match) return String(month ?? '');
+  return monthFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1))).replace(' ', '\u00a0');
 }
 
 /** A Date as the value of a datetime-local input (local time, minutes). */
@@ -146,14 +187,27 @@ export function plural(n, one, many = `${one}s`) {
 
 export { identifierProblems } from './privacy.js';
 
-/** A human sentence for an API error, with its field details. */
-export function describeError(error) {
-  const flatten = (value) =>
-    Array.isArray(value) ? value.flatMap(flatten)
-      : value && typeof value === 'object' ? Object.values(value).flatMap(flatten)
-        : [String(value)];
+const flattenMessages = (value) =>
+  Array.isArray(value) ? value.flatMap(flattenMessages)
+    : value && typeof value === 'object' ? Object.values(value).flatMap(flattenMessages)
+      : [String(value)];
+
+/**
+ * A human sentence for an API error, with its field details. With `labels` (API field name ->
+ * the label on screen), details are named by their label, and a field with no label by none.
+ */
+export function describeError(error, labels) {
   const details = Object.entries(error?.details || {})
-    .map(([key, messages]) => `${key.replaceAll('_', ' ')}: ${flatten(messages).join(' ')}`)
+    .map(([key, messages]) => {
+      const name = labels ? labels[key] : key.replaceAll('_', ' ');
+      return name ? `${name}: ${flattenMessages(messages).join(' ')}` : flattenMessages(messages).join(' ');
+    })
     .join(' ');
   return [error?.message, details].filter(Boolean).join(' ');
+}
+
+/** The messages an API error gives for any of these fields, as one sentence; null when none. */
+export function fieldMessages(error, keys) {
+  const found = keys.flatMap((key) => (error?.details?.[key] ? flattenMessages(error.details[key]) : []));
+  return found.length ? found.join(' ') : null;
 }

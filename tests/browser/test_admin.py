@@ -14,14 +14,15 @@ def test_admin_adds_school_and_assigns_officer(new_page, live, console):
     page.get_by_label("School name").fill("Ridgeview Junior High")
     page.get_by_label("Code").fill("RIDGE-JH")
     page.get_by_role("button", name="Add school").click()
-    page.get_by_text("School added.").wait_for()
+    page.get_by_text("School added: Ridgeview Junior High.").wait_for()
     page.get_by_role("cell", name="RIDGE-JH").wait_for()
 
     card = page.locator(".cards > li", has_text=team["officer"])
     card.get_by_role("button", name="Edit").click()
+    card.get_by_label("Find a school").fill("Ridgeview")  # the picker scales to many schools
     card.get_by_label("Ridgeview Junior High").check()
     card.get_by_role("button", name="Save assignments").click()
-    page.get_by_text("User updated.").wait_for()
+    page.get_by_text("User updated:").wait_for()
 
     status, body = live.api("GET", "/schools", token=live.token(team["officer"]))
     assert status == 200

@@ -8,7 +8,9 @@ import struct
 
 from api import pwa
 
-SHELL_BUDGET_BYTES = 150 * 1024
+# Raised from 150 KB by issue 16 (phone-first review, admin and history views: ~20 KB, mostly
+# the admin search and school picker); the uncompressed shell still precaches in one go.
+SHELL_BUDGET_BYTES = 175 * 1024
 
 
 def fetch(client, path: str):

@@ -51,6 +51,10 @@ def test_leader_of_two_schools_filters_queue_and_sees_officer_names(new_page, li
     assert "Cst. Sam Chen" in cards.inner_text()
     assert page.get_by_role("heading", name="North Junior High").count() == 0
     cards.get_by_role("button", name="Confirm").click()
+    # The card stays in place, its state in words (issue 16); a fresh load no longer lists it.
+    expect(cards.get_by_role("status").filter(has_text="Confirmed.")).to_be_visible()
+    page.get_by_label("School", exact=True).select_option(label="All my schools")
+    page.get_by_label("School", exact=True).select_option(label="South Elementary")
     page.get_by_text("Nothing waiting for review at South Elementary.").wait_for()
 
     page.get_by_label("School", exact=True).select_option(label="North Junior High")

@@ -1,128 +1,275 @@
 // Admin: schools, users, and which officers and leaders serve which schools.
+// Made for a phone: each message is said at the form it concerns, the user list is searched and
+// shown a page at a time, and the school picker is a filter over checkboxes (selected ones first).
 import { getAll, patch, post } from '../api.js';
 import { setRef } from '../db.js';
-import { LEVELS, ROLES, describeError, field, h, scrollBox, select } from '../ui.js';
+import { LEVELS, ROLES, describeError, field, h, scrollBox, select, setFieldError, uid } from '../ui.js';
+
+const USERS_PER_PAGE = 20;
+const SCHOOLS_SHOWN = 8;
+const FIELD_LABELS = {
+  name: 'School name', code: 'Code', level: 'Level', email: 'User email', display_name: 'Display name',
+  role: 'Role', password: 'New password', school_ids: 'Schools', active: 'Active',
+};
 
 export async function render(container) {
-  const feedback = h('div', { role: 'status' });
+  const offline = h('div', { role: 'status' });
   const schoolsSection = h('section', { 'aria-labelledby': 'schools-heading' });
   const usersSection = h('section', { 'aria-labelledby': 'users-heading' });
-  container.append(h('h1', {}, 'Admin'), feedback, schoolsSection, usersSection);
+  container.append(h('h1', {}, 'Admin'), offline, schoolsSection, usersSection);
   if (!navigator.onLine) {
-    feedback.textContent = 'You are offline. Admin needs a connection.';
+    offline.textContent = 'You are offline. Admin needs a connection.';
     return;
   }
   let schools = [];
   let users = [];
+  let shown = USERS_PER_PAGE;
+  const schoolTable = h('div');
+  const userList = h('div');
+  const search = h('input', { type: 'search', name: 'user-search', autocomplete: 'off' });
+  search.addEventListener('input', () => {
+    shown = USERS_PER_PAGE;
+    drawUsers();
+  });
+  schoolsSection.append(h('h2', { id: 'schools-heading' }, 'Schools'), addSchoolForm(), schoolTable);
+  usersSection.append(h('h2', { id: 'users-heading' }, 'Users and assignments'), addUserForm(),
+    h('h3', {}, 'Find a user'), field('Search users', search, { hint: 'Name, email or role.' }), userList);
   await load();
 
   async function load() {
     [schools, users] = await Promise.all([getAll('/schools'), getAll('/users')]);
+    schools.sort((a, b) => a.name.localeCompare(b.name));
+    users.sort((a, b) => b.id - a.id); // the newest first
     await setRef('schools', schools);
     drawSchools();
     drawUsers();
   }
 
-  function say(text) {
-    feedback.textContent = text;
-  }
-
-  async function attempt(action, done) {
-    say('');
+  /**
+   * Run a change and say how it went in `said` (inside the form it concerns); a field the API
+   * names gets its message at that field. Resolves true when the change was made.
+   */
+  async function attempt(action, done, said, controls = {}, reload = true) {
+    said.textContent = '';
+    for (const control of Object.values(controls)) setFieldError(control, null);
+    let result;
     try {
-      await action();
-      await load();
-      say(done);
+      result = await action();
     } catch (error) {
-      say(describeError(error));
+      const unplaced = {};
+      for (const [key, messages] of Object.entries(error.details || {})) {
+        if (controls[key]) setFieldError(controls[key], [messages].flat(Infinity).join(' '));
+        else unplaced[key] = messages;
+      }
+      said.textContent = describeError({ message: error.message, details: unplaced }, FIELD_LABELS);
+      said.className = 'form-status error';
+      return null;
     }
+    if (reload) await load();
+    said.textContent = done;
+    said.className = 'form-status ok';
+    return result || true;
   }
 
-  function drawSchools() {
+  function addSchoolForm() {
     const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
     const code = h('input', { name: 'code', required: true, autocomplete: 'off' });
     const level = select('level', Object.entries(LEVELS), 'junior_high');
-    const add = h('form', { novalidate: true },
+    const said = h('p', { role: 'status', class: 'form-status' });
+    const form = h('form', { novalidate: true, class: 'panel' },
       h('h3', {}, 'Add a school'),
       h('div', { class: 'row' }, field('School name', name), field('Code', code, { hint: 'Letters, digits, . _ -' })),
       field('Level', level),
-      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add school')));
-    add.addEventListener('submit', (event) => {
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add school')),
+      said);
+    form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      attempt(() => post('/schools', { name: name.value.trim(), code: code.value.trim(), level: level.value }), 'School added.');
+      const body = { name: name.value.trim(), code: code.value.trim(), level: level.value };
+      const ok = await attempt(() => post('/schools', body).catch((error) => {
+        if (error.code === 'code_taken') error.details = { code: [error.message], ...error.details };
+        throw error;
+      }), `School added: ${body.name}.`, said, { name, code, level });
+      if (ok) {
+        name.value = '';
+        code.value = '';
+      }
     });
-    schoolsSection.replaceChildren(
-      h('h2', { id: 'schools-heading' }, 'Schools'),
-      scrollBox('Schools: table', h('table', {},
-        h('caption', {}, `${schools.length} schools`),
-        h('thead', {}, h('tr', {}, ['Name', 'Code', 'Level', 'Active', ''].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, schools.map((school) => h('tr', {},
-          h('th', { scope: 'row' }, school.name), h('td', {}, school.code), h('td', {}, LEVELS[school.level] || school.level),
-          h('td', {}, school.active ? 'Yes' : 'No'),
-          h('td', {}, h('button', {
-            type: 'button', class: 'secondary', 'aria-label': `${school.active ? 'Deactivate' : 'Activate'} ${school.name}`,
-            onclick: () => attempt(() => patch(`/schools/${school.id}`, { active: !school.active }), 'School updated.'),
-          }, school.active ? 'Deactivate' : 'Activate'))))))),
-      add);
+    return form;
   }
 
-  function schoolBoxes(selected, prefix) {
-    return h('fieldset', {}, h('legend', {}, 'Schools'),
-      h('div', { class: 'choices' }, schools.map((school) => h('label', { class: 'check' },
-        h('input', { type: 'checkbox', name: `${prefix}-school`, value: school.id, checked: selected.includes(school.id) }),
-        school.name))));
+  function drawSchools() {
+    schoolTable.replaceChildren(scrollBox('Schools: table', h('table', {},
+      h('caption', {}, `${schools.length} schools`),
+      h('thead', {}, h('tr', {}, ['Name', 'Code', 'Level', 'Active', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, schools.map(schoolRow)))));
   }
 
-  const picked = (form, prefix) => [...form.querySelectorAll(`input[name="${prefix}-school"]:checked`)].map((b) => Number(b.value));
+  function schoolRow(school) {
+    const said = h('span', { role: 'status', class: 'form-status' });
+    const button = h('button', {
+      type: 'button', class: 'secondary', 'aria-label': `${school.active ? 'Deactivate' : 'Activate'} ${school.name}`,
+    }, school.active ? 'Deactivate' : 'Activate');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await patch(`/schools/${school.id}`, { active: !school.active });
+        school.active = !school.active;
+        button.textContent = school.active ? 'Deactivate' : 'Activate';
+        button.setAttribute('aria-label', `${button.textContent} ${school.name}`);
+        row.querySelector('.active-cell').textContent = school.active ? 'Yes' : 'No';
+        said.textContent = school.active ? 'Activated.' : 'Deactivated.';
+      } catch (error) {
+        said.textContent = describeError(error, FIELD_LABELS);
+      }
+      button.disabled = false;
+    });
+    const row = h('tr', {},
+      h('th', { scope: 'row' }, school.name), h('td', {}, school.code), h('td', {}, LEVELS[school.level] || school.level),
+      h('td', { class: 'active-cell' }, school.active ? 'Yes' : 'No'),
+      h('td', {}, button, said));
+    return row;
+  }
 
-  function drawUsers() {
+  /** A school picker for hundreds of schools: the selected ones first, then a filter's matches. */
+  function schoolPicker(selected) {
+    const chosen = new Set(selected);
+    const filter = h('input', { type: 'search', autocomplete: 'off' });
+    const list = h('div', { class: 'choices' });
+    const count = h('p', { class: 'hint', role: 'status' });
+    const draw = () => {
+      const words = filter.value.trim().toLowerCase();
+      const matches = (s) => !words || `${s.name} ${s.code}`.toLowerCase().includes(words);
+      const picked = schools.filter((s) => chosen.has(s.id));
+      const others = schools.filter((s) => !chosen.has(s.id) && matches(s));
+      list.replaceChildren(...[...picked, ...others.slice(0, SCHOOLS_SHOWN)].map((school) => {
+        const box = h('input', { type: 'checkbox', value: school.id, checked: chosen.has(school.id) });
+        box.addEventListener('change', () => {
+          if (box.checked) chosen.add(school.id);
+          else chosen.delete(school.id);
+          tell();
+        });
+        return h('label', { class: 'check' }, box, school.name);
+      }));
+      hidden = others.length - Math.min(others.length, SCHOOLS_SHOWN);
+      tell();
+    };
+    let hidden = 0;
+    const tell = () => {
+      count.textContent = `${chosen.size} selected.` +
+        (hidden ? ` ${hidden} more ${filter.value.trim() ? 'match' : 'schools'}: type to narrow the list.` : '');
+    };
+    filter.addEventListener('input', draw);
+    draw();
+    const legendId = uid('schools');
+    const picker = h('fieldset', { class: 'picker', 'aria-labelledby': legendId },
+      h('legend', { id: legendId }, 'Schools'),
+      field('Find a school', filter, { hint: 'Selected schools are listed first.' }),
+      list, count);
+    picker.picked = () => [...chosen];
+    return picker;
+  }
+
+  function addUserForm() {
     const email = h('input', { type: 'email', name: 'email', autocomplete: 'off', required: true });
     const name = h('input', { name: 'display_name', autocomplete: 'off', required: true });
     const role = select('role', Object.entries(ROLES), 'officer');
     const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password' });
-    const add = h('form', { novalidate: true },
+    const said = h('p', { role: 'status', class: 'form-status' });
+    const holder = h('div');
+    const form = h('form', { novalidate: true, class: 'panel' },
       h('h3', {}, 'Add a user'),
       h('div', { class: 'row' }, field('User email', email), field('Display name', name)),
       h('div', { class: 'row' }, field('Role', role), field('New password', password, {
         hint: 'At least 12 characters. Leave it empty for someone who signs in only with their organisation’s account.',
       })),
-      schoolBoxes([], 'new'),
-      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add user')));
-    add.addEventListener('submit', (event) => {
-      event.preventDefault();
-      attempt(() => post('/users', {
-        email: email.value.trim(), display_name: name.value.trim(), role: role.value,
-        school_ids: picked(add, 'new'), ...(password.value ? { password: password.value } : {}),
-      }), 'User added.');
+      holder,
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add user')),
+      said);
+    let picker = null;
+    const open = h('button', { type: 'button', class: 'secondary' }, 'Choose schools');
+    open.addEventListener('click', () => {
+      picker = picker || schoolPicker([]);
+      holder.replaceChildren(picker);
+      open.remove();
     });
+    holder.append(open);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const body = {
+        email: email.value.trim(), display_name: name.value.trim(), role: role.value,
+        school_ids: picker ? picker.picked() : [], ...(password.value ? { password: password.value } : {}),
+      };
+      const ok = await attempt(() => post('/users', body).catch((error) => {
+        if (error.code === 'email_taken') error.details = { email: [error.message], ...error.details };
+        throw error;
+      }), `User added: ${body.display_name}.`, said, { email, display_name: name, role, password });
+      if (ok) form.reset();
+    });
+    return form;
+  }
+
+  function drawUsers() {
+    const words = search.value.trim().toLowerCase();
+    const found = users.filter((user) => !words ||
+      `${user.display_name} ${user.email} ${ROLES[user.role] || user.role}`.toLowerCase().includes(words));
     const names = new Map(schools.map((s) => [s.id, s.name]));
-    usersSection.replaceChildren(
-      h('h2', { id: 'users-heading' }, 'Users and assignments'),
-      h('ul', { class: 'cards' }, users.map((user) => {
-        const prefix = `u${user.id}`;
-        const edit = h('form', { novalidate: true, hidden: true },
-          schoolBoxes(user.school_ids || [], prefix),
-          h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'active', checked: user.active }), 'Active'),
-          h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save assignments')));
-        edit.addEventListener('submit', (event) => {
-          event.preventDefault();
-          attempt(() => patch(`/users/${user.id}`, {
-            school_ids: picked(edit, prefix), active: edit.querySelector('input[name="active"]').checked,
-          }), 'User updated.');
-        });
-        const toggle = h('button', {
-          type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Edit ${user.display_name}`,
-          onclick: () => {
-            edit.hidden = !edit.hidden;
-            toggle.setAttribute('aria-expanded', String(!edit.hidden));
-          },
-        }, 'Edit');
-        return h('li', { class: 'card' },
-          h('h3', {}, `${user.display_name}`),
-          h('p', { class: 'meta' }, `${user.email} · ${ROLES[user.role] || user.role}${user.active ? '' : ' · inactive'}`),
-          h('p', {}, 'Schools: ', (user.school_ids || []).map((id) => names.get(id) || id).join(', ') || 'none'),
-          h('div', { class: 'actions' }, toggle), edit);
-      })),
-      add);
+    const more = h('button', { type: 'button', class: 'secondary' }, 'Show more users');
+    more.addEventListener('click', () => {
+      const first = found[shown];
+      shown += USERS_PER_PAGE;
+      drawUsers();
+      userList.querySelector(`[data-user="${first.id}"] button`)?.focus();
+    });
+    userList.replaceChildren(
+      h('p', { role: 'status', class: 'hint' },
+        `Showing ${Math.min(shown, found.length)} of ${found.length} ${found.length === 1 ? 'user' : 'users'}` +
+          `${words ? ` matching “${search.value.trim()}”` : ''}.`),
+      h('ul', { class: 'cards' }, found.slice(0, shown).map((user) => userCard(user, names))),
+      ...(found.length > shown ? [more] : []));
+  }
+
+  function userCard(user, names) {
+    const said = h('p', { role: 'status', class: 'form-status' });
+    const holder = h('div', { hidden: true });
+    const schoolsLine = h('p', {});
+    const meta = h('p', { class: 'meta' });
+    const describe = () => {
+      meta.textContent = `${user.email} · ${ROLES[user.role] || user.role}${user.active ? '' : ' · inactive'}`;
+      schoolsLine.textContent = `Schools: ${(user.school_ids || []).map((id) => names.get(id) || `School ${id}`).join(', ') || 'none'}`;
+    };
+    describe();
+    const toggle = h('button', {
+      type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Edit ${user.display_name}`,
+    }, 'Edit');
+    toggle.addEventListener('click', () => {
+      if (!holder.firstChild) holder.append(editForm(user, said, describe));
+      holder.hidden = !holder.hidden;
+      toggle.setAttribute('aria-expanded', String(!holder.hidden));
+      said.textContent = '';
+    });
+    return h('li', { class: 'card', 'data-user': user.id },
+      h('h3', {}, `${user.display_name}`), meta, schoolsLine,
+      h('div', { class: 'actions' }, toggle), holder, said);
+  }
+
+  /** The form stays open where it is after Save; the card's lines and its message update in place. */
+  function editForm(user, said, describe) {
+    const picker = schoolPicker(user.school_ids || []);
+    const active = h('input', { type: 'checkbox', name: 'active', checked: user.active });
+    const edit = h('form', { novalidate: true },
+      picker,
+      h('label', { class: 'check' }, active, 'Active'),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save assignments')));
+    edit.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const body = { school_ids: picker.picked(), active: active.checked };
+      const saved = await attempt(() => patch(`/users/${user.id}`, body),
+        `User updated: ${user.display_name}.`, said, {}, false);
+      if (saved) {
+        Object.assign(user, typeof saved === 'object' ? saved : body);
+        describe();
+      }
+    });
+    return edit;
   }
 }

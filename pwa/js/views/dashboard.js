@@ -2,11 +2,14 @@
 import { get, request } from '../api.js';
 import { barChart, figure, legend, stackedChart, table } from '../chart.js';
 import { getRef, setRef } from '../db.js';
-import { CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, h, scrollBox, select } from '../ui.js';
+import {
+  CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, formatMonth, formatNumber, formatPercent, h, scrollBox,
+  select,
+} from '../ui.js';
 import { dashboardSection } from './voice.js';
 
-const pct = (share) => (share == null ? '' : `${Math.round(share * 1000) / 10}%`);
-const num = (value) => (value == null ? 'suppressed' : String(value));
+const pct = (share) => formatPercent(share);
+const num = (value) => (value == null ? 'suppressed' : formatNumber(value));
 
 /** The program's time zone (PROGRAM_TIMEZONE) from the signed-in user record (/me). */
 async function programZone() {
@@ -93,7 +96,7 @@ export async function render(container) {
         get(`/reports/confirmation?${new URLSearchParams({ from: from.value, to: to.value })}`),
       ]);
       const total = byCategory.totals.count ?? 0;
-      totalsEl.textContent = `${total} activities, ${byCategory.totals.minutes ?? 0} minutes in total.`;
+      totalsEl.textContent = `${formatNumber(total)} activities, ${formatNumber(byCategory.totals.minutes ?? 0)} minutes in total.`;
       confirmation.replaceChildren(...confirmationTable(review));
       if (!total && !byCategory.rows.length) {
         // Nothing to draw: say so once instead of four empty charts.
@@ -137,7 +140,7 @@ export async function render(container) {
     const groups = months.map((month) => {
       const values = {};
       for (const row of report.rows.filter((r) => r.month === month)) values[row.category] = row.count ?? 0;
-      return { label: String(month).slice(0, 7), values };
+      return { label: formatMonth(String(month).slice(0, 7)), values };
     });
     const description = groups.length
       ? `Activities by month, stacked by category: ${groups.map((g) => `${g.label} ${Object.values(g.values).reduce((a, b) => a + b, 0)}`).join(', ')}.`
@@ -149,8 +152,8 @@ export async function render(container) {
       extra: legend(keys),
       table: table('Activities by month and category (numbers)',
         ['Month', ...keys.map((k) => k.label), 'Total'],
-        groups.map((g) => [g.label, ...keys.map((k) => String(g.values[k.key] || 0)),
-          String(keys.reduce((sum, k) => sum + (g.values[k.key] || 0), 0))])),
+        groups.map((g) => [g.label, ...keys.map((k) => formatNumber(g.values[k.key] || 0)),
+          formatNumber(keys.reduce((sum, k) => sum + (g.values[k.key] || 0), 0))])),
     });
   }
 
@@ -168,7 +171,7 @@ export async function render(container) {
           row.school_name || names.get(row.school_id) || `School ${row.school_id}`,
           num(row.submitted), num(row.confirmed), num(row.disputed), num(row.overdue),
           row.confirmation_rate == null ? '—' : pct(row.confirmation_rate),
-          row.median_hours_to_review == null ? '—' : String(Math.round(row.median_hours_to_review * 10) / 10),
+          row.median_hours_to_review == null ? '—' : formatNumber(Math.round(row.median_hours_to_review * 10) / 10),
         ]))),
     ];
   }

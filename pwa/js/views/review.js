@@ -2,11 +2,13 @@
 import { get, patch, post } from '../api.js';
 import { getMeta, getRef, setMeta } from '../db.js';
 import {
-  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, formatDateTime,
-  h, plural, select,
+  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, fieldMessages,
+  formatDateTime, h, identifierProblems, plural, select, setFieldError,
 } from '../ui.js';
 
 const OVERDUE_DAYS = 7;
+// The API's field names, in the words this view uses.
+const REVIEW_FIELDS = { reason: 'Reason', note: 'Reason' };
 
 export function officerName(item) {
   return item.officer_name || `Officer #${item.officer_id}`;
@@ -42,12 +44,12 @@ export async function render(container, { user } = {}) {
   const schoolNames = new Map(schools.map((s) => [s.id, s.name]));
   const schoolFilter = select('school', [['', 'All my schools'], ...schools.map((s) => [s.id, s.name])], '');
   const statusFilter = select('status', [['submitted', 'To review'], ['disputed', 'Disputed'], ['confirmed', 'Confirmed']], 'submitted');
-  const feedback = h('div', { role: 'status', class: 'feedback' });
   const selectAll = h('input', { type: 'checkbox', id: 'select-all' });
   const bulkButton = h('button', { type: 'button', onclick: confirmSelected }, 'Confirm selected');
+  const bulkSaid = h('p', { role: 'status', class: 'card-status' });
   const bulkBar = h('div', { class: 'toolbar' },
     h('label', { class: 'check', for: 'select-all' }, selectAll, 'Select all'),
-    bulkButton);
+    bulkButton, bulkSaid);
   const sections = h('div');
   let items = [];
   let loading = 0;
@@ -56,7 +58,6 @@ export async function render(container, { user } = {}) {
     h('h1', {}, 'Review queue'),
     h('p', { class: 'lead' }, 'Confirm that each activity happened at your school, or dispute it with a reason.'),
     h('div', { class: 'toolbar' }, field('School', schoolFilter), field('Show', statusFilter)),
-    feedback,
     bulkBar,
     sections,
     reminderSetting(user),
@@ -64,7 +65,7 @@ export async function render(container, { user } = {}) {
   schoolFilter.addEventListener('change', load);
   statusFilter.addEventListener('change', load);
   selectAll.addEventListener('change', () => {
-    for (const box of sections.querySelectorAll('input[name="pick"]')) box.checked = selectAll.checked;
+    for (const box of sections.querySelectorAll('input[name="pick"]:not(:disabled)')) box.checked = selectAll.checked;
   });
   await load();
 
@@ -91,6 +92,7 @@ export async function render(container, { user } = {}) {
     }));
     items.sort((a, b) => (b.overdue - a.overdue) || a.created_at.localeCompare(b.created_at));
     bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;
+    bulkSaid.textContent = '';
     selectAll.checked = false;
     const bySchool = new Map();
     for (const item of items) {
@@ -115,16 +117,24 @@ export async function render(container, { user } = {}) {
   function card(item) {
     const label = `${categoryLabel(item.category, categories)}, ${formatDateTime(item.started_at)}, by ${officerName(item)}`;
     const actions = h('div', { class: 'actions' });
-    if (item.status !== 'confirmed') {
-      actions.append(h('button', { type: 'button', 'aria-label': `Confirm ${label}`, onclick: () => review(item, 'confirm') }, 'Confirm'));
-    }
-    if (item.status !== 'disputed') {
-      actions.append(h('button', { type: 'button', class: 'secondary', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, label) }, 'Dispute'));
-    }
-    actions.append(h('a', { class: 'button secondary', href: `#/history/${item.id}`, 'aria-label': `History of ${label}` }, 'History'));
+    // Said inside the card, where the leader is looking.
+    // Feedback is said inside the card, where the leader is looking, and never moves a control:
+    // a success replaces the "Select" row just above the buttons (its height kept), anything
+    // longer (an error) goes below the buttons.
+    const said = h('p', { role: 'status', class: 'card-status' });
     const pick = item.status === 'submitted'
       ? h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'pick', value: item.id }), `Select ${label}`)
       : null;
+    const slot = h('div', { class: 'card-slot' }, pick, pick ? h('p', { role: 'status', class: 'card-status' }) : null);
+    if (item.status !== 'confirmed') {
+      const confirm = h('button', { type: 'button', class: 'confirm', 'aria-label': `Confirm ${label}` }, 'Confirm');
+      confirm.addEventListener('click', () => confirmOne(item, confirm, said));
+      actions.append(confirm);
+    }
+    if (item.status !== 'disputed') {
+      actions.append(h('button', { type: 'button', class: 'secondary dispute', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, said) }, 'Dispute'));
+    }
+    actions.append(h('a', { class: 'button secondary', href: `#/history/${item.id}`, 'aria-label': `History of ${label}` }, 'History'));
     const details = [
       plural(item.duration_minutes, 'minute'),
       plural(item.participant_count ?? 0, 'participant'),
@@ -140,58 +150,149 @@ export async function render(container, { user } = {}) {
         h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status),
         item.overdue ? h('li', { class: 'badge overdue' }, 'Overdue') : null),
       item.status === 'disputed' && item.review_note ? h('p', { class: 'reason' }, `Your reason: ${item.review_note}`) : null,
-      pick,
-      actions);
+      slot,
+      actions,
+      said);
   }
 
-  function askReason(actions, item, label) {
+  /** The card stays where it is: its Confirm turns into a disabled "Confirmed", so a second tap does nothing. */
+  function markConfirmed(item, cardEl) {
+    item.status = 'confirmed';
+    cardEl.classList.add('confirmed');
+    cardEl.querySelector('.badge.submitted, .badge.disputed')?.replaceWith(h('li', { class: 'badge confirmed' }, STATUSES.confirmed));
+    cardEl.querySelector('.badge.overdue')?.remove();
+    const confirm = cardEl.querySelector('.actions > button.confirm');
+    if (confirm) {
+      confirm.disabled = true;
+      confirm.textContent = 'Confirmed';
+    }
+    sayInSlot(cardEl, 'Confirmed.');
+  }
+
+  /** A short success in the row above the buttons, in place of "Select …", its height kept. */
+  function sayInSlot(cardEl, text) {
+    const slot = cardEl.querySelector('.card-slot');
+    const status = slot?.querySelector('.card-status');
+    if (!status) return false;
+    slot.classList.add('said'); // the Select row keeps its height, unseen; the words overlay it
+    status.textContent = text;
+    return true;
+  }
+
+  async function confirmOne(item, button, said) {
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await post(`/activities/${item.id}/confirm`, {});
+      const cardEl = button.closest('.card');
+      const inSlot = cardEl.querySelector('.card-slot .card-status');
+      markConfirmed(item, cardEl);
+      said.textContent = inSlot ? '' : 'Confirmed. The officer sees that your school confirmed this activity.';
+    } catch (error) {
+      button.disabled = false;
+      said.textContent = `Not confirmed: ${describeError(error, REVIEW_FIELDS)}`;
+    }
+  }
+
+  function askReason(actions, item, said) {
+    const existing = actions.parentElement.querySelector('form.dispute');
+    if (existing?.querySelector('textarea')) {
+      existing.querySelector('textarea').focus();
+      return;
+    }
+    existing?.remove();
+    said.textContent = '';
     const reason = h('textarea', { name: 'reason', rows: '3', maxlength: '500', required: true });
-    const form = h('form', { class: 'warning', novalidate: true },
-      field('Reason for dispute', reason, { hint: 'The officer sees this. Do not name students.' }),
+    const formSaid = h('p', { role: 'status', class: 'card-status' });
+    const form = h('form', { class: 'warning dispute', novalidate: true },
+      formSaid,
+      field('Reason for dispute', reason, { hint: 'The officer sees this. Do not name students or give contact details.' }),
       h('div', { class: 'actions' },
         h('button', { type: 'submit' }, 'Send dispute'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => form.remove() }, 'Cancel')));
+        h('button', { type: 'button', class: 'secondary', onclick: cancel }, 'Cancel')));
+    function cancel() {
+      // Emptied at once (no stale message), collapsed a moment later: a second tap on Cancel
+      // lands on the empty space, not on whatever the collapse would slide under the thumb.
+      setFieldError(reason, null);
+      formSaid.textContent = '';
+      form.classList.add('closing'); // unseen, still its height
+      said.textContent = '';
+      setTimeout(() => form.remove(), 700);
+      actions.querySelector('button.dispute')?.focus({ preventScroll: true });
+    }
+    reason.addEventListener('input', () => setFieldError(reason, null));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      if (!reason.value.trim()) {
-        feedback.textContent = 'Say why you dispute this activity.';
+      const text = reason.value.trim();
+      const problem = !text ? 'Say why you dispute this activity.'
+        : identifierProblems(text, 'reasons').join(' ') || null;
+      setFieldError(reason, problem);
+      if (problem) {
         reason.focus();
         return;
       }
-      await review(item, 'dispute', reason.value.trim());
+      const send = form.querySelector('button[type="submit"]');
+      send.disabled = true;
+      try {
+        await post(`/activities/${item.id}/dispute`, { reason: text });
+        markDisputed(item, actions);
+        // The form becomes its own receipt, at the same height: nothing slides under the thumb.
+        form.classList.add('sent'); // its controls unseen, still their height
+        form.append(h('p', { class: 'reason' }, `Your reason: ${text}`));
+        formSaid.textContent = 'Dispute sent. The officer will see your reason.';
+      } catch (error) {
+        send.disabled = false;
+        const messages = fieldMessages(error, ['reason', 'note']);
+        setFieldError(reason, messages || describeError(error, REVIEW_FIELDS));
+        reason.focus();
+      }
     });
     actions.after(form);
     reason.focus();
-    void label;
   }
 
-  async function review(item, action, reason) {
-    feedback.textContent = '';
-    try {
-      const body = action === 'dispute' ? { reason } : {};
-      await post(`/activities/${item.id}/${action}`, body);
-      await load();
-      feedback.textContent = action === 'confirm' ? 'Confirmed.' : 'Dispute sent. The officer will see your reason.';
-    } catch (error) {
-      feedback.textContent = describeError(error);
+  /** A disputed card stays in place too: its state in words, the reason shown, no second Dispute. */
+  function markDisputed(item, actions) {
+    const cardEl = actions.closest('.card');
+    item.status = 'disputed';
+    cardEl.classList.add('disputed');
+    cardEl.querySelector('.badge.submitted, .badge.confirmed')?.replaceWith(h('li', { class: 'badge disputed' }, STATUSES.disputed));
+    const dispute = actions.querySelector('button.dispute');
+    if (dispute) {
+      dispute.disabled = true;
+      dispute.textContent = 'Disputed';
+    }
+    const pick = cardEl.querySelector('input[name="pick"]');
+    if (pick) {
+      pick.checked = false;
+      pick.disabled = true;
     }
   }
 
   async function confirmSelected() {
-    const ids = [...sections.querySelectorAll('input[name="pick"]:checked')].map((box) => box.value);
+    const boxes = [...sections.querySelectorAll('input[name="pick"]:checked')];
+    const ids = boxes.map((box) => box.value);
     if (!ids.length) {
-      feedback.textContent = 'Select the activities to confirm first.';
+      bulkSaid.textContent = 'Select the activities to confirm first.';
       return;
     }
-    feedback.textContent = '';
+    bulkSaid.textContent = 'Confirming…';
     try {
       const body = await post('/activities/review', { ids, action: 'confirm', note: null });
       const failed = body.results.filter((r) => !r.ok);
-      await load();
-      feedback.textContent = `Confirmed ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
+      for (const result of body.results.filter((r) => r.ok)) {
+        const cardEl = sections.querySelector(`.card[data-id="${CSS.escape(String(result.id))}"]`);
+        const item = items.find((i) => String(i.id) === String(result.id));
+        if (cardEl && item) {
+          markConfirmed(item, cardEl);
+          cardEl.querySelector('.card-status').textContent = 'Confirmed.';
+        }
+      }
+      selectAll.checked = false;
+      bulkSaid.textContent = `Confirmed ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
         (failed.length ? ` ${failed.length} could not be confirmed.` : '');
     } catch (error) {
-      feedback.textContent = describeError(error);
+      bulkSaid.textContent = describeError(error, REVIEW_FIELDS);
     }
   }
 }

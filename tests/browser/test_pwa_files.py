@@ -10,7 +10,9 @@ from api import pwa
 
 # Raised from 150 KB by issue 16 (phone-first review, admin and history views: ~20 KB, mostly
 # the admin search and school picker); the uncompressed shell still precaches in one go.
-SHELL_BUDGET_BYTES = 175 * 1024
+# The whole offline shell (every view, the privacy rules, the vendored idb): about 180 KB
+# uncompressed with the survey, provider sign-in and phone-first admin views.
+SHELL_BUDGET_BYTES = 200 * 1024
 
 
 def fetch(client, path: str):

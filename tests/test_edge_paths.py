@@ -207,3 +207,32 @@ def test_fold_wal_without_a_wal_file_does_nothing(tmp_path):
         assert fold_wal(engine, str(tmp_path / "missing-wal"), 1) is None
     finally:
         engine.dispose()
+
+
+def test_push_delete_with_null_client_time_is_applied_without_one(client):
+    school, officer = _officer()
+    created = upsert(school)
+    push(client, officer, [created])
+    deletion = remove(created["activity_id"], base=1) | {"client_time": None}
+    (result,) = push(client, officer, [deletion]).json["results"]
+    assert result["status"] == "applied"
+    with app_context():
+        revision = db.session.scalar(
+            select(ActivityRevision).where(ActivityRevision.action == "delete")
+        )
+        assert revision.client_time is None
+
+
+def test_suppress_two_dimensions_all_small_without_total_hides_everything():
+    table = {(row, column): 1 for row in range(2) for column in range(2)}
+    result = suppress(table, 10)
+    assert result.hidden == set(table)
+    assert result.total_published is False
+
+
+def test_plain_content_leaves_an_audience_named_twice_to_the_schema():
+    from api.services.sync import plain_content
+
+    data = {"school_id": 1, "category": "education", "started_at": "2026-01-05T09:00:00Z"}
+    data |= {"duration_minutes": 30, "audience": ["students", "students"]}
+    assert plain_content(data, datetime(2026, 1, 6, tzinfo=UTC)) is None

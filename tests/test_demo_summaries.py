@@ -30,8 +30,8 @@ def test_every_referral_has_its_own_summaries():
 
 
 def test_demo_summaries_agree_with_referral_fields(app):
-    demo.load_demo(400)
     with app.app_context():
+        demo.load_demo(400)
         rows = db.session.execute(
             select(Activity.category, Activity.referral_to, Activity.summary)
         ).all()

@@ -57,10 +57,11 @@ export async function render(container, { user } = {}) {
   container.append(
     h('h1', {}, 'Review queue'),
     h('p', { class: 'lead' }, 'Confirm that each activity happened at your school, or dispute it with a reason.'),
+    // Above the queue, never below it: a card that closes must not leave this under the thumb.
+    reminderSetting(user),
     h('div', { class: 'toolbar' }, field('School', schoolFilter), field('Show', statusFilter)),
     bulkBar,
     sections,
-    reminderSetting(user),
   );
   schoolFilter.addEventListener('change', load);
   statusFilter.addEventListener('change', load);

@@ -2,7 +2,6 @@
 
 import logging
 import os
-import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -29,26 +28,12 @@ def start_writing() -> None:
     begin_as_reader(False)
 
 
-def bind_none_directly() -> None:
-    """Have the sqlite3 module bind None without looking for adapters. For a value that is
-    not an exact int, float or str (None included) it looks in its adapter registry and then
-    for ``__adapt__`` and ``__conform__`` attributes; before Python 3.12 each failed lookup
-    builds an AttributeError with its message. A create binds about eight NULLs, and that
-    was 3% of a push. A registered adapter is one dictionary hit; this one is a C function
-    that returns None (dict.get of a missing key), so NULL is bound as before."""
-    sqlite3.register_adapter(type(None), _NOTHING.get)
-
-
-_NOTHING: dict = {}
-
-
 def configure_engine(app: Flask) -> None:
     """WAL, busy_timeout and foreign keys on every SQLite connection; writes begin IMMEDIATE."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
-    bind_none_directly()
     busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
     database = engine.url.database
     wal_file = f"{database}-wal" if database and database != ":memory:" else None

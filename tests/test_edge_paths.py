@@ -1,7 +1,6 @@
 """Paths the rest of the suite never took: suppression's size limits and its give-up, push
 items that only the schemas can word, and edits or deletes that reach a rule late."""
 
-import json
 import uuid
 from datetime import UTC, datetime
 from itertools import product
@@ -15,7 +14,6 @@ from api.extensions import db
 from api.models import Activity, ActivityRevision, ActivityRollup
 from api.models.types import UTCDateTime
 from api.services import rollup, suppression
-from api.services.audit import around_seq
 from api.services.suppression import TableTooLarge, suppress
 from tests.conftest import BASE_CONFIG
 from tests.factories import app_context, auth, count, make_school, make_user, post_activity, stored
@@ -173,18 +171,6 @@ def _rollup_rows() -> list[tuple]:
     return sorted((r.grain, r.period, r.category, r.status, r.count, r.minutes) for r in rows)
 
 
-def test_audit_text_of_numbers_beyond_64_bits_is_the_standard_librarys():
-    content = {"seq": None, "changes": {"participant_count": 2**70}, "action": "edit"}
-    before, after = around_seq(content)
-    expected = json.dumps({**content, "seq": 0}, sort_keys=True, separators=(",", ":"))
-    assert before + "0" + after == expected
-
-
-def test_audit_text_of_event_with_its_seq_already_set_is_refused():
-    with pytest.raises(ValueError):
-        around_seq({"seq": 4, "action": "edit"})
-
-
 def test_naive_datetime_is_never_stored():
     from sqlalchemy.dialects import sqlite
 
@@ -228,11 +214,3 @@ def test_suppress_two_dimensions_all_small_without_total_hides_everything():
     result = suppress(table, 10)
     assert result.hidden == set(table)
     assert result.total_published is False
-
-
-def test_plain_content_leaves_an_audience_named_twice_to_the_schema():
-    from api.services.sync import plain_content
-
-    data = {"school_id": 1, "category": "education", "started_at": "2026-01-05T09:00:00Z"}
-    data |= {"duration_minutes": 30, "audience": ["students", "students"]}
-    assert plain_content(data, datetime(2026, 1, 6, tzinfo=UTC)) is None

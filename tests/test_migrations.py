@@ -289,23 +289,6 @@ def test_sqlite_foreign_keys_are_enforced(app):
 
 
 @pytest.mark.sqlite_only
-def test_sqlite_none_binds_as_null_through_the_registered_adapter(app):
-    """bind_none_directly: None still stores SQL NULL (not a default, not text), bound alone,
-    in executemany and next to other values."""
-    with app.app_context():
-        import sqlite3
-
-        assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)](None) is None
-        connection = db.session.connection()
-        connection.exec_driver_sql("CREATE TEMP TABLE nulls (a, b DEFAULT 'default', c)")
-        connection.exec_driver_sql("INSERT INTO nulls VALUES (?, ?, ?)", (None, None, 1))
-        connection.exec_driver_sql("INSERT INTO nulls VALUES (?, ?, ?)", [(None, None, "x")] * 3)
-        rows = connection.exec_driver_sql("SELECT typeof(a), typeof(b), c FROM nulls").fetchall()
-        assert rows == [("null", "null", 1)] + [("null", "null", "x")] * 3
-        db.session.rollback()
-
-
-@pytest.mark.sqlite_only
 def test_sqlite_request_writes_begin_immediate(client, app):
     """A write request takes the write lock up front (BEGIN IMMEDIATE), reads do not."""
     from sqlalchemy import event

@@ -27,18 +27,24 @@ class SequenceCounter(db.Model):
 
 def next_value(name: str) -> int:
     """Take the next value of a counter in the current transaction (locks until commit)."""
+    return take_values(name, 1)
+
+
+def take_values(name: str, count: int) -> int:
+    """Take ``count`` consecutive values of a counter in the current transaction (its row
+    locked until commit); return the first."""
     statement = (
         update(SequenceCounter)
         .where(SequenceCounter.name == name)
-        .values(value=SequenceCounter.value + 1)
+        .values(value=SequenceCounter.value + count)
         .returning(SequenceCounter.value)
     )
-    value = db.session.execute(statement).scalar_one_or_none()
-    if value is None:
-        db.session.add(SequenceCounter(name=name, value=1, purged_through=0))
+    last = db.session.execute(statement).scalar_one_or_none()
+    if last is None:
+        db.session.add(SequenceCounter(name=name, value=count, purged_through=0))
         db.session.flush()
-        return 1
-    return value
+        last = count
+    return last - count + 1
 
 
 class SyncMutation(db.Model):

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from api.auth import authenticated, viewer
-from api.extensions import Blueprint, db
+from api.extensions import db
 from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag
 from api.schemas.activity import (
     ActivityCreateSchema,
@@ -18,6 +18,7 @@ from api.schemas.activity import (
     ReviewSchema,
 )
 from api.services import activities, review
+from api.web import Blueprint
 
 blp = Blueprint("activities", __name__, url_prefix="/api/v1", description="Activities")
 

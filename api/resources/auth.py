@@ -4,10 +4,11 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from api.auth import authenticated, viewer
-from api.extensions import Blueprint, limiter
+from api.extensions import limiter
 from api.schemas.account import LoginSchema, MeSchema, TokenSchema
 from api.schemas.identity import MeUpdateSchema
 from api.services import accounts
+from api.web import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and tokens")
 

@@ -6,11 +6,12 @@ from flask import Blueprint as FlaskBlueprint
 from flask import redirect, request
 from flask.views import MethodView
 
-from api.extensions import Blueprint, limiter
+from api.extensions import limiter
 from api.resources.auth import _login_limit, _token_response
 from api.schemas.account import TokenSchema
 from api.schemas.identity import GrantSchema, ProviderSchema
 from api.services import identity
+from api.web import Blueprint
 
 blp = Blueprint(
     "identity", __name__, url_prefix="/api/v1", description="Sign-in through identity providers"

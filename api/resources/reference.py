@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from api.auth import authenticated, viewer
 from api.errors import NotFound
-from api.extensions import Blueprint, db
+from api.extensions import db
 from api.models import School, User
 from api.models.activity import CATEGORIES
 from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag, id_page
@@ -22,6 +22,7 @@ from api.schemas.account import (
 )
 from api.schemas.common import PageQuerySchema
 from api.services import accounts, schools
+from api.web import Blueprint
 
 blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Reference data")
 

@@ -4,7 +4,6 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from api.auth import authenticated, viewer
-from api.extensions import Blueprint
 from api.schemas.report import (
     ActivityMixCsvQuerySchema,
     ActivityMixQuerySchema,
@@ -13,6 +12,7 @@ from api.schemas.report import (
     ConfirmationSchema,
 )
 from api.services import reports
+from api.web import Blueprint
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Reports")
 

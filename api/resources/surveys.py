@@ -5,7 +5,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from api.auth import authenticated, viewer
-from api.extensions import Blueprint, limiter
+from api.extensions import limiter
 from api.models.survey import SurveyRound
 from api.resources.common import IF_MATCH_DOC, check_if_match, etag, id_page
 from api.schemas.common import PageQuerySchema
@@ -24,6 +24,7 @@ from api.schemas.survey import (
     RoundUpdateSchema,
 )
 from api.services import reports, survey_results, surveys
+from api.web import Blueprint
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="Community voice")
 

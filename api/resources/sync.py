@@ -8,8 +8,8 @@ from webargs.flaskparser import is_json_request
 from api import fastjson
 from api.auth import authenticated, viewer
 from api.database import begin_as_reader
-from api.extensions import Blueprint, StrictParser
 from api.models.types import utcnow
+from api.parsing import StrictParser
 from api.schemas.sync import (
     PullPageSchema,
     PullQuerySchema,
@@ -18,6 +18,7 @@ from api.schemas.sync import (
     PushSchema,
 )
 from api.services import sync
+from api.web import Blueprint
 
 
 class PushParser(StrictParser):

@@ -6,21 +6,19 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
-from sqlalchemy import Select, and_, inspect, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from api.dates import day_bounds
-from api.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.extensions import db
 from api.models import Activity, ActivityRevision, User
 from api.models.activity import AUDIENCES, CONTENT_FIELDS
 from api.models.school import school_assignment
-from api.models.sync import SequenceCounter, next_value
+from api.models.sync import SequenceCounter
 from api.models.types import utcnow
-from api.services import audit, rollup
+from api.services import writes
 from api.services.schools import writable_ids
-
-CHANGE_FEED = "activity"
-
+from api.services.writes import CHANGE_FEED, Change, as_json
 
 # --- scope -------------------------------------------------------------------------------
 
@@ -66,15 +64,6 @@ def get_visible(user: User, activity_id: uuid.UUID, *, include_deleted: bool = F
     return activity
 
 
-def check_version(activity: Activity, expected: int | None) -> None:
-    """412 when the client's If-Match version is not the current one."""
-    if expected is not None and expected != activity.version:
-        raise PreconditionFailed(
-            f"The activity has changed (now version {activity.version}); reload and try again.",
-            details={"version": [f"Current version is {activity.version}."]},
-        )
-
-
 # --- content -----------------------------------------------------------------------------
 
 
@@ -90,23 +79,20 @@ def normalise_content(data: dict) -> dict:
     return content
 
 
-def _jsonable(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+def content_of(row: dict) -> dict:
+    """The officer's fields of an activity's row."""
+    return {name: row[name] for name in CONTENT_FIELDS}
 
 
-def same_content(activity: Activity, content: dict) -> bool:
-    current = activity.content()
+def same_content(row: dict, content: dict) -> bool:
+    """Whether full content (as a create sends it) is what the row holds."""
     full = {name: None for name in CONTENT_FIELDS} | {"audience": [], "participant_count": 0}
     full.update(content)
-    return all(_jsonable(current[k]) == _jsonable(full[k]) for k in CONTENT_FIELDS)
+    return all(as_json(row[k]) == as_json(full[k]) for k in CONTENT_FIELDS)
 
 
-def _check_school(officer: User, school_id: int) -> None:
-    if school_id not in writable_ids(officer.id):
+def _check_school(writable: frozenset[int], school_id: int) -> None:
+    if school_id not in writable:
         raise Forbidden(
             "You can only log or change activities at active schools you are assigned to.",
             code="school_not_assigned",
@@ -121,98 +107,93 @@ def _check_referral(values: dict) -> None:
         )
 
 
-# --- the one write path ------------------------------------------------------------------
+# --- the rules of a write, on rows: a Change to store, or an error ------------------------
 
 
-def record_write(
-    activity: Activity,
-    action: str,
-    actor: User,
-    changes: dict,
-    *,
+def creation(
+    officer_id: int,
+    data: dict,
+    writable: frozenset[int],
+    now: datetime,
     client_time: datetime | None = None,
-    content_changed: bool = False,
-) -> None:
-    """Bump version and change sequence, and keep the revision and audit rows, in one go."""
-    with db.session.no_autoflush:  # the counter lock comes before any row lock
-        sequence = next_value(CHANGE_FEED)
-        _check_not_stale(activity)
-    now = utcnow()
-    if activity.version is None:
-        activity.version = 1
-        activity.created_at = now
-    else:
-        activity.version += 1
-    if content_changed:
-        activity.content_version = activity.version
-    activity.updated_at = now
-    activity.change_seq = sequence
-    db.session.add(activity)
-    rollup.track_write(activity)  # the report rollup, in this same transaction
-    serialised = {k: {"from": _jsonable(v[0]), "to": _jsonable(v[1])} for k, v in changes.items()}
-    db.session.add(
-        ActivityRevision(
-            activity_id=activity.id,
-            version=activity.version,
-            action=action,
-            actor_id=actor.id,
-            at=now,
-            client_time=client_time,
-            changes=serialised,
-        )
-    )
-    audit.record(
-        f"activity_{action}",
-        "activity",
-        activity.id,
-        actor_id=actor.id,
-        client_time=client_time,
-        changes={"fields": sorted(changes), "version": activity.version, "status": activity.status},
-    )
-
-
-def _check_not_stale(activity: Activity) -> None:
-    """With the counter lock held every earlier writer has committed, so the stored row must
-    still be at the version this transaction read; otherwise a concurrent change would be
-    overwritten (PostgreSQL, when the caller did not lock first)."""
-    state = inspect(activity)
-    if activity.version is None or state.pending or state.transient:
-        return
-    history = state.attrs.version.history
-    expected = history.deleted[0] if history.deleted else activity.version
-    stored = db.session.scalar(select(Activity.version).where(Activity.id == activity.id))
-    if stored is not None and stored != expected:
-        raise Conflict(
-            "The activity changed while this change was being saved; reload and try again.",
-            code="concurrent_change",
-        )
-
-
-def _diff(activity: Activity, content: dict) -> dict:
-    return {
-        k: (getattr(activity, k), v)
-        for k, v in content.items()
-        if _jsonable(getattr(activity, k)) != _jsonable(v)
-    }
-
-
-def create(officer: User, data: dict, *, client_time: datetime | None = None) -> Activity:
-    """Insert a new activity (the caller has checked the id is free)."""
+) -> Change:
+    """A new activity (the caller has checked that its id is free)."""
     content = normalise_content(data)
     activity_id = content.pop("id", None) or uuid.uuid4()
-    _check_school(officer, content["school_id"])
+    _check_school(writable, content["school_id"])
     _check_referral(content)
-    activity = Activity(
-        id=activity_id, officer_id=officer.id, status="submitted", content_version=1, **content
-    )
-    activity.audience = content.get("audience", [])
-    activity.participant_count = content.get("participant_count", 0)
-    activity.version = None
-    changes = {k: (None, v) for k, v in activity.content().items() if v not in (None, [])}
-    record_write(
-        activity, "create", officer, changes, client_time=client_time, content_changed=True
-    )
-    return activity
+    values = {"id": activity_id, "officer_id": officer_id, **content}
+    return writes.created(values, officer_id, now, client_time=client_time)
+
+
+def edition(
+    row: dict,
+    officer_id: int,
+    data: dict,
+    writable: frozenset[int],
+    now: datetime,
+    client_time: datetime | None = None,
+) -> Change | None:
+    """Changed content (None when nothing changes); a reviewed activity goes back to the
+    school for another look."""
+    if row["officer_id"] != officer_id:
+        raise Forbidden("Only the officer who logged this activity can edit it.")
+    if row["deleted_at"] is not None:
+        raise Conflict("This activity has been deleted.", code="activity_deleted")
+    content = normalise_content(data)
+    # Scope is checked at each write: where the activity is and where it would move to.
+    _check_school(writable, row["school_id"])
+    if content.get("school_id", row["school_id"]) != row["school_id"]:
+        _check_school(writable, content["school_id"])
+    _check_referral(content_of(row) | content)
+    fields = {k: (row[k], v) for k, v in content.items() if as_json(row[k]) != as_json(v)}
+    if not fields:
+        return None
+    values = {name: new for name, (_, new) in fields.items()}
+    if row["status"] != "submitted":
+        fields["status"] = (row["status"], "submitted")
+        values |= dict.fromkeys(("review_note", "reviewed_by", "reviewed_at")) | {
+            "status": "submitted"
+        }
+    return writes.changed(row, values, "edit", officer_id, now, fields, client_time=client_time)
+
+
+def deletion(
+    row: dict,
+    actor: tuple[int, str],
+    writable: frozenset[int],
+    now: datetime,
+    client_time: datetime | None = None,
+) -> Change | None:
+    """Soft delete by an actor (id, role): a tombstone that reaches devices on their next
+    pull (None: it is one already)."""
+    actor_id, role = actor
+    if role == "officer" and row["officer_id"] != actor_id:
+        raise Forbidden("Only the officer who logged this activity can delete it.")
+    if role not in ("officer", "admin"):
+        raise Forbidden("Your role cannot delete activities.")
+    if row["deleted_at"] is not None:
+        return None
+    if role == "officer":
+        _check_school(writable, row["school_id"])
+        if row["status"] == "confirmed":
+            raise Conflict(
+                "A confirmed activity cannot be deleted; ask an admin if it is wrong.",
+                code="activity_confirmed",
+            )
+    fields = {"deleted": (False, True)}
+    values = {"deleted_at": now}
+    return writes.changed(row, values, "delete", actor_id, now, fields, client_time=client_time)
+
+
+# --- the REST calls: one change each, stored, and the activity read back ----------------
+
+
+def create(officer: User, data: dict) -> Activity:
+    """Insert a new activity (the caller has checked the id is free)."""
+    change = creation(officer.id, data, writable_ids(officer.id), utcnow())
+    writes.store([change])
+    return db.session.get(Activity, change.after["id"])
 
 
 def create_or_match(officer: User, data: dict) -> tuple[Activity, bool]:
@@ -226,7 +207,7 @@ def create_or_match(officer: User, data: dict) -> tuple[Activity, bool]:
             if (
                 existing.officer_id == officer.id
                 and not existing.is_deleted
-                and same_content(existing, content)
+                and same_content(writes.row_of(existing), content)
             ):
                 return existing, False
             raise Conflict(
@@ -238,61 +219,23 @@ def create_or_match(officer: User, data: dict) -> tuple[Activity, bool]:
     return activity, True
 
 
-def edit(
-    activity: Activity,
-    officer: User,
-    data: dict,
-    *,
-    client_time: datetime | None = None,
-) -> Activity:
-    """Change content; a reviewed activity goes back to the school for another look."""
-    if activity.officer_id != officer.id:
-        raise Forbidden("Only the officer who logged this activity can edit it.")
-    if activity.is_deleted:
-        raise Conflict("This activity has been deleted.", code="activity_deleted")
-    content = normalise_content(data)
-    # Scope is checked at each write: where the activity is and where it would move to.
-    _check_school(officer, activity.school_id)
-    if content.get("school_id", activity.school_id) != activity.school_id:
-        _check_school(officer, content["school_id"])
-    _check_referral({**activity.content(), **content})
-    changes = _diff(activity, content)
-    if not changes:
-        return activity
-    for key, (_, new) in changes.items():
-        setattr(activity, key, new)
-    if activity.status != "submitted":
-        changes["status"] = (activity.status, "submitted")
-        activity.status = "submitted"
-        activity.review_note = activity.reviewed_by = activity.reviewed_at = None
-    record_write(activity, "edit", officer, changes, client_time=client_time, content_changed=True)
-    return activity
+def edit(activity: Activity, officer: User, data: dict) -> Activity:
+    """Change content (see edition)."""
+    row = writes.row_of(activity)
+    return stored(activity, edition(row, officer.id, data, writable_ids(officer.id), utcnow()))
 
 
-def delete(activity: Activity, actor: User, *, client_time: datetime | None = None) -> Activity:
-    """Soft delete: a tombstone that reaches devices on their next pull."""
-    if actor.role == "officer" and activity.officer_id != actor.id:
-        raise Forbidden("Only the officer who logged this activity can delete it.")
-    if actor.role not in ("officer", "admin"):
-        raise Forbidden("Your role cannot delete activities.")
-    if activity.is_deleted:
-        return activity
-    if actor.role == "officer":
-        _check_school(actor, activity.school_id)
-    if actor.role == "officer" and activity.status == "confirmed":
-        raise Conflict(
-            "A confirmed activity cannot be deleted; ask an admin if it is wrong.",
-            code="activity_confirmed",
-        )
-    activity.deleted_at = utcnow()
-    record_write(
-        activity,
-        "delete",
-        actor,
-        {"deleted": (False, True)},
-        client_time=client_time,
-        content_changed=True,
-    )
+def delete(activity: Activity, actor: User) -> Activity:
+    """Soft delete (see deletion)."""
+    row, writable = writes.row_of(activity), writable_ids(actor.id)
+    return stored(activity, deletion(row, (actor.id, actor.role), writable, utcnow()))
+
+
+def stored(activity: Activity, change: Change | None) -> Activity:
+    """Store a change of a loaded activity, and read it back."""
+    if change is not None:
+        writes.store([change])
+        db.session.refresh(activity)
     return activity
 
 

@@ -4,108 +4,34 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-import orjson
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from api.extensions import db
 from api.models import AuditEvent
-from api.models.sync import next_value
+from api.models.sync import take_values
 from api.models.types import utcnow
 
 GENESIS = "0" * 64
-# orjson refuses these (TypeError) rather than write them its own way: json.dumps decides.
-_PLAIN = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _content(event: AuditEvent) -> dict:
-    return content_of(
-        seq=event.seq,
-        at=_iso(event.at),
-        client_time=_iso(event.client_time),
-        actor_id=event.actor_id,
-        action=event.action,
-        target_type=event.target_type,
-        target_id=event.target_id,
-        changes=event.changes,
-    )
+HASHED = ("seq", "at", "client_time", "actor_id", "action", "target_type", "target_id", "changes")
 
 
-def content_of(
-    *,
-    seq: int | None,
-    at: str,
-    client_time: str | None,
-    actor_id: int | None,
-    action: str,
-    target_type: str,
-    target_id: str | None,
-    changes: dict,
-) -> dict:
-    """The content an event's hash covers, from its values (its times as ISO text)."""
-    return {
-        "seq": seq,
-        "at": at,
-        "client_time": client_time,
-        "actor_id": actor_id,
-        "action": action,
-        "target_type": target_type,
-        "target_id": target_id,
-        "changes": changes,
-    }
-
-
-def canonical_content(event: AuditEvent) -> str:
-    """The row's own content, serialised the same way every time."""
-    return _canonical(_content(event))
-
-
-def _canonical(content: dict) -> str:
+def canonical_content(event: AuditEvent | dict) -> str:
+    """The content an event's hash covers (its times as ISO text), serialised the same way
+    every time; of a stored row or of one about to be."""
+    get = event.get if isinstance(event, dict) else lambda name: getattr(event, name)
+    content = {name: get(name) for name in HASHED}
+    content["at"], content["client_time"] = _iso(content["at"]), _iso(content["client_time"])
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+def chain_hash(prev_hash: str, event: AuditEvent | dict) -> str:
     return hashlib.sha256((prev_hash + canonical_content(event)).encode()).hexdigest()
-
-
-def _canonical_plain(content: dict) -> str:
-    """json.dumps(content) as canonical_content does it, for content whose changes hold no
-    floats, through orjson: its sorted compact output is the standard library's whenever it
-    is printable ASCII (json.dumps escapes everything else as \\uXXXX); otherwise the
-    standard library's."""
-    try:
-        text = orjson.dumps(content, option=_PLAIN)
-    except TypeError:
-        text = None
-    # find(), not `in`: `bytes in bytes` first tries the operand as an int, and formats the
-    # TypeError that fails with.
-    if text is None or not text.isascii() or text.find(b"\x7f") != -1:
-        return _canonical(content)
-    return text.decode()
-
-
-def content_around_seq(event: AuditEvent) -> tuple[str, str]:
-    """canonical_content(event) without its seq, as (before, after): an event's content is
-    serialised before its seq is known, and hashed with it later (seq_hash)."""
-    return around_seq(_content(event))
-
-
-def around_seq(content: dict) -> tuple[str, str]:
-    """content_around_seq of an event whose content (content_of, with a null seq) is
-    already at hand."""
-    before, marker, after = _canonical_plain(content).rpartition('"seq":null')
-    if not marker:
-        raise ValueError("the event must not have its seq yet")
-    return before + '"seq":', after
-
-
-def seq_hash(prev_hash: str, around: tuple[str, str], seq: int) -> str:
-    """chain_hash of the event whose content_around_seq is ``around``, given its seq."""
-    before, after = around
-    return hashlib.sha256(f"{prev_hash}{before}{seq}{after}".encode()).hexdigest()
 
 
 def record(
@@ -116,25 +42,48 @@ def record(
     actor_id: int | None = None,
     changes: dict | None = None,
     client_time: datetime | None = None,
-) -> AuditEvent:
-    """Add an event in the current transaction; the counter lock orders the chain."""
-    seq = next_value("audit")
-    prev = db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)).scalar()
-    event = AuditEvent(
-        seq=seq,
-        at=utcnow().replace(microsecond=0),
-        # In UTC, as it is stored: the hash must match the row read back.
-        client_time=client_time.astimezone(UTC).replace(microsecond=0) if client_time else None,
-        actor_id=actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id) if target_id is not None else None,
-        changes=json.loads(json.dumps(changes or {}, default=str)),
+) -> None:
+    """Add one event in the current transaction (see append)."""
+    append(
+        [
+            {
+                "action": action,
+                "target_type": target_type,
+                "target_id": str(target_id) if target_id is not None else None,
+                "actor_id": actor_id,
+                "client_time": client_time,
+                "changes": changes or {},
+            }
+        ]
     )
-    event.prev_hash = prev or GENESIS
-    event.hash = chain_hash(event.prev_hash, event)
-    db.session.add(event)
-    return event
+
+
+def append(events: list[dict]) -> None:
+    """Add events (action, target_type, target_id, actor_id, client_time, changes) to the
+    chain in the current transaction: the counter's row lock orders the chain, and each
+    event hashes the one before it."""
+    if not events:
+        return
+    first = take_values("audit", len(events))
+    previous = db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == first - 1))
+    link = previous.scalar() or GENESIS
+    at = utcnow().replace(microsecond=0)
+    rows = []
+    for seq, event in enumerate(events, first):
+        client_time = event["client_time"]
+        row = event | {
+            "seq": seq,
+            "at": at,
+            # In UTC and whole seconds, as stored: the hash must match the row read back.
+            "client_time": client_time.astimezone(UTC).replace(microsecond=0)
+            if client_time
+            else None,
+            "changes": json.loads(json.dumps(event["changes"], default=str)),
+            "prev_hash": link,
+        }
+        row["hash"] = link = chain_hash(link, row)
+        rows.append(row)
+    db.session.execute(insert(AuditEvent.__table__), rows)
 
 
 def verify_chain(batch: int = 5000) -> tuple[int, AuditEvent | None, str]:

@@ -6,7 +6,7 @@ from api.errors import ApiError, Conflict, Forbidden, Invalid
 from api.extensions import db
 from api.models import Activity, User
 from api.models.types import utcnow
-from api.services import activities
+from api.services import activities, writes
 from api.services.privacy import identifier_problems
 
 ACTIONS = {"confirm": "confirmed", "dispute": "disputed"}
@@ -36,13 +36,11 @@ def review(
     status = ACTIONS[action]
     if activity.status == status and activity.review_note == note:
         return activity
-    changes = {"status": (activity.status, status), "review_note": (activity.review_note, note)}
-    activity.status = status
-    activity.review_note = note
-    activity.reviewed_by = leader.id
-    activity.reviewed_at = utcnow()
-    activities.record_write(activity, action, leader, changes)
-    return activity
+    now = utcnow()
+    values = {"status": status, "review_note": note, "reviewed_by": leader.id, "reviewed_at": now}
+    fields = {"status": (activity.status, status), "review_note": (activity.review_note, note)}
+    change = writes.changed(writes.row_of(activity), values, action, leader.id, now, fields)
+    return activities.stored(activity, change)
 
 
 def review_one(

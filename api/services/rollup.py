@@ -1,9 +1,7 @@
-"""Keep activity_rollup in step with the activity table, inside the writing transaction.
-
-Each Activity instance remembers the rollup cell it is counted in (``_rollup_state``), taken
-when it is loaded or refreshed from the database and after each write, so record_write can move
-its count from the old cell to the new one even after an autoflush has cleared the ORM history.
-Days and months are calendar dates in the program's time zone (api.dates.local_date).
+"""Keep activity_rollup in step with the activity table, inside the writing transaction:
+every write (api.services.writes.store) moves each activity's count from the cell its row was
+in to the cell it is in now. Days and months are calendar dates in the program's time zone
+(api.dates.local_date).
 """
 
 import functools
@@ -19,10 +17,8 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
-    event,
     func,
     insert,
-    inspect,
     literal,
     or_,
     select,
@@ -37,15 +33,15 @@ from api.models import Activity, ActivityRollup
 from api.models.rollup import EVERYONE, GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_ALL, NONE_KEY
 
 KEY_FIELDS = ("school_id", "officer_id", "category", "outcome", "referral_to", "status")
-STATE_FIELDS = (*KEY_FIELDS, "started_at", "duration_minutes", "deleted_at")
 DIMENSIONS = ("grain", "period", *KEY_FIELDS)
 
 State = tuple | None
 
 
-def state_of(values: dict) -> State:
-    """The rollup cells (day and month) and minutes an activity counts in; None if deleted."""
-    if values.get("deleted_at") is not None or values.get("started_at") is None:
+def state_of(values: dict | None) -> State:
+    """The rollup cells (day and month) and minutes an activity's row counts in; None if
+    deleted (or no row)."""
+    if values is None or values["deleted_at"] is not None:
         return None
     return _state(
         values["started_at"],
@@ -59,35 +55,9 @@ def state_of(values: dict) -> State:
     )
 
 
-def state_of_new(content: dict, officer_id: int) -> State:
-    """state_of a new activity (submitted, not deleted) of this officer with this content
-    (as activities.normalise_content gives it)."""
-    return _state(
-        content["started_at"],
-        content["school_id"],
-        officer_id,
-        content["category"],
-        content["outcome"],
-        content["referral_to"],
-        "submitted",
-        content["duration_minutes"],
-    )
-
-
 def _state(started, school_id, officer_id, category, outcome, referral_to, status, minutes):
     keys = (school_id, officer_id, category, outcome or NONE_KEY, referral_to or NONE_KEY, status)
     return local_date(started), keys, minutes
-
-
-def _remember(target: Activity, *_args) -> None:
-    # An instance changed in memory keeps the state it had (the one the rollup counts).
-    loaded = target.__dict__
-    if not inspect(target).modified and all(name in loaded for name in STATE_FIELDS):
-        target._rollup_state = state_of(loaded)
-
-
-event.listen(Activity, "load", _remember)
-event.listen(Activity, "refresh", _remember)
 
 
 def _cells(state: State, sign: int) -> dict:
@@ -126,23 +96,18 @@ def _upsert_statement(dialect: str):
     )
 
 
-def _upsert(dialect: str, rows: list[dict]) -> None:
-    db.session.execute(_upsert_statement(dialect), rows)
-
-
-def track_write(activity: Activity) -> None:
-    """Move the activity's count from the cell it was in to the cell it is in now."""
-    old = getattr(activity, "_rollup_state", None)
-    new = state_of({name: getattr(activity, name) for name in STATE_FIELDS})
-    activity._rollup_state = new
-    if old == new:
-        return
+def add(moves: list[tuple[State, State]]) -> None:
+    """Move each written activity's count from the cell it was in to the cell it is in now
+    (a state of None: not counted, as when new or deleted), one upsert for all the cells."""
     deltas: dict[tuple, list[int]] = {}
-    for cells in (_cells(old, -1), _cells(new, 1)):
-        for key, (count, minutes) in cells.items():
-            total = deltas.setdefault(key, [0, 0])
-            total[0] += count
-            total[1] += minutes
+    for old, new in moves:
+        if old == new:
+            continue
+        for cells in (_cells(old, -1), _cells(new, 1)):
+            for key, (count, minutes) in cells.items():
+                total = deltas.setdefault(key, [0, 0])
+                total[0] += count
+                total[1] += minutes
     rows = [
         {**dict(zip(DIMENSIONS, key, strict=True)), "count": c, "minutes": m}
         for key, (c, m) in deltas.items()
@@ -151,7 +116,7 @@ def track_write(activity: Activity) -> None:
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
-    _upsert(dialect, rows)
+    db.session.execute(_upsert_statement(dialect), rows)
     emptied = [row for row in rows if row["count"] < 0]
     if emptied:
         db.session.execute(

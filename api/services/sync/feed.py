@@ -2,12 +2,12 @@
 
 import logging
 
-from api.services import activities
+from api.services import activities, writes
 
 # One logger for the package, named as it was when sync was a single module.
 log = logging.getLogger(__package__)
 
-FEED = activities.CHANGE_FEED
+FEED = writes.CHANGE_FEED
 APPLIED = "applied"
 CHUNK = 500
 

@@ -13,19 +13,14 @@ the base are not, so a whole record sent on an old base reverts nothing). Review
 (confirm/dispute) change no content field and so never conflict.
 
 ``decide`` is the one rule, pure (no database), on content in its JSON form;
-``content_at`` rebuilds the content at a version from the history.
+``content_at`` rebuilds the content at a version from the history (read by outbox.read).
 """
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from sqlalchemy import select
-
-from api.extensions import db
-from api.models import Activity, ActivityRevision
 from api.models.activity import CONTENT_FIELDS
+from api.services import writes
 
 
 @dataclass(frozen=True)
@@ -73,37 +68,23 @@ def decide(
 def as_json(content: Mapping[str, object]) -> dict:
     """Content as the history keeps it (times as RFC 3339 text in UTC), so values compare
     equal exactly when they are the same."""
-    return {name: _json_value(value) for name, value in content.items()}
+    return {name: writes.as_json(value) for name, value in content.items()}
 
 
-def _json_value(value: object) -> object:
-    """One value as activities.record_write keeps it in a revision's changes."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-def content_at(activity: Activity, version: int) -> dict | None:
-    """The activity's content (JSON form) at ``version``, walked back from now through the
-    history; None when the history cannot tell (a version it never had, or revisions
-    missing)."""
-    current = as_json(activity.content())
-    if version == activity.version:
-        return current
-    if not 1 <= version < activity.version:
+def content_at(row: dict, version: int, revisions: list[tuple[int, dict]]) -> dict | None:
+    """The content (JSON form) of an activity's row at ``version``, walked back from now
+    through its revisions, (version, changes) pairs including every one after ``version``;
+    None when the history cannot tell (a version it never had, or revisions missing)."""
+    content = as_json({name: row[name] for name in CONTENT_FIELDS})
+    if version == row["version"]:
+        return content
+    if not 1 <= version < row["version"]:
         return None
-    rows = db.session.execute(
-        select(ActivityRevision.version, ActivityRevision.changes)
-        .where(ActivityRevision.activity_id == activity.id, ActivityRevision.version > version)
-        .order_by(ActivityRevision.version.desc())
-    ).all()
-    if [row.version for row in rows] != list(range(activity.version, version, -1)):
+    later = sorted((pair for pair in revisions if pair[0] > version), reverse=True)
+    if [number for number, _ in later] != list(range(row["version"], version, -1)):
         return None
-    content = dict(current)
-    for row in rows:
-        for name, change in (row.changes or {}).items():
+    for _, changes in later:
+        for name, change in (changes or {}).items():
             if name in content and isinstance(change, dict) and "from" in change:
                 content[name] = change["from"]
     return content

@@ -1,6 +1,5 @@
-"""Runs of plain creates are written in bulk; they must store exactly what one-by-one does."""
+"""A push is written as a batch; it must store exactly what the REST endpoints store."""
 
-import importlib
 import uuid
 
 import pytest
@@ -9,8 +8,6 @@ from sqlalchemy import select
 from api.extensions import db
 from api.models import Activity, ActivityRevision, AuditEvent, SyncMutation
 from api.models.rollup import ActivityRollup
-from api.models.types import utcnow
-from api.services import sync
 from api.services.audit import verify_chain
 from tests.factories import app_context, auth, count, make_school, make_user, stored
 from tests.test_sync_support import content, push, upsert
@@ -81,10 +78,9 @@ def _stored(officer) -> list[dict]:
                         for e in events
                     ],
                     "client_times": [r.client_time for r in revisions],
-                    "result": {
-                        k: v for k, v in record.result["activity"].items() if k not in SERVER_SET
-                    },
-                    "op": (record.op, record.status, record.user_id == officer.id),
+                    "result": record
+                    and {k: v for k, v in record.result["activity"].items() if k not in SERVER_SET},
+                    "op": record and (record.op, record.status, record.user_id == officer.id),
                 }
             )
         return rows
@@ -102,33 +98,48 @@ def _rollup(officer) -> list[tuple]:
     )
 
 
-@pytest.mark.parametrize("client_time", [None, "2026-03-01T10:15:30.123456+02:00"])
-def test_push_bulk_creates_store_the_same_as_one_by_one(client, monkeypatch, client_time):
+def _post_contents(client, officer, contents) -> list[dict]:
+    responses = [client.post("/api/v1/activities", json=c, headers=auth(officer)) for c in contents]
+    assert [r.status_code for r in responses] == [201] * len(contents)
+    return [{"activity": r.json} for r in responses]
+
+
+def test_push_creates_store_what_rest_creates_store(client):
+    """One write path: a pushed batch stores the rows, history, audit events and rollup
+    counts that the same activities posted one at a time store."""
     school = make_school()
-    bulk_officer, single_officer = make_user("officer", [school]), make_user("officer", [school])
+    pushing, posting = make_user("officer", [school]), make_user("officer", [school])
     contents = _contents(school)  # once: started_at is relative to now
-    bulk_results = _push_contents(client, bulk_officer, contents, client_time)
-
-    def unavailable(run):
-        raise sync.BulkUnavailable("forced for the test")
-
-    monkeypatch.setattr(sync, "write_creates", unavailable)
-    single_results = _push_contents(client, single_officer, contents, client_time)
+    pushed = _push_contents(client, pushing, contents)
+    posted = _post_contents(client, posting, contents)
 
     def comparable(results):
         return [{k: v for k, v in r["activity"].items() if k not in SERVER_SET} for r in results]
 
-    assert comparable(bulk_results) == comparable(single_results)
-    assert _stored(bulk_officer) == _stored(single_officer)
-    assert _rollup(bulk_officer) == _rollup(single_officer)
-    assert len(_rollup(bulk_officer)) > 0
+    def without_record(rows):
+        return [{k: v for k, v in row.items() if k not in ("result", "op")} for row in rows]
+
+    assert comparable(pushed) == comparable(posted)
+    assert without_record(_stored(pushing)) == without_record(_stored(posting))
+    assert [row["result"] for row in _stored(pushing)] == comparable(pushed)
+    assert _rollup(pushing) == _rollup(posting)
+    assert len(_rollup(pushing)) > 0
     with app_context():
         checked, broken, reason = verify_chain()
     assert broken is None, reason
     assert checked == count(AuditEvent)
 
 
-def test_push_bulk_result_matches_what_get_returns(client):
+def test_push_client_time_is_kept_in_history_and_audit_in_utc(client):
+    school = make_school()
+    officer = make_user("officer", [school])
+    _push_contents(client, officer, _contents(school), "2026-03-01T10:15:30.123456+02:00")
+    for row in _stored(officer):
+        assert [t.isoformat() for t in row["client_times"]] == ["2026-03-01T08:15:30.123456+00:00"]
+        assert [e[4].isoformat() for e in row["events"]] == ["2026-03-01T08:15:30+00:00"]
+
+
+def test_push_result_matches_what_get_returns(client):
     school = make_school()
     officer = make_user("officer", [school])
     results = _push_contents(client, officer, _contents(school))
@@ -140,7 +151,7 @@ def test_push_bulk_result_matches_what_get_returns(client):
         assert response.json == result["activity"]
 
 
-def test_push_bulk_run_then_edit_and_duplicate_in_same_batch(client):
+def test_push_creates_then_edit_and_duplicate_in_same_batch(client):
     school = make_school()
     officer = make_user("officer", [school])
     created = upsert(school)
@@ -173,11 +184,9 @@ def _counts() -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize("same_mutation_ids", [True, False])
-def test_push_bulk_create_written_since_the_pre_check_falls_back(
-    client, monkeypatch, caplog, same_mutation_ids
-):
-    """A create found new before the write lock but written by then (a retry racing the
-    first push) breaks a unique key in bulk; it is then decided one by one, never twice."""
+def test_push_again_is_duplicates_or_resends_never_written_twice(client, same_mutation_ids):
+    """A whole push again: duplicates under the same mutation_ids; under new ones the same
+    content is applied without a new version or history."""
     school = make_school()
     officer = make_user("officer", [school])
     mutations = [upsert(school) for _ in range(3)]
@@ -186,19 +195,14 @@ def test_push_bulk_create_written_since_the_pre_check_falls_back(
     before = _counts()
     if not same_mutation_ids:  # the same activities, under new mutation_ids
         mutations = [{**m, "mutation_id": str(uuid.uuid4())} for m in mutations]
-    push_module = importlib.import_module("api.services.sync.push")
-    monkeypatch.setattr(
-        push_module, "new_creates", lambda ms, _tables: {m.mutation_id for m in ms if m.create}
-    )
     again = push(client, officer, mutations)
     assert again.status_code == 200
-    assert "bulk create fell back to one-by-one" in caplog.text
     results = again.json["results"]
     if same_mutation_ids:
         assert [r["status"] for r in results] == ["duplicate"] * 3
         assert [r["activity"] for r in results] == [r["activity"] for r in first.json["results"]]
         assert _counts() == before
-    else:  # the same content again: nothing changes (no new version or history)
+    else:
         assert [r["status"] for r in results] == ["applied"] * 3
         assert [r["activity"]["version"] for r in results] == [1, 1, 1]
         assert _counts()[:3] == before[:3]
@@ -207,22 +211,17 @@ def test_push_bulk_create_written_since_the_pre_check_falls_back(
     assert broken is None, reason
 
 
-def test_new_creates_tells_stored_ids_from_new_ones(client):
-    """The look before the write lock: over 500 ids (two IN lists), stored mutation_ids and
-    stored activity ids (under a new mutation_id) are both found."""
+def test_full_push_tells_stored_ids_from_new_ones(client):
+    """The read under the lock, on a full batch (500): stored mutation_ids are duplicates,
+    a stored activity under a new mutation_id is a resend, the rest are new."""
     school = make_school()
     officer = make_user("officer", [school])
     pushed = [upsert(school) for _ in range(3)]
     assert push(client, officer, pushed).status_code == 200
-    fresh = [upsert(school) for _ in range(600)]
+    fresh = [upsert(school) for _ in range(496)]
     same_activity = {**pushed[0], "mutation_id": str(uuid.uuid4())}
-    push_module = importlib.import_module("api.services.sync.push")
-    with app_context():
-        tables = sync.Tables(db.session.get_bind().dialect)
-        now = utcnow()
-        stamp = sync.prepared.Stamp.of(officer.id, "Officer", uuid.uuid4(), now, tables)
-        mutations = [push_module._parse(item, now) for item in [*pushed, *fresh, same_activity]]
-        for mutation in mutations:
-            mutation.create = sync.prepare_create(mutation, stamp, tables)
-        new = push_module.new_creates(mutations, tables)
-    assert new == {uuid.UUID(item["mutation_id"]) for item in fresh}
+    response = push(client, officer, [*pushed, *fresh, same_activity])
+    assert response.status_code == 200
+    statuses = [r["status"] for r in response.json["results"]]
+    assert statuses == ["duplicate"] * 3 + ["applied"] * 497
+    assert count(Activity) == 499

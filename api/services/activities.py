@@ -263,6 +263,7 @@ def edit(
         setattr(activity, key, new)
     if activity.status != "submitted":
         changes["status"] = (activity.status, "submitted")
+        activity.reopened_from = activity.status  # both sides are told (issue 16)
         activity.status = "submitted"
         activity.review_note = activity.reviewed_by = activity.reviewed_at = None
     record_write(activity, "edit", officer, changes, client_time=client_time, content_changed=True)

@@ -38,6 +38,7 @@ def review(
         return activity
     changes = {"status": (activity.status, status), "review_note": (activity.review_note, note)}
     activity.status = status
+    activity.reopened_from = None  # reviewed again: no longer an edit waiting for a look
     activity.review_note = note
     activity.reviewed_by = leader.id
     activity.reviewed_at = utcnow()

@@ -33,6 +33,8 @@ const syncbar = document.getElementById('syncbar');
 const statusEl = document.getElementById('sync-status');
 const warningEl = document.getElementById('sync-warning');
 const lastEl = document.getElementById('sync-last');
+const saidEl = document.getElementById('sync-said');
+let saidTimer = null;
 let installPrompt = null;
 let firstRender = true;
 let renderToken = 0;
@@ -121,7 +123,8 @@ function renderNav(current, active) {
   const items = [
     ...links,
     install,
-    h('span', { class: 'who' }, `${current.user.display_name} (${ROLES[role] || role})`),
+    // On a phone the name is said to screen readers only: the header stays one row.
+    h('span', { class: 'who wide-only' }, `${current.user.display_name} (${ROLES[role] || role})`),
     h('button', { type: 'button', onclick: signOut }, 'Sign out'),
   ];
   nav.replaceChildren(...items.filter(Boolean));
@@ -228,21 +231,28 @@ async function updateStatus({ announce = false } = {}) {
   const summary = await sync.outboxSummary();
   const state = sync.syncState();
   const last = await getMeta('last_sync_at');
-  const parts = [`Saved on this phone · ${summary.waiting} waiting to sync`];
-  if (summary.attention) parts.push(`${summary.attention} need${summary.attention === 1 ? 's' : ''} attention`);
-  if (!navigator.onLine) parts.push('offline');
-  else if (state.authNeeded || current.expired) parts.push('sign in again to sync');
-  else if (state.error) parts.push('sync will retry');
+  // Each part is [words always shown, words shown only on a wide screen]: a phone shows
+  // "2 waiting · offline" on one line; screen readers hear the whole sentence everywhere.
+  const parts = [[`${summary.waiting} waiting`, ' to sync']];
+  if (summary.attention) parts.push([`${summary.attention} need${summary.attention === 1 ? 's' : ''} attention`]);
+  if (!navigator.onLine) parts.push(['offline']);
+  else if (state.authNeeded || current.expired) parts.push(['sign in again to sync']);
+  else if (state.error) parts.push(['sync will retry']);
   // Not the word "Synced": that word belongs to each activity's own state.
-  else if (!summary.waiting && !summary.attention && last && !state.running) parts.push('all sent to the server');
-  const text = parts.join(' · ');
+  else if (!summary.waiting && !summary.attention && last && !state.running) parts.push(['all sent', ' to the server']);
+  const lead = 'Saved on this phone · ';
+  const text = lead + parts.map(([shown, wide = '']) => shown + wide).join(' · ');
+  const wideOnly = (words) => h('span', { class: 'wide-only' }, words);
+  const nodes = () => [wideOnly(lead), ...parts.flatMap(([shown, wide], index) => [
+    index ? ' · ' : '', shown, wide ? wideOnly(wide) : '',
+  ]).filter(Boolean)];
   if (announce && statusEl.textContent === text) {
     statusEl.textContent = '';
     setTimeout(() => {
-      if (!statusEl.textContent) statusEl.textContent = text;
+      if (!statusEl.textContent) statusEl.replaceChildren(...nodes());
     }, 150);
   } else if (statusEl.textContent !== text) {
-    statusEl.textContent = text;
+    statusEl.replaceChildren(...nodes());
   }
   lastEl.textContent = state.running ? 'Sync running…' : last ? `Last sync: ${formatDateTime(last)}` : 'No sync yet';
   const warnings = [];
@@ -266,6 +276,36 @@ function clockWarning(offset) {
   return `This phone's clock is ${size} ${offset > 0 ? 'ahead of' : 'behind'} the server's. ` +
     'Set the date and time in the phone\'s settings (automatic is best): check the start time of what you log, ' +
     'since the form fills it in from the phone\'s clock.';
+}
+
+/**
+ * Sync now, answered next to the button: offline, what will be sent once the phone is back
+ * online (the message stays until it is); online, that it ran and how it ended.
+ */
+async function syncNowPressed() {
+  clearTimeout(saidTimer);
+  if (!navigator.onLine) {
+    const { waiting } = await sync.outboxSummary();
+    say(waiting
+      ? `You are offline. ${plural(waiting, 'activity', 'activities')} will be sent when this phone is back online.`
+      : 'You are offline. Nothing is waiting; what you save is sent when this phone is back online.', { offline: true });
+    return;
+  }
+  say('Syncing…');
+  await sync.syncNow({ force: true });
+  const state = sync.syncState();
+  const { waiting, attention } = await sync.outboxSummary();
+  if (state.authNeeded) say('Sign in again to sync.');
+  else if (state.error) say('The server could not be reached. This phone will try again.');
+  else if (attention) say(`Sync finished. ${plural(attention, 'activity needs', 'activities need')} your attention in My activities.`);
+  else say(waiting ? `Sync finished. ${waiting} still waiting.` : 'Sync finished. Everything is on the server.');
+  saidTimer = setTimeout(() => say(''), 8000);
+}
+
+function say(text, { offline = false } = {}) {
+  saidEl.textContent = text;  // the region stays rendered (empty, no height) so it is announced
+  if (offline) saidEl.dataset.offline = 'true';
+  else delete saidEl.dataset.offline;
 }
 
 function registerWorker() {
@@ -298,7 +338,10 @@ async function boot() {
     installPrompt = event;
     renderNav(await currentUser(), parseHash().name);  // the nav only: never reset a form
   });
-  document.getElementById('sync-now').addEventListener('click', () => sync.syncNow({ force: true }));
+  document.getElementById('sync-now').addEventListener('click', syncNowPressed);
+  window.addEventListener('online', () => {
+    if (saidEl.dataset.offline) say('');
+  });
   await render();
   sync.startSync();
 }

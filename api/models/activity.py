@@ -3,8 +3,19 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Uuid,
+    and_,
+    case,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from api.extensions import db
 from api.models.types import UTCDateTime, utcnow
@@ -152,6 +163,27 @@ class ActivityRevision(db.Model):
     def actor_name(self) -> str | None:
         return self.actor.display_name if self.actor is not None else None
 
+
+# The review an officer's edit sent back: for a submitted activity that the school had
+# confirmed or disputed before its content changed, the newest of those reviews, as the status
+# it gave ("confirmed" or "disputed"); otherwise None. Read from the history in the same query
+# as the row, and only for rows that are submitted and were edited after they were logged
+# (content_version > 1), so a never-edited activity costs nothing. Not a column: the services
+# that change status keep the loaded value right (activities.edit, review.review).
+_LAST_REVIEW = (
+    select(case((ActivityRevision.action == "confirm", "confirmed"), else_="disputed"))
+    .where(
+        ActivityRevision.activity_id == Activity.id,
+        ActivityRevision.action.in_(("confirm", "dispute")),
+    )
+    .order_by(ActivityRevision.version.desc())
+    .limit(1)
+    .correlate_except(ActivityRevision)
+    .scalar_subquery()
+)
+Activity.reopened_from = column_property(
+    case((and_(Activity.status == "submitted", Activity.content_version > 1), _LAST_REVIEW))
+)
 
 # Every column in table order (revisions without their generated id): the bulk writers (the
 # demo loader, sync's runs of creates) write rows in this order.

@@ -160,6 +160,20 @@ class ActivitySchema(Schema):
     version = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+    reopened_from = fields.String(
+        validate=validate.OneOf(["confirmed", "disputed"]),
+        metadata={
+            "description": "Present only while an activity the school had confirmed or "
+            "disputed waits for review again because the officer changed it: the status the "
+            "school had given it (the newest review before the change)"
+        },
+    )
+
+    @post_dump
+    def _reopened_only_when_set(self, data, **kwargs):
+        if data.get("reopened_from", "") is None:
+            del data["reopened_from"]
+        return data
 
     @post_dump
     def _hide_free_text(self, data, **kwargs):

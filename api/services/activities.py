@@ -150,12 +150,16 @@ def edition(
     if not fields:
         return None
     values = {name: new for name, (_, new) in fields.items()}
-    if row["status"] != "submitted":
+    reviewed = row["status"] != "submitted"
+    if reviewed:
         fields["status"] = (row["status"], "submitted")
         values |= dict.fromkeys(("review_note", "reviewed_by", "reviewed_at")) | {
             "status": "submitted"
         }
-    return writes.changed(row, values, "edit", officer_id, now, fields, client_time=client_time)
+    change = writes.changed(row, values, "edit", officer_id, now, fields, client_time=client_time)
+    if reviewed:  # both sides are told the review was undone (Activity.reopened_from)
+        change.after["reopened_from"] = row["status"]
+    return change
 
 
 def deletion(

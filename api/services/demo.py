@@ -116,6 +116,36 @@ REFERRAL_SUMMARIES = {
         "Connected a family with a community support agency.",
     ),
 }
+# An outcome that happened to someone (a referral, alternative measures, a charge) comes with
+# a summary of the incident that led to it, never of a drill or a lunch-time chat; the other
+# outcomes (none, follow-up) keep the category's summaries.
+OUTCOME_SUMMARIES = {
+    "referral_made": {
+        "counselling": ("Counselled a student after a concern and made a referral for support.",),
+        "mediation": ("Mediated a conflict between students and made a referral for one of them.",),
+        "emergency_response": (
+            "Responded to a student in crisis and made a referral for support.",
+        ),
+    },
+    "alternative_measures": {
+        "counselling": ("Met a student and parent about an offence; alternative measures agreed.",),
+        "mediation": ("Restorative meeting after a theft between students: alternative measures.",),
+        "emergency_response": (
+            "Responded to a fight at the school; handled by alternative measures.",
+        ),
+    },
+    "charge_laid": {
+        "counselling": (
+            "Met a student and family after an offence at the school; a charge was laid.",
+        ),
+        "mediation": (
+            "Mediation after an assault between students was not enough; a charge was laid.",
+        ),
+        "emergency_response": (
+            "Responded to a report of a weapon at the school; a charge was laid.",
+        ),
+    },
+}
 AUDIENCE_BY_CATEGORY = {
     "education": ["students"],
     "counselling": ["students", "families"],
@@ -354,6 +384,8 @@ def _rows(
             referral = REFERRALS[int(rand() * len(REFERRALS))] if is_referral else None
             if referral is not None:
                 summaries = REFERRAL_SUMMARIES[referral]
+            elif outcome in OUTCOME_SUMMARIES:
+                summaries = OUTCOME_SUMMARIES[outcome][category]
             summary = summaries[int(pick * len(summaries))]
             activity_id = id_of(n)
             created = created_at[quarter]

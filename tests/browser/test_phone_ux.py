@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.browser.conftest import PHONE, screenshot, sign_in, wait_offline_ready
 from tests.browser.test_app_views import AXE_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
@@ -348,3 +348,141 @@ def test_bulk_confirm_keeps_every_card_in_place_and_says_so_at_its_button(new_pa
     expect(cards).to_have_count(3)
     expect(page.locator(".badge.confirmed")).to_have_count(3)
     assert console.unexpected() == []
+
+
+ROWS = """(selector) => {
+  const middles = new Set([...document.querySelectorAll(selector)]
+    .filter((e) => e.getBoundingClientRect().width > 1)
+    .map((e) => e.getBoundingClientRect())
+    .map((box) => Math.round((box.top + box.height / 2) / 8)));
+  return middles.size;
+}"""
+
+
+def rows_of(page, selector: str) -> int:
+    """How many rows the visible elements matching the selector sit on."""
+    return page.evaluate(ROWS, selector)
+
+
+def test_officer_header_is_one_row_and_the_form_starts_high(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    category = page.get_by_label("Category")
+    category.wait_for()
+    page.get_by_text("all sent", exact=False).first.wait_for()
+
+    assert rows_of(page, ".bar img, #nav > a, #nav > button") == 1
+    header = page.locator(".bar").bounding_box()["height"]
+    syncbar = page.locator("#syncbar").bounding_box()["height"]
+    assert header <= 64 and syncbar <= 64, (header, syncbar)
+    # Was 305 px of 844 before the form's first field (36 %); now under an eighth.
+    assert header + syncbar <= 844 / 8, (header, syncbar)
+    assert category.bounding_box()["y"] < 240
+    status = page.locator("#sync-status")
+    assert status.bounding_box()["height"] <= 32, "the sync line is one short line"
+    assert status.inner_text() == "Saved on this phone · 0 waiting to sync · all sent to the server"
+    assert in_viewport(page.get_by_role("button", name="Sync now"))
+    assert_axe_clean(page, "officer log with the compact header")
+    screenshot(page, "issue16-officer-header-phone")
+    assert console.unexpected() == []
+
+
+@pytest.mark.parametrize(
+    ("role", "rows"), [("school_leader", 1), ("program_manager", 1), ("admin", 2)]
+)
+def test_leader_manager_and_admin_headers_never_wrap_to_three_rows(
+    new_page, live, console, role, rows
+):
+    page = new_page()
+    sign_in(page, live.user(role))
+    page.get_by_role("heading", level=1).first.wait_for()
+
+    assert rows_of(page, ".bar img, #nav > a, #nav > button") <= rows
+    assert page.locator(".bar").bounding_box()["height"] <= 48 * rows + 16
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert "(" in page.locator("#nav .who").text_content(), "the name is still said"
+    assert_axe_clean(page, f"{role} header")
+    assert console.unexpected() == []
+
+
+def test_sync_now_offline_says_it_will_send_when_back_online(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("Category").wait_for()
+    wait_offline_ready(page)
+    page.context.set_offline(True)
+    page.get_by_label("Category").select_option(label="Education")
+    page.get_by_label("Duration (minutes)").fill("30")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("The form is ready for the next activity.").wait_for()
+
+    page.get_by_role("button", name="Sync now").click()
+    said = page.locator("#sync-said")
+    expect(said).to_have_text(
+        "You are offline. 1 activity will be sent when this phone is back online."
+    )
+    assert in_viewport(said), "the answer is out of sight"
+    # A polite live region, not a second role="status": the sync line stays the page's one.
+    expect(said).to_have_attribute("aria-live", "polite")
+    assert_axe_clean(page, "sync now offline")
+
+    page.context.set_offline(False)
+    expect(said).to_have_text("")
+    page.get_by_text("all sent", exact=False).first.wait_for()
+    page.get_by_role("button", name="Sync now").click()
+    expect(said).to_have_text("Sync finished. Everything is on the server.")
+    assert in_viewport(said)
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_edit_after_the_school_confirmed_is_told_to_officer_and_leader(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("Category").wait_for()
+    wait_offline_ready(page)
+    page.get_by_label("Category").select_option(label="Education")
+    page.get_by_label("Duration (minutes)").fill("30")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("all sent", exact=False).first.wait_for()
+    leader_token = live.token(team["leader"])
+    status, items = live.api("GET", "/activities", token=leader_token)
+    [item] = items["items"]
+
+    page.context.set_offline(True)  # the confirmation never reaches this phone before the edit
+    status, confirmed = live.api(
+        "POST", f"/activities/{item['id']}/confirm", token=leader_token, body={}
+    )
+    assert (status, confirmed["status"]) == (200, "confirmed")
+    page.goto(f"/#/log/{item['id']}")
+    page.get_by_role("heading", name="Edit activity").wait_for()
+    page.get_by_label("Participants").fill("12")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="My activities").wait_for()
+    page.context.set_offline(False)
+
+    note = page.locator(".card .reopened")
+    expect(note).to_have_text(
+        "The school had confirmed this activity. Your change sent it back to the school for review."
+    )
+    assert in_viewport(note), "the officer does not see it"
+    card = page.locator(".cards > li").first
+    expect(card.locator(".badge.submitted")).to_have_text("Submitted")
+    expect(card.locator(".badge.synced")).to_have_text("Synced")
+    assert_axe_clean(page, "my activities after a reopened review")
+
+    leader = new_page()
+    sign_in(leader, team["leader"])
+    queued = leader.locator(f'.cards > li[data-id="{item["id"]}"]')
+    mark = queued.locator(".badge.changed")
+    expect(mark).to_have_text("Changed after you confirmed")
+    assert in_viewport(mark)
+    assert_axe_clean(leader, "review queue with a changed activity")
+    screenshot(leader, "issue16-changed-after-confirmed-phone")
+
+    queued.get_by_role("button", name="Confirm", exact=False).first.click()
+    expect(queued.get_by_role("status").filter(has_text="Confirmed.")).to_be_visible()
+    expect(mark).to_have_count(0)
+    assert console.unexpected(allow_network_noise=True) == []

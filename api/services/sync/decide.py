@@ -15,11 +15,12 @@ An applied result is kept with its mutation_id, so a retry is answered the same 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from api.errors import ApiError, Conflict, NotFound
 from api.models import Activity
 from api.schemas.sync import SyncActivitySchema
-from api.services import activities, writes
+from api.services import activities
 from api.services.sync import merge
 from api.services.sync.feed import APPLIED
 from api.services.sync.items import Item
@@ -171,10 +172,9 @@ def _content(item: Item) -> dict:
 def activity_payload(activity: dict | Activity) -> dict:
     """How an activity travels to devices: the full record, or its tombstone. Of a model,
     or of a row with its officer_name."""
-    if not isinstance(activity, dict):
-        activity = writes.row_of(activity) | {"officer_name": activity.officer_name}
-    if activity["deleted_at"] is not None:
-        return {"id": str(activity["id"]), "deleted": True, "version": activity["version"]}
+    get = activity.get if isinstance(activity, dict) else partial(getattr, activity)
+    if get("deleted_at") is not None:
+        return {"id": str(get("id")), "deleted": True, "version": get("version")}
     return _activity_schema.dump(activity)
 
 

@@ -44,7 +44,8 @@ def read(items: list[Item]) -> State:
     and the revisions of the activities it merges changes into (made on an older copy)."""
     readable = [item for item in items if item.error is None]
     activity, kept = Activity.__table__.c, SyncMutation.__table__.c
-    rows = _select([Activity.__table__], activity.id, {i.activity_id for i in readable})
+    shown = [Activity.__table__, Activity.reopened_from.label("reopened_from")]
+    rows = _select(shown, activity.id, {i.activity_id for i in readable})
     stored = _select(
         [kept.mutation_id, kept.user_id, kept.request_hash, kept.result],
         kept.mutation_id,

@@ -12,6 +12,11 @@ const FIELDS = [
   ['summary', 'Summary'], ['referral_to', 'Referred to'], ['outcome', 'Outcome'],
 ];
 
+const REOPENED = {
+  confirmed: 'The school had confirmed this activity. Your change sent it back to the school for review.',
+  disputed: 'The school had disputed this activity. Your change sent it back to the school for review.',
+};
+
 export async function render(container) {
   const categories = (await getRef('categories')) || CATEGORIES;
   const schools = new Map(((await getRef('schools')) || []).map((s) => [s.id, s.name]));
@@ -75,9 +80,16 @@ export async function render(container) {
       item.status === 'disputed' && item.review_note
         ? h('p', { class: 'reason' }, `The school's reason: ${item.review_note}`)
         : null,
+      reopenedNote(item),
       item.attention ? attentionBox(item) : null,
       actions,
     );
+  }
+
+  /** An edit that undid the school's review: said on the card until the school looks again. */
+  function reopenedNote(item) {
+    if (item.status !== 'submitted' || !REOPENED[item.reopened_from]) return null;
+    return h('p', { class: 'notice reopened' }, REOPENED[item.reopened_from]);
   }
 
   function attentionBox(item) {

@@ -7,6 +7,7 @@ import {
 } from '../ui.js';
 
 const OVERDUE_DAYS = 7;
+const CHANGED_AFTER = { confirmed: 'Changed after you confirmed', disputed: 'Changed after you disputed' };
 // The API's field names, in the words this view uses.
 const REVIEW_FIELDS = { reason: 'Reason', note: 'Reason' };
 
@@ -149,7 +150,10 @@ export async function render(container, { user } = {}) {
       item.summary ? h('p', {}, item.summary) : null,
       h('ul', { class: 'badges', 'aria-label': 'State' },
         h('li', { class: `badge ${item.status}` }, STATUSES[item.status] || item.status),
-        item.overdue ? h('li', { class: 'badge overdue' }, 'Overdue') : null),
+        item.overdue ? h('li', { class: 'badge overdue' }, 'Overdue') : null,
+        // The officer changed it after the school's review, which sent it back here.
+        item.status === 'submitted' && CHANGED_AFTER[item.reopened_from]
+          ? h('li', { class: 'badge changed' }, CHANGED_AFTER[item.reopened_from]) : null),
       item.status === 'disputed' && item.review_note ? h('p', { class: 'reason' }, `Your reason: ${item.review_note}`) : null,
       slot,
       actions,
@@ -162,6 +166,7 @@ export async function render(container, { user } = {}) {
     cardEl.classList.add('confirmed');
     cardEl.querySelector('.badge.submitted, .badge.disputed')?.replaceWith(h('li', { class: 'badge confirmed' }, STATUSES.confirmed));
     cardEl.querySelector('.badge.overdue')?.remove();
+    cardEl.querySelector('.badge.changed')?.remove();  // reviewed again: no longer news
     const confirm = cardEl.querySelector('.actions > button.confirm');
     if (confirm) {
       confirm.disabled = true;
@@ -258,6 +263,7 @@ export async function render(container, { user } = {}) {
     item.status = 'disputed';
     cardEl.classList.add('disputed');
     cardEl.querySelector('.badge.submitted, .badge.confirmed')?.replaceWith(h('li', { class: 'badge disputed' }, STATUSES.disputed));
+    cardEl.querySelector('.badge.changed')?.remove();
     const dispute = actions.querySelector('button.dispute');
     if (dispute) {
       dispute.disabled = true;

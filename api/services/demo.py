@@ -1,26 +1,26 @@
 """A realistic demo: schools of each level, officers, leaders and a term of activities."""
 
-import json
 import os
 import random
 import uuid
 from bisect import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
-from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text
 
 from api.dates import local_date, program_zone
 from api.extensions import db
-from api.models import Activity, ActivityRevision, School, SequenceCounter, User
-from api.models.activity import ACTIVITY_COLUMNS, OUTCOMES, REFERRALS, REVISION_COLUMNS
+from api.models import Activity, School, User
+from api.models.activity import OUTCOMES, REFERRALS
 from api.models.types import utcnow
-from api.services import audit, rollup
+from api.services import audit, writes
 from api.services.passwords import hash_password
+from api.services.review import reviewing
+from api.services.writes import Change
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_DOMAIN = "example.org"
@@ -215,39 +215,6 @@ def _local_quarter(origin: date, quarter: int, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A timestamp as SQLAlchemy stores it on SQLite: naive UTC text with microseconds."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    return text if value.microsecond else text + ".000000"
-
-
-class _Encoding(NamedTuple):
-    """How generated values are handed to the database: as Python objects for SQLAlchemy
-    (PostgreSQL), or already in SQLAlchemy's SQLite storage format for the bare driver."""
-
-    time: Callable[[datetime], Any]
-    json: Callable[[Any], Any]
-    ids: Callable[[int], Callable[[int], Any]]  # high id bits -> (row number -> id)
-
-
-def _uuid_ids(id_base: int) -> Callable[[int], uuid.UUID]:
-    return lambda n: uuid.UUID(int=id_base | n, version=4)
-
-
-def _hex_ids(id_base: int) -> Callable[[int], str]:
-    """uuid.UUID(int=id_base | n, version=4).hex without building a UUID per row: n only
-    touches the low 64 bits, where version 4 sets the top (variant) bit."""
-    prefix = uuid.UUID(int=id_base, version=4).hex[:16]
-    variant = 1 << 63
-    return lambda n: f"{prefix}{variant | n:016x}"
-
-
-OBJECTS = _Encoding(time=lambda value: value, json=lambda value: value, ids=_uuid_ids)
-SQLITE_TEXT = _Encoding(time=_sqlite_time, json=json.dumps, ids=_hex_ids)
-
-
 def _leaders() -> dict[int, int]:
     """The leader who reviews each school's activities: the first by id, whatever order
     the school assignments were stored in (so a seed gives the same data every time)."""
@@ -262,170 +229,100 @@ def _leaders() -> dict[int, int]:
     return leader_for_school
 
 
-def _changes(encoding: _Encoding) -> tuple[dict[str, Any], dict[str, tuple]]:
-    """What revisions record: the create's changes per category, and per review status the
-    (action, review note, changes) of the confirm or dispute."""
-    created = {
-        category: encoding.json({"category": {"from": None, "to": category}})
-        for category, *_ in MIX
-    }
-    reviewed = {
-        status: (action, DISPUTE_NOTE if status == "disputed" else None, encoding.json(changes))
-        for status, action in (("confirmed", "confirm"), ("disputed", "dispute"))
-        for changes in [{"status": {"from": "submitted", "to": status}}]
-    }
-    return created, reviewed
+class _Term:
+    """The quarter hours of a term of about a hundred school days before now, on the
+    program's wall clock (school hours are local hours, across a daylight-saving change
+    too), and which of them a leader has had time to review (after three days)."""
+
+    def __init__(self, now: datetime):
+        zone = program_zone()
+        start = local_date(now, zone) - timedelta(days=100)
+        origin = start - timedelta(days=2)
+        self.first_quarter = []  # per day drawn: the quarter of 08:00 that (weekday) day
+        for offset in range(100):
+            day = start + timedelta(days=offset)
+            if day.weekday() >= 5:
+                day -= timedelta(days=2)  # a weekend day moves back two
+            self.first_quarter.append((day - origin).days * 96 + 8 * 4)
+        last = max(self.first_quarter) + 32 + 4 * 120
+        self.at = [_local_quarter(origin, quarter, zone) for quarter in range(last)]
+        self.reviewable = [(now - at).days > 3 for at in self.at]
+        self.now = now
 
 
-def _rows(
-    count: int,
-    officers: list[User],
-    assignments: dict[int, list[int]],
-    seed: int,
-    first_seq: int,
-    encoding: _Encoding,
-    *,
-    revisions: bool = True,
-    chunk: int = CHUNK,
-) -> Iterator[tuple[list[tuple], list[tuple]]]:
-    """Generate ``count`` activities and their revisions, ``chunk`` activities at a time, as
-    (activities, revisions): lists of tuples in ACTIVITY_COLUMNS and REVISION_COLUMNS order
-    (no revisions if ``revisions`` is false).
+class _Draw:
+    """Draws a load's activities from a seed: the same seed, the same data."""
 
-    Every timestamp falls on a quarter hour of a term of about a hundred days (reviews are
-    capped at now), so their encoded forms are computed once per quarter hour, not per row;
-    likewise the per-category values. The random draws are the same, in the same order, as
-    one row at a time with datetimes and dicts would take them: a seed gives the same data.
-    """
-    rng = random.Random(seed)
-    now = utcnow().replace(microsecond=0)
-    zone = program_zone()
-    term_start = local_date(now, zone) - timedelta(days=100)  # a date in the program's zone
-    leader_for_school = _leaders()
-    # Ids rise within a load (random high bits, counter low bits): B-tree appends, not
-    # random page writes, which is most of what makes a million-row load fast.
-    id_of = encoding.ids(rng.getrandbits(64) << 64)
-    rand = rng.random  # a bare float draw: randrange and choices cost several times more
+    def __init__(self, seed: int, officers: list[User], assignments: dict[int, list[int]]):
+        self.rng = random.Random(seed)
+        self.term = _Term(utcnow().replace(microsecond=0))
+        self.leaders = _leaders()
+        # Ids rise within a load (random high bits, a counter below): B-tree appends.
+        self.id_base = self.rng.getrandbits(64) << 64
+        self.rotation = [(officer.id, assignments[officer.id]) for officer in officers]
+        self.weights = list(accumulate(m[1] for m in MIX))
+        self.outcome_weights = list(accumulate((40, 30, 10, 15, 5)))
 
-    # Quarter hours of the program's days from two days before the term (a weekend day moves
-    # back two): school hours are local hours, also across a daylight-saving change.
-    origin = term_start - timedelta(days=2)
-    first_quarter = []  # per day drawn: the quarter of 08:00 that (weekday) day
-    for offset in range(100):
-        day = term_start + timedelta(days=offset)
-        if day.weekday() >= 5:
-            day -= timedelta(days=2)
-        first_quarter.append((day - origin).days * 96 + 8 * 4)
-    last_quarter = max(first_quarter) + 32 + 4 * 120
-    quarters = [_local_quarter(origin, q, zone) for q in range(last_quarter)]
-    started_at = [encoding.time(at) for at in quarters]
-    created_at = [encoding.time(at + timedelta(minutes=5)) for at in quarters]
-    reviewable = [(now - at).days > 3 for at in quarters]  # a leader reviews after 3 days
-    reviewed_at = [encoding.time(min(at, now)) for at in quarters]
+    def chunks(self, count: int) -> Iterator[list[Change]]:
+        """The writes of ``count`` activities (a create, and a review for most), in lists
+        of at most CHUNK activities."""
+        for start in range(0, count, CHUNK):
+            changes: list[Change] = []
+            for n in range(start, min(start + CHUNK, count)):
+                changes += self.activity(n)
+            yield changes
 
-    weights = list(accumulate(m[1] for m in MIX))
-    outcome_weights = list(accumulate((40, 30, 10, 15, 5)))
-    created_changes, review = _changes(encoding)
-    categories = [
-        (
-            category,
-            minutes[0],
-            minutes[1] - minutes[0],
-            people[0],
-            people[1] - people[0],
-            SUMMARIES[category],
-            category in OUTCOME_CATEGORIES,
-            category == "community_referral",
-            encoding.json(AUDIENCE_BY_CATEGORY[category]),
-            created_changes[category],
+    def activity(self, n: int) -> list[Change]:
+        rand = self.rng.random
+        officer_id, schools = self.rotation[n % len(self.rotation)]
+        category, _, minutes, people = MIX[bisect(self.weights, rand() * self.weights[-1])]
+        quarter = self.term.first_quarter[int(rand() * 100)] + int(rand() * 32)
+        started = self.term.at[quarter]
+        values = {
+            "id": uuid.UUID(int=self.id_base | n, version=4),
+            "officer_id": officer_id,
+            "school_id": schools[int(rand() * len(schools))],
+            "category": category,
+            "started_at": started,
+            "duration_minutes": minutes[0] + int(rand() * (minutes[1] - minutes[0])),
+            "audience": AUDIENCE_BY_CATEGORY[category],
+            "participant_count": people[0] + int(rand() * (people[1] - people[0])),
+        }
+        values |= self.outcome(category)
+        # One audit event records the load (load_demo), not each generated write.
+        created = writes.created(values, officer_id, started + timedelta(minutes=5))
+        created.audited = False
+        return [created, *self.review(created.after, quarter)]
+
+    def outcome(self, category: str) -> dict:
+        """Referral, outcome and a summary that agrees with them."""
+        rand = self.rng.random
+        referral = outcome = None
+        if category in OUTCOME_CATEGORIES:
+            outcome = OUTCOMES[bisect(self.outcome_weights, rand() * self.outcome_weights[-1])]
+        elif category == "community_referral":
+            referral, outcome = REFERRALS[int(rand() * len(REFERRALS))], "referral_made"
+        summaries = SUMMARIES[category]
+        if referral is not None:
+            summaries = REFERRAL_SUMMARIES[referral]
+        elif outcome in OUTCOME_SUMMARIES:
+            summaries = OUTCOME_SUMMARIES[outcome][category]
+        summary = summaries[int(rand() * len(summaries))]
+        return {"referral_to": referral, "outcome": outcome, "summary": summary}
+
+    def review(self, row: dict, quarter: int) -> list[Change]:
+        """Most activities old enough are confirmed by their school's leader; a few are
+        disputed."""
+        roll, later = self.rng.random(), 4 * (2 + int(self.rng.random() * 118))
+        leader_id = self.leaders.get(row["school_id"])
+        if not (leader_id and self.term.reviewable[quarter]) or roll >= 0.83:
+            return []
+        action, note = ("confirm", None) if roll < 0.78 else ("dispute", DISPUTE_NOTE)
+        review = reviewing(
+            row, leader_id, action, note, min(self.term.at[quarter + later], self.term.now)
         )
-        for category, _, minutes, people in MIX
-    ]
-    rotation = [
-        (officer.id, assignments[officer.id], len(assignments[officer.id])) for officer in officers
-    ]
-    for start in range(0, count, chunk):
-        activities: list[tuple] = []
-        revision_rows: list[tuple] = []
-        add_activity, add_revision = activities.append, revision_rows.append
-        for n in range(start, min(start + chunk, count)):
-            officer_id, schools, school_count = rotation[n % len(rotation)]
-            school_id = schools[int(rand() * school_count)]
-            (
-                category,
-                minutes,
-                minutes_span,
-                people,
-                people_span,
-                summaries,
-                has_outcome,
-                is_referral,
-                audience,
-                create_changes,
-            ) = categories[bisect(weights, rand() * weights[-1])]
-            quarter = first_quarter[int(rand() * 100)] + int(rand() * 8) * 4 + int(rand() * 4)
-            roll = rand()
-            leader_id = leader_for_school.get(school_id)
-            status = "submitted"
-            if leader_id and reviewable[quarter]:
-                if roll < 0.78:
-                    status = "confirmed"
-                elif roll < 0.83:
-                    status = "disputed"
-            outcome = None
-            if has_outcome:
-                outcome = OUTCOMES[bisect(outcome_weights, rand() * outcome_weights[-1])]
-            elif is_referral:
-                outcome = "referral_made"
-            review_quarter = quarter + 4 * (2 + int(rand() * 118))
-            duration = minutes + int(rand() * minutes_span)
-            participants = people + int(rand() * people_span)
-            pick = rand()
-            referral = REFERRALS[int(rand() * len(REFERRALS))] if is_referral else None
-            if referral is not None:
-                summaries = REFERRAL_SUMMARIES[referral]
-            elif outcome in OUTCOME_SUMMARIES:
-                summaries = OUTCOME_SUMMARIES[outcome][category]
-            summary = summaries[int(pick * len(summaries))]
-            activity_id = id_of(n)
-            created = created_at[quarter]
-            if revisions:
-                add_revision((activity_id, 1, "create", officer_id, created, None, create_changes))
-            if status == "submitted":
-                reviewer = reviewed = note = None
-                version, updated = 1, created
-            else:
-                action, note, review_changes = review[status]
-                reviewer, reviewed = leader_id, reviewed_at[review_quarter]
-                version, updated = 2, reviewed
-                if revisions:
-                    add_revision((activity_id, 2, action, reviewer, reviewed, None, review_changes))
-            add_activity(
-                (
-                    activity_id,
-                    officer_id,
-                    school_id,
-                    category,
-                    started_at[quarter],
-                    duration,
-                    audience,
-                    participants,
-                    summary,
-                    referral,
-                    outcome,
-                    status,
-                    note,
-                    reviewer,
-                    reviewed,
-                    version,
-                    1,
-                    first_seq + n,
-                    None,
-                    created,
-                    updated,
-                )
-            )
-        yield activities, revision_rows
+        review.audited = False
+        return [review]
 
 
 @contextmanager
@@ -451,103 +348,11 @@ def _indexes_deferred(count: int):
         db.session.execute(text(sql))
 
 
-@contextmanager
-def _checks_trusted():
-    """On SQLite, skip the activity table's CHECK constraints while the generator's rows go
-    in: its IN-list checks cost more than the rest of the insert, and the generator only
-    draws values they allow (tests run PRAGMA integrity_check, which checks them)."""
-    connection = db.session.connection()
-    connection.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
-
-
 def _insert_activities(count, officers, assignments, seed) -> None:
-    counter = db.session.get(SequenceCounter, "activity")
-    first_seq = (counter.value if counter else 0) + 1
-    if db.session.get_bind().dialect.name == "sqlite":
-        _insert_sqlite(count, officers, assignments, seed, first_seq)
-    else:
-        _insert_objects(count, officers, assignments, seed, first_seq)
-    rollup.add_range(first_seq, first_seq + count - 1)
-    db.session.execute(
-        update(SequenceCounter)
-        .where(SequenceCounter.name == "activity")
-        .values(value=first_seq + count - 1)
-    )
-
-
-def _insert_objects(count, officers, assignments, seed, first_seq) -> None:
-    """Core inserts: one executemany per table (ORM bulk inserts split batches on NULLs)."""
-    rows = _rows(count, officers, assignments, seed, first_seq, OBJECTS)
-    for activities, revisions in rows:
-        db.session.execute(
-            insert(Activity.__table__),
-            [dict(zip(ACTIVITY_COLUMNS, row, strict=True)) for row in activities],
-        )
-        db.session.execute(
-            insert(ActivityRevision.__table__),
-            [dict(zip(REVISION_COLUMNS, row, strict=True)) for row in revisions],
-        )
-
-
-def _revisions_sql() -> tuple[str, list]:
-    """INSERT ... SELECT of the revisions of the activities in a rowid range (two bound
-    parameters at the end): the create, then the review of a reviewed activity, in order;
-    the same rows _rows would generate, without building and binding them in Python."""
-    created, reviewed = _changes(SQLITE_TEXT)
-    by_category = " ".join("WHEN ? THEN ?" for _ in created)
-    sql = (
-        f"INSERT INTO activity_revision ({', '.join(REVISION_COLUMNS)}) "
-        "SELECT a.id, v.version, "
-        "CASE WHEN v.version = 1 THEN 'create' WHEN a.status = ? THEN ? ELSE ? END, "
-        "CASE WHEN v.version = 1 THEN a.officer_id ELSE a.reviewed_by END, "
-        "CASE WHEN v.version = 1 THEN a.created_at ELSE a.reviewed_at END, NULL, "
-        f"CASE WHEN v.version = 1 THEN CASE a.category {by_category} END "
-        "WHEN a.status = ? THEN ? ELSE ? END "
-        "FROM activity AS a CROSS JOIN (SELECT 1 AS version UNION ALL SELECT 2) AS v "
-        "WHERE a.rowid > ? AND a.rowid <= ? AND v.version <= a.version "
-        # The activity is the outer loop (CROSS JOIN), read in rowid order, so no sort; the
-        # inner loop reads versions 1 and 2 as written. Ordering by version too would add a
-        # small sort per activity (about 2 s a million); nothing reads revisions in id
-        # order, and the tests check the rows and their order.
-        "ORDER BY a.rowid"
-    )
-    confirm, dispute = reviewed["confirmed"], reviewed["disputed"]
-    parameters = [
-        "confirmed",
-        confirm[0],
-        dispute[0],
-        *(value for pair in created.items() for value in pair),
-        "confirmed",
-        confirm[2],
-        dispute[2],
-    ]
-    return sql, parameters
-
-
-def _insert_sqlite(count, officers, assignments, seed, first_seq) -> None:
-    """Plain executemany on the driver: a million rows without per-value type processing;
-    the revisions follow from the activity rows in SQL."""
-    connection = db.session.connection()
-    # Keep the pages being written in memory while loading.
-    connection.exec_driver_sql("PRAGMA cache_size = -262144")
-    insert_activity = (
-        f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})"
-    )
-    insert_revisions, parameters = _revisions_sql()
-    last_rowid = "SELECT coalesce(max(rowid), 0) FROM activity"
-    rows = _rows(count, officers, assignments, seed, first_seq, SQLITE_TEXT, revisions=False)
-    with _indexes_deferred(count), _checks_trusted():
-        after = connection.exec_driver_sql(last_rowid).scalar()
-        for activities, _ in rows:
-            connection.exec_driver_sql(insert_activity, activities)
-            through = connection.exec_driver_sql(last_rowid).scalar()
-            connection.exec_driver_sql(insert_revisions, (*parameters, after, through))
-            after = through
+    """The activities, written as the app writes them (writes.store), a chunk at a time."""
+    with _indexes_deferred(count):
+        for changes in _Draw(seed, officers, assignments).chunks(count):
+            writes.store(changes)
 
 
 def demo_logins() -> list[str]:

@@ -8,6 +8,7 @@ from api.models import Activity, User
 from api.models.types import utcnow
 from api.services import activities, writes
 from api.services.privacy import identifier_problems
+from api.services.writes import Change
 
 ACTIONS = {"confirm": "confirmed", "dispute": "disputed"}
 
@@ -33,14 +34,20 @@ def review(
     if activity.is_deleted:
         raise Conflict("This activity has been deleted.", code="activity_deleted")
     note = _check_note(action, note, field)
-    status = ACTIONS[action]
-    if activity.status == status and activity.review_note == note:
-        return activity
-    now = utcnow()
-    values = {"status": status, "review_note": note, "reviewed_by": leader.id, "reviewed_at": now}
-    fields = {"status": (activity.status, status), "review_note": (activity.review_note, note)}
-    change = writes.changed(writes.row_of(activity), values, action, leader.id, now, fields)
+    change = reviewing(writes.row_of(activity), leader.id, action, note, utcnow())
     return activities.stored(activity, change)
+
+
+def reviewing(row: dict, leader_id: int, action: str, note: str | None, now) -> Change | None:
+    """The change a checked review makes to an activity's row (None: it has it already)."""
+    status = ACTIONS[action]
+    if row["status"] == status and row["review_note"] == note:
+        return None
+    values = {"status": status, "review_note": note, "reviewed_by": leader_id, "reviewed_at": now}
+    fields = {"status": (row["status"], status), "review_note": (row["review_note"], note)}
+    change = writes.changed(row, values, action, leader_id, now, fields)
+    change.after["reopened_from"] = None
+    return change
 
 
 def review_one(

@@ -97,20 +97,25 @@ def as_json(value: object) -> object:
 
 def store(changes: list[Change]) -> None:
     """Write the changes in order, in the caller's transaction, with their revisions, audit
-    events and rollup counts; each takes the next number of the change feed."""
+    events and rollup counts. Each change takes the next number of the change feed; an
+    activity changed more than once is written once, as the last change left it."""
     if not changes:
         return
     first = take_values(CHANGE_FEED, len(changes))
+    spans: dict[uuid.UUID, tuple[Change, Change]] = {}  # activity id -> first, last change
     for offset, change in enumerate(changes):
         change.after["change_seq"] = first + offset
-    connection = db.session.connection()
-    new = [_columns(change.after) for change in changes if change.before is None]
+        opened = spans.get(change.after["id"])
+        spans[change.after["id"]] = (opened[0] if opened else change, change)
+    new = [_columns(last.after) for start, last in spans.values() if start.before is None]
     if new:
-        connection.execute(insert(ACTIVITY), new)
-    _update([change for change in changes if change.before is not None])
-    connection.execute(insert(ActivityRevision.__table__), [_revision(c) for c in changes])
+        db.session.connection().execute(insert(ACTIVITY), new)
+    _update([(start.before, last.after) for start, last in spans.values() if start.before])
+    revisions = [_revision(change) for change in changes]
+    db.session.connection().execute(insert(ActivityRevision.__table__), revisions)
     audit.append([_event(change) for change in changes if change.audited])
-    rollup.add([(rollup.state_of(c.before), rollup.state_of(c.after)) for c in changes])
+    moves = [(start.before, last.after) for start, last in spans.values()]
+    rollup.add([(rollup.state_of(before), rollup.state_of(after)) for before, after in moves])
 
 
 _UPDATE = (
@@ -120,15 +125,13 @@ _UPDATE = (
 )
 
 
-def _update(changes: list[Change]) -> None:
-    """Update stored activities, each only if still at the version it was read at."""
-    if not changes:
+def _update(rows: list[tuple[dict, dict]]) -> None:
+    """Update stored activities (row before, row after), each only if still at the
+    version it was read at."""
+    if not rows:
         return
-    rows = [
-        {"_id": c.before["id"], "_version": c.before["version"]} | _columns(c.after)
-        for c in changes
-    ]
-    if db.session.connection().execute(_UPDATE, rows).rowcount != len(rows):
+    params = [{"_id": old["id"], "_version": old["version"]} | _columns(new) for old, new in rows]
+    if db.session.connection().execute(_UPDATE, params).rowcount != len(params):
         raise Conflict(
             "The activity changed while this change was being saved; reload and try again.",
             code="concurrent_change",

@@ -9,8 +9,16 @@ from api.models.user import ROLES
 
 
 def register_cli(app: Flask) -> None:
+    register_users_cli(app)
+    register_audit_cli(app)
+    register_demo_cli(app)
+    register_sync_cli(app)
+    register_reports_cli(app)
+    register_digests_cli(app)
+
+
+def register_users_cli(app: Flask) -> None:
     users = AppGroup("users", help="Manage user accounts.")
-    audit_group = AppGroup("audit", help="Check the audit log.")
 
     @users.command("create")
     @click.option("--email", required=True)
@@ -39,6 +47,12 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"{error.message} {details}".strip()) from error
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
+    app.cli.add_command(users)
+
+
+def register_audit_cli(app: Flask) -> None:
+    audit_group = AppGroup("audit", help="Check the audit log.")
+
     @audit_group.command("verify")
     def verify():
         """Walk the hash chain and name the first broken row."""
@@ -52,6 +66,10 @@ def register_cli(app: Flask) -> None:
             )
         click.echo(f"Audit chain intact: {checked} rows verified.")
 
+    app.cli.add_command(audit_group)
+
+
+def register_demo_cli(app: Flask) -> None:
     @app.cli.command("demo-data")
     @click.option(
         "--activities",
@@ -68,12 +86,6 @@ def register_cli(app: Flask) -> None:
 
         summary = load_demo(count, seed, if_empty=if_empty)
         click.echo(summary)
-
-    app.cli.add_command(users)
-    app.cli.add_command(audit_group)
-    register_sync_cli(app)
-    register_reports_cli(app)
-    register_digests_cli(app)
 
 
 def register_digests_cli(app: Flask) -> None:

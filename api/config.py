@@ -97,6 +97,13 @@ class Config:
         self.SYNC_RETENTION_DAYS = _int("SYNC_RETENTION_DAYS", 90)
         self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 30000)
         self.SQLITE_WAL_FOLD_PAGES = _int("SQLITE_WAL_FOLD_PAGES", 1000)
+        self._rate_limits(env)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+        self._identity_and_mail(env)
+        self._tokens_and_document()
+
+    def _rate_limits(self, env) -> None:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = env.get("RATELIMIT_ENABLED", "true").lower() != "false"
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -113,9 +120,8 @@ class Config:
         self.SURVEY_RATE_LIMIT = env.get("SURVEY_RATE_LIMIT", "120 per minute")
         # The address printed on survey slips and in their QR codes (default: this request's).
         self.SURVEY_BASE_URL = env.get("SURVEY_BASE_URL", "")
-        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
-        self.PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
 
+    def _identity_and_mail(self, env) -> None:
         self.OIDC_PROVIDERS = oidc_providers(env)
         self.APP_BASE_URL = env.get("APP_BASE_URL", "").rstrip("/")
         self.SMTP_HOST = env.get("SMTP_HOST", "localhost")
@@ -125,6 +131,7 @@ class Config:
         self.SMTP_STARTTLS = _flag(env.get("SMTP_STARTTLS", "false"))
         self.MAIL_FROM = env.get("MAIL_FROM", "sro-activity-log@localhost")
 
+    def _tokens_and_document(self) -> None:
         self.JWT_ALGORITHM = "HS256"
         self.JWT_DECODE_ALGORITHMS = ["HS256"]
         self.JWT_TOKEN_LOCATION = ["headers"]

@@ -165,6 +165,10 @@ class _QuietHandler(WSGIRequestHandler):
 @contextmanager
 def running_provider(client_id: str = "sro-app"):
     """A Provider served on a free loopback port in a thread, for the test's duration."""
+    from api.services import identity
+
+    # A port the OS hands out again must not find an earlier provider's cached discovery.
+    identity._cache.clear()
     provider = Provider(client_id)
     server = make_server("127.0.0.1", 0, provider, threaded=True, request_handler=_QuietHandler)
     provider.base_url = f"http://127.0.0.1:{server.server_port}"

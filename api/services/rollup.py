@@ -132,7 +132,7 @@ def add(moves: list[tuple[State, State]]) -> None:
         )
 
 
-# --- bulk: the demo loader and rebuilds ---------------------------------------------------
+# --- recounting everything: repairs and rebuilds --------------------------------------------
 
 
 def _month_of(day, dialect: str):
@@ -164,12 +164,9 @@ def _span(conditions) -> tuple | None:
     return None if earliest is None else (earliest, latest)
 
 
-def add_range(first_seq: int, last_seq: int) -> None:
-    """Count the activities whose change_seq is in [first_seq, last_seq] (bulk inserts).
-
-    One pass over the activities into a temporary table of day cells; the month and
-    program-wide cells are summed from that much smaller table.
-    """
+def _recount() -> None:
+    """Count every activity: one pass over the activities into a temporary table of day
+    cells; the month and program-wide cells are summed from that much smaller table."""
     dialect = db.session.get_bind().dialect.name
     staging = Table(
         "activity_rollup_staging",
@@ -179,11 +176,8 @@ def add_range(first_seq: int, last_seq: int) -> None:
     )
     connection = db.session.connection()
     staging.create(connection)
-    in_range = (
-        Activity.change_seq.between(first_seq, last_seq),
-        Activity.deleted_at.is_(None),
-    )
-    span = _span(in_range) if dialect == "sqlite" else None  # PostgreSQL knows the zone
+    live = (Activity.deleted_at.is_(None),)
+    span = _span(live) if dialect == "sqlite" else None  # PostgreSQL knows the zone
     keys = (
         local_day_sql(Activity.started_at, dialect, span),
         Activity.school_id,
@@ -197,10 +191,16 @@ def add_range(first_seq: int, last_seq: int) -> None:
         insert(staging).from_select(
             [c.name for c in staging.columns],
             select(*keys, func.count(), func.sum(Activity.duration_minutes))
-            .where(*in_range)
+            .where(*live)
             .group_by(*keys),
         )
     )
+    _sum_cells(staging, dialect)
+    staging.drop(connection)
+
+
+def _sum_cells(staging: Table, dialect: str) -> None:
+    """The rollup's day, month and program-wide cells, summed from the day cells."""
     cells = staging.c
     month = _month_of(cells.period, dialect)
     everyone = literal(EVERYONE, Integer)
@@ -224,7 +224,6 @@ def add_range(first_seq: int, last_seq: int) -> None:
             .where(true())  # SQLite needs a WHERE to parse INSERT ... SELECT ... ON CONFLICT
             .group_by(*grouped),
         )
-    staging.drop(connection)
 
 
 def rebuild() -> None:
@@ -238,9 +237,7 @@ def rebuild() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("LOCK TABLE activity_rollup IN EXCLUSIVE MODE"))
     db.session.execute(delete(ActivityRollup))
-    last = db.session.scalar(select(func.max(Activity.change_seq)))
-    if last is not None:
-        add_range(0, last)
+    _recount()
 
 
 def cell_count() -> int:

@@ -1,50 +1,15 @@
-"""The change-sequence counter and the record of applied sync mutations."""
+"""The record of applied sync mutations: a retry of one is answered with its result."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Uuid, update
+from sqlalchemy import JSON, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.extensions import db
 from api.models.types import UTCDateTime, utcnow
 
-
-class SequenceCounter(db.Model):
-    """Named counters incremented inside writing transactions.
-
-    The UPDATE takes the row lock and holds it until commit, so on PostgreSQL the order of
-    values is the order of commits; on SQLite, write transactions are serialised anyway.
-    """
-
-    __tablename__ = "sequence_counter"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger, default=0)
-    # For the change feed: sequence numbers at or below this may have been purged.
-    purged_through: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-def next_value(name: str) -> int:
-    """Take the next value of a counter in the current transaction (locks until commit)."""
-    return take_values(name, 1)
-
-
-def take_values(name: str, count: int) -> int:
-    """Take ``count`` consecutive values of a counter in the current transaction (its row
-    locked until commit); return the first."""
-    statement = (
-        update(SequenceCounter)
-        .where(SequenceCounter.name == name)
-        .values(value=SequenceCounter.value + count)
-        .returning(SequenceCounter.value)
-    )
-    last = db.session.execute(statement).scalar_one_or_none()
-    if last is None:
-        db.session.add(SequenceCounter(name=name, value=count, purged_through=0))
-        db.session.flush()
-        last = count
-    return last - count + 1
+APPLIED = "applied"  # the one status a kept mutation has
 
 
 class SyncMutation(db.Model):

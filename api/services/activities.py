@@ -13,8 +13,8 @@ from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.extensions import db
 from api.models import Activity, ActivityRevision, User
 from api.models.activity import AUDIENCES, CONTENT_FIELDS
+from api.models.counter import SequenceCounter
 from api.models.school import school_assignment
-from api.models.sync import SequenceCounter
 from api.models.types import utcnow
 from api.services import writes
 from api.services.schools import writable_ids

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from api.extensions import db
 from api.models import AuditEvent
-from api.models.sync import take_values
+from api.models.counter import take_values
 from api.models.types import utcnow
 
 GENESIS = "0" * 64

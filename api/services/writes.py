@@ -18,7 +18,7 @@ from api.errors import Conflict
 from api.extensions import db
 from api.models import Activity, ActivityRevision
 from api.models.activity import CONTENT_FIELDS
-from api.models.sync import take_values
+from api.models.counter import take_values
 from api.services import audit, rollup
 
 CHANGE_FEED = "activity"

@@ -10,7 +10,7 @@ from api.errors import Invalid
 from api.extensions import db
 from api.models import Activity, SequenceCounter, User
 from api.services import activities
-from api.services.sync.feed import FEED
+from api.services.writes import CHANGE_FEED as FEED
 
 
 def pull(user: User, since: str | None, limit: int) -> dict:

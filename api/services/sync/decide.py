@@ -19,10 +19,10 @@ from functools import partial
 
 from api.errors import ApiError, Conflict, NotFound
 from api.models import Activity
+from api.models.sync import APPLIED
 from api.schemas.sync import SyncActivitySchema
 from api.services import activities
 from api.services.sync import merge
-from api.services.sync.feed import APPLIED
 from api.services.sync.items import Item
 from api.services.writes import Change
 

@@ -17,10 +17,11 @@ from sqlalchemy import insert, select
 from api.database import start_writing
 from api.extensions import db
 from api.models import Activity, ActivityRevision, SyncMutation, User
+from api.models.sync import APPLIED
 from api.models.types import utcnow
 from api.services import schools, writes
-from api.services.sync.decide import APPLIED, Decided, Officer, State, decide
-from api.services.sync.feed import lock_feed
+from api.services.activities import lock_change_feed
+from api.services.sync.decide import Decided, Officer, State, decide
 from api.services.sync.items import Item, parse
 
 
@@ -31,7 +32,7 @@ def push(officer: User, device_id: uuid.UUID, raw: list) -> list[dict]:
     me = Officer(officer.id, officer.display_name, schools.writable_ids(officer.id))
     start_writing()  # the reading (sign-in, parsing) is done: from here on, a writer
     with writer_queue():
-        lock_feed()
+        lock_change_feed()  # the lock every write takes first: pushes cannot interleave
         decided = decide(items, read(items), me, now)
         writes.store(decided.changes)
         _keep(decided, me.id, device_id, now)

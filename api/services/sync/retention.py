@@ -6,8 +6,12 @@ from sqlalchemy import delete, select, update
 
 from api.extensions import db
 from api.models import Activity, ActivityRevision, SequenceCounter, SyncMutation
+from api.models.sync import APPLIED
 from api.models.types import utcnow
-from api.services.sync.feed import APPLIED, FEED, chunks, lock_feed
+from api.services.activities import lock_change_feed
+from api.services.writes import CHANGE_FEED as FEED
+
+CHUNK = 500  # ids an IN (...) list
 
 
 def purge(days: int, *, include_confirmed: bool = False) -> dict:
@@ -15,7 +19,7 @@ def purge(days: int, *, include_confirmed: bool = False) -> dict:
     before the newest purged tombstone then get ``reset``. Live activities are never touched,
     nor deleted-while-confirmed ones unless asked."""
     cutoff = utcnow() - timedelta(days=days)
-    lock_feed()
+    lock_change_feed()
     rows = _old_tombstones(cutoff, include_confirmed)
     ids = [row.id for row in rows]
     revisions = _delete_activities(ids)
@@ -46,7 +50,8 @@ def _old_tombstones(cutoff: datetime, include_confirmed: bool) -> list:
 def _delete_activities(ids: list) -> int:
     """Delete the activities and their revisions; return how many revisions went."""
     revisions = 0
-    for chunk in chunks(set(ids)):
+    ids = list(set(ids))
+    for chunk in (ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)):
         revisions += db.session.execute(
             delete(ActivityRevision).where(ActivityRevision.activity_id.in_(chunk))
         ).rowcount

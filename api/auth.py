@@ -23,7 +23,7 @@ from api.models.types import utcnow
 def _unauthorized(message: str, code: str = "unauthorized"):
     from flask import jsonify
 
-    response = jsonify(error_payload(401, code, message))
+    response = jsonify(error_payload(code, message))
     response.status_code = 401
     response.headers["WWW-Authenticate"] = "Bearer"
     return response

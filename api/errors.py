@@ -88,7 +88,7 @@ class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
 
 
-def error_payload(status: int, code: str, message: str, details: dict | None = None) -> dict:
+def error_payload(code: str, message: str, details: dict | None = None) -> dict:
     body = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
@@ -140,7 +140,7 @@ def http_error_response(error: HTTPException):
     if status >= 500:
         code = DEFAULT_CODES.get(status, "internal_error")
         message = DEFAULT_MESSAGES.get(status, DEFAULT_MESSAGES[500])
-    response = jsonify(error_payload(status, code, message, details))
+    response = jsonify(error_payload(code, message, details))
     response.status_code = status
     for key, value in (data.get("headers") or {}).items():
         response.headers[key] = value
@@ -161,7 +161,7 @@ def _api_error(error: ApiError):
 def _database_unavailable(error: OperationalError):
     log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
     db.session.rollback()
-    response = jsonify(error_payload(503, "service_unavailable", DEFAULT_MESSAGES[503]))
+    response = jsonify(error_payload("service_unavailable", DEFAULT_MESSAGES[503]))
     response.status_code = 503
     response.headers["Retry-After"] = "5"
     return response
@@ -179,7 +179,7 @@ def _integrity(error: IntegrityError):
     log.warning("unique constraint conflict: %s", type(error.orig).__name__)
     db.session.rollback()
     message = "This conflicts with a change saved at the same moment; reload and try again."
-    response = jsonify(error_payload(409, "conflict", message))
+    response = jsonify(error_payload("conflict", message))
     response.status_code = 409
     return response
 
@@ -187,7 +187,7 @@ def _integrity(error: IntegrityError):
 def _unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
-    response = jsonify(error_payload(500, "internal_error", DEFAULT_MESSAGES[500]))
+    response = jsonify(error_payload("internal_error", DEFAULT_MESSAGES[500]))
     response.status_code = 500
     return response
 

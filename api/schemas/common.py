@@ -36,10 +36,6 @@ class PageQuerySchema(Schema):
     )
 
 
-class MessageSchema(Schema):
-    message = fields.String()
-
-
 class UtcDateTime(fields.AwareDateTime):
     """An RFC 3339 time with an offset, loaded in UTC. A time UTC cannot hold (year 9999
     with a negative offset, year 1 with a positive one) is invalid input, not a 500."""

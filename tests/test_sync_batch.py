@@ -225,3 +225,35 @@ def test_full_push_tells_stored_ids_from_new_ones(client):
     statuses = [r["status"] for r in response.json["results"]]
     assert statuses == ["duplicate"] * 3 + ["applied"] * 497
     assert count(Activity) == 499
+
+
+def test_a_write_between_the_look_and_the_lock_is_decided_again(client, monkeypatch):
+    """A batch is decided before the write lock on what it names, then read again under
+    the lock: if another write changed any of it meanwhile (here, as if the same push had
+    committed in between), the batch is decided again, never written twice."""
+    from api.services.sync import outbox
+
+    school = make_school()
+    officer = make_user("officer", [school])
+    mutations = [upsert(school) for _ in range(2)]
+    first = push(client, officer, mutations)
+    assert [r["status"] for r in first.json["results"]] == ["applied", "applied"]
+    before = _counts()
+    real_read, reads = outbox.read, []
+
+    def read_stale_first(items):
+        state = real_read(items)
+        if not reads:  # the look before the lock misses what the first push stored
+            state = outbox.State({}, {}, {})
+        reads.append(state)
+        return state
+
+    monkeypatch.setattr(outbox, "read", read_stale_first)
+    again = push(client, officer, mutations)
+    assert again.status_code == 200
+    assert len(reads) == 2
+    assert [r["status"] for r in again.json["results"]] == ["duplicate", "duplicate"]
+    assert [r["activity"] for r in again.json["results"]] == [
+        r["activity"] for r in first.json["results"]
+    ]
+    assert _counts() == before

@@ -59,8 +59,14 @@ class Decided:
     applied: list[tuple[Item, dict]] = field(default_factory=list)  # (item, result to keep)
 
 
-def decide(items: list[Item], state: State, officer: Officer, now: datetime) -> Decided:
-    """Decide the items in order, each seeing what the ones before it did."""
+def decide(items: list[Item], read: State, officer: Officer, now: datetime) -> Decided:
+    """Decide the items in order, each seeing what the ones before it did (on a copy of
+    the state read, which is left as it was)."""
+    state = State(
+        dict(read.rows),
+        {key: list(value) for key, value in read.revisions.items()},
+        dict(read.stored),
+    )
     decided = Decided()
     for item in items:
         decided.results.append(_decide_one(item, state, officer, now, decided))

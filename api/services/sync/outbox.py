@@ -1,10 +1,13 @@
 """Push: a device's outbox, applied in order in four steps.
 
-1. Parse: every item is read with the schemas (items.parse), outside the write lock.
-2. Read: under the lock, what the batch names, in a few queries (``read``).
+1. Parse: every item is read with the schemas (items.parse).
+2. Read: what the batch names, in a few queries (``read``).
 3. Decide: every item in plain Python (decide.decide), in order.
-4. Write: the changes with one statement a table (writes.store), the applied results kept
-   with their mutation_ids, one commit.
+4. Write: under the write lock, what the batch names is read again; if another write has
+   changed any of it since, the batch is decided again on what is there now. Then the
+   changes are written with one statement a table (writes.store) and the applied results
+   kept with their mutation_ids; one commit.
+Steps 1-3, most of the work, run before the lock, so pushes from several workers overlap.
 """
 
 import contextlib
@@ -30,10 +33,14 @@ def push(officer: User, device_id: uuid.UUID, raw: list) -> list[dict]:
     now = utcnow()
     items = [parse(item) for item in raw]
     me = Officer(officer.id, officer.display_name, schools.writable_ids(officer.id))
-    start_writing()  # the reading (sign-in, parsing) is done: from here on, a writer
+    seen = read(items)
+    decided = decide(items, seen, me, now)  # on what the batch names now, before the lock
+    start_writing()  # the reading (sign-in, parsing, deciding) is done: from here, a writer
     with writer_queue():
         lock_change_feed()  # the lock every write takes first: pushes cannot interleave
-        decided = decide(items, read(items), me, now)
+        current = read(items)
+        if current != seen:  # another write touched what the batch names: decide again
+            decided = decide(items, current, me, now)
         writes.store(decided.changes)
         _keep(decided, me.id, device_id, now)
         db.session.commit()

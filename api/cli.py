@@ -69,6 +69,15 @@ def register_cli(app: Flask) -> None:
         summary = load_demo(count, seed, if_empty=if_empty)
         click.echo(summary)
 
+    @app.cli.command("form-rules")
+    def form_rules():
+        """Write pwa/js/form-rules.json (the PWA's form limits) from the OpenAPI document."""
+        from api.extensions import api
+        from api.pwa import FORM_RULES_FILE, write_form_rules
+
+        write_form_rules(api.spec.to_dict())
+        click.echo(f"Wrote {FORM_RULES_FILE}.")
+
     app.cli.add_command(users)
     app.cli.add_command(audit_group)
     register_sync_cli(app)

@@ -15,6 +15,7 @@ def register_cli(app: Flask) -> None:
     register_sync_cli(app)
     register_reports_cli(app)
     register_digests_cli(app)
+    register_pwa_cli(app)
 
 
 def register_users_cli(app: Flask) -> None:
@@ -86,6 +87,17 @@ def register_demo_cli(app: Flask) -> None:
 
         summary = load_demo(count, seed, if_empty=if_empty)
         click.echo(summary)
+
+
+def register_pwa_cli(app: Flask) -> None:
+    @app.cli.command("form-rules")
+    def form_rules():
+        """Write pwa/js/form-rules.json (the PWA's form limits) from the OpenAPI document."""
+        from api.extensions import api
+        from api.pwa import FORM_RULES_FILE, write_form_rules
+
+        write_form_rules(api.spec.to_dict())
+        click.echo(f"Wrote {FORM_RULES_FILE}.")
 
 
 def register_digests_cli(app: Flask) -> None:

@@ -109,3 +109,48 @@ def shell_asset():
 def static_file(folder: str, name: str):
     """A script, icon or vendored file of the app."""
     return _static(f"{folder}/{name}")
+
+
+# The rules the PWA's forms check before anything is sent, generated from the OpenAPI
+# document (`flask form-rules`), so the phone never keeps its own copy of a limit or a list.
+FORM_RULES_FILE = PWA_DIR / "js" / "form-rules.json"
+RULE_KEYS = ("minimum", "maximum", "maxLength", "maxItems", "enum", "x-required-when")
+
+
+def form_rules(document: dict) -> dict:
+    """The activity form's fields (those an edit may change: ActivityUpdate's, in order) with
+    a new activity's bounds, choices and requirements (ActivityCreate's), and the dispute
+    reason's bounds."""
+    schemas = document["components"]["schemas"]
+    create = schemas["ActivityCreate"]
+    activity = {
+        name: _field_rules(schemas, create["properties"][name], name in create["required"])
+        for name in schemas["ActivityUpdate"]["properties"]
+    }
+    reason = schemas["Dispute"]["properties"]["reason"]
+    return {
+        "generated_from": "the OpenAPI document: run `flask form-rules` after changing a schema",
+        "activity": activity,
+        "dispute": {"reason": _field_rules(schemas, reason, True)},
+    }
+
+
+def _field_rules(schemas: dict, prop: dict, required: bool) -> dict:
+    """One field's bounds and choices (a list's: its items'), with references followed."""
+    merged = dict(prop)
+    for part in [prop.get("items", {}), *prop.get("allOf", []), prop]:
+        target = part.get("$ref", "").rsplit("/", 1)[-1]
+        if target:
+            merged |= schemas[target]
+        elif part.get("enum"):
+            merged["enum"] = part["enum"]
+    rules = {
+        key.removeprefix("x-").replace("-", "_"): merged[key] for key in RULE_KEYS if key in merged
+    }
+    return {"required": required, **rules}
+
+
+def write_form_rules(document: dict) -> None:
+    """Write pwa/js/form-rules.json from the document (stable bytes: sorted, indented)."""
+    text = json.dumps(form_rules(document), indent=2, ensure_ascii=False) + "\n"
+    FORM_RULES_FILE.write_text(text, encoding="utf-8")

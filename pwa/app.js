@@ -175,17 +175,9 @@ async function onSignedIn(result) {
   } catch {
     // Persistence is a request the browser may refuse; the warning below covers it.
   }
-  await refreshReferenceData(result.user);
+  await sync.refreshReferenceData({ force: true });
+  await setRef('me', result.user);
   if (result.user.role === 'officer') sync.syncNow({ force: true });
-}
-
-/** Cache categories and schools for offline use. */
-async function refreshReferenceData(user) {
-  const [categories, schools] = await Promise.all([api.get('/categories'), api.getAll('/schools')]);
-  await setRef('categories', categories.items);
-  await setRef('schools', schools);
-  await setRef('me', user);
-  await setMeta('refdata_at', new Date().toISOString());
 }
 
 /**

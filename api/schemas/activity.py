@@ -35,6 +35,9 @@ FUTURE_SLACK = timedelta(days=2)
 # Filter dates stay inside what date arithmetic and the databases handle.
 DATE_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))
 FREE_TEXT_HIDDEN_FROM = ("program_manager",)
+# The category that needs referral_to: the validator applies it and the OpenAPI document says
+# it (x-required-when), which is where the PWA's form reads it.
+REFERRAL_CATEGORY = "community_referral"
 
 
 def refuse_server_owned(data):
@@ -76,7 +79,10 @@ class ActivityContentSchema(StrictSchema):
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(REFERRALS),
-        metadata={"description": "Required when category is community_referral"},
+        metadata={
+            "description": f"Required when category is {REFERRAL_CATEGORY}",
+            "x-required-when": {"category": REFERRAL_CATEGORY},
+        },
     )
     outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OUTCOMES))
 
@@ -104,7 +110,7 @@ class ActivityContentSchema(StrictSchema):
     def _referral_required(self, data, partial=False, **kwargs):
         if partial:
             return
-        if data.get("category") == "community_referral" and not data.get("referral_to"):
+        if data.get("category") == REFERRAL_CATEGORY and not data.get("referral_to"):
             raise ValidationError("Required for community referrals.", field_name="referral_to")
 
 

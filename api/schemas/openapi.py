@@ -10,6 +10,8 @@
   allowed, instead of apispec's `anyOf` with an arbitrary nullable object).
 - Shapes that only appear inside such a `oneOf` are registered here by name.
 - A `default: null` is left out (absent already means null).
+- A field's vendor extensions (`x-…` keys in its metadata, such as `x-required-when`) stay
+  beside the reference.
 """
 
 from marshmallow import validate
@@ -59,16 +61,17 @@ def shared_shapes(converter, field, ret: dict, **kwargs) -> dict:
     if not shapes:
         return {}
     description = ret.get("description")
+    extensions = {key: value for key, value in ret.items() if key.startswith("x-")}
     ret.clear()
     refs = [ref(name) for name in shapes]
-    if len(refs) == 1 and not field.allow_none:
+    if len(refs) == 1 and not field.allow_none and not extensions:
         return refs[0]
     documented: dict = {"oneOf": refs} if len(refs) > 1 else {"allOf": refs}
     if field.allow_none:
         documented["nullable"] = True
     if description:
         documented["description"] = description
-    return documented
+    return documented | extensions
 
 
 def document_shared_shapes(spec, ma_plugin) -> None:

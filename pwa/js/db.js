@@ -1,11 +1,10 @@
 // IndexedDB: the phone's queue and its copy of what it needs offline.
 import { openDB } from '../vendor/idb.js';
 
-export const DB_NAME = 'sro-activity-log';
-export const STORES = ['outbox', 'activities', 'drafts', 'refdata', 'meta'];
+const DB_NAME = 'sro-activity-log';
 let opening = null;
 
-/** The database, created on first use (the service worker opens the same one). */
+/** The database, created on first use. */
 export function db() {
   opening ??= openDB(DB_NAME, 1, {
     upgrade(database) {

@@ -1,6 +1,5 @@
-/* The outbox rules, shared by the page (js/sync.js) and the service worker (Background Sync).
-   A classic script on purpose: the worker loads it with importScripts. Pure functions on
-   plain records: no IndexedDB, no network. */
+/* The outbox rules the page's sync (js/sync.js) applies. A classic script (window.OutboxRules),
+   loaded before the app's modules. Pure functions on plain records: no IndexedDB, no network. */
 (function (root) {
   'use strict';
 

@@ -1,6 +1,7 @@
 // Offline sync: every save goes to IndexedDB and the outbox first; push, then pull.
 import { ApiError, AuthRequired, NetworkError, get, getAll, post } from './api.js';
 import { db, getMeta, setMeta, setRef } from './db.js';
+import FORM_RULES from './form-rules.json' with { type: 'json' };
 
 const Rules = globalThis.OutboxRules;
 const BATCH = 100;
@@ -205,10 +206,8 @@ export async function keepMine(id) {
   return saveActivity(id, pick(record));
 }
 
-export const CONTENT_FIELDS = [
-  'school_id', 'category', 'started_at', 'duration_minutes', 'audience',
-  'participant_count', 'summary', 'referral_to', 'outcome',
-];
+/** The fields an officer owns (the server's, from form-rules.json). */
+export const CONTENT_FIELDS = Object.keys(FORM_RULES.activity);
 
 /** The officer's activities on this phone with their sync state in words. */
 export async function localActivities() {
@@ -404,10 +403,13 @@ export async function pull() {
   }
 }
 
-/** Categories and schools (an officer may be assigned another school), at most hourly. */
-async function refreshReferenceData() {
+/**
+ * Store categories and schools for offline use (an officer may be assigned another school):
+ * after each sync at most hourly, and at once with force (after sign-in).
+ */
+export async function refreshReferenceData({ force = false } = {}) {
   const last = await getMeta('refdata_at');
-  if (last && Date.now() - Date.parse(last) < REFDATA_EVERY_MS) return;
+  if (!force && last && Date.now() - Date.parse(last) < REFDATA_EVERY_MS) return;
   const [categories, schools] = await Promise.all([get('/categories'), getAll('/schools')]);
   await setRef('categories', categories.items);
   await setRef('schools', schools);

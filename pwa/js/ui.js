@@ -91,10 +91,6 @@ export function scrollBox(label, content) {
   return h('div', { class: 'table-box' }, cue, region);
 }
 
-export function message(kind, ...children) {
-  return h('div', { class: kind === 'error' ? 'error-box' : kind === 'ok' ? 'ok-box' : 'notice' }, ...children);
-}
-
 export const CATEGORIES = [
   { key: 'education', label: 'Education' },
   { key: 'counselling', label: 'Counselling' },

@@ -146,3 +146,60 @@ def test_contract_labels_resolve_to_one_visible_control(new_page, live, console)
     expect(page.get_by_role("group", name="Audience")).to_have_count(1)
     expect(page.get_by_role("button", name="Save")).to_have_count(1)
     assert console.unexpected() == []
+
+
+def test_form_limits_and_choices_are_the_served_documents(new_page, live, console):
+    status, document = live.api("GET", "/openapi.json")
+    assert status == 200
+    schemas = document["components"]["schemas"]
+    fields = schemas["ActivityCreate"]["properties"]
+    duration, participants = fields["duration_minutes"], fields["participant_count"]
+    referral_category = fields["referral_to"]["x-required-when"]["category"]
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+
+    expect(page.get_by_label("Duration (minutes)")).to_have_attribute(
+        "min", str(duration["minimum"])
+    )
+    expect(page.get_by_label("Duration (minutes)")).to_have_attribute(
+        "max", str(duration["maximum"])
+    )
+    expect(page.get_by_label("Participants")).to_have_attribute("max", str(participants["maximum"]))
+    expect(page.get_by_label("Summary")).to_have_attribute(
+        "maxlength", str(fields["summary"]["maxLength"])
+    )
+    outcomes = (
+        page.get_by_label("Outcome").locator("option").evaluate_all("os => os.map(o => o.value)")
+    )
+    assert outcomes == ["", *schemas["Outcome"]["enum"]]
+    audience = page.locator("#audience-group input").evaluate_all("bs => bs.map(b => b.value)")
+    assert audience == schemas["Audience"]["enum"]
+
+    page.get_by_label("Category").select_option(referral_category)
+    expect(page.get_by_label("Referred to")).to_be_visible()
+    referrals = (
+        page.get_by_label("Referred to")
+        .locator("option")
+        .evaluate_all("os => os.map(o => o.value)")
+    )
+    assert referrals == ["", *schemas["ReferralTo"]["enum"]]
+    page.get_by_label("Category").select_option("education")
+    expect(page.get_by_label("Referred to")).to_be_hidden()
+
+    page.get_by_label("Duration (minutes)").fill(str(duration["maximum"] + 1))
+    page.get_by_label("Participants").fill(str(participants["maximum"] + 1))
+    page.get_by_role("button", name="Save").click()
+    expect(
+        page.get_by_text(
+            f"Enter whole minutes from {duration['minimum']} to {duration['maximum']}."
+        )
+    ).to_be_visible()
+    expect(
+        page.get_by_text(
+            f"Enter a count from {participants['minimum']} to {participants['maximum']}."
+        )
+    ).to_be_visible()
+    assert "0 waiting to sync" in page.locator("#sync-status").inner_text()
+    assert console.unexpected() == []

@@ -326,3 +326,35 @@ def test_rejected_change_says_why_and_can_be_discarded(new_page, live, console):
     assert "0 waiting to sync" in page.locator("#sync-status").inner_text()
     assert server_activities(live, team["officer"]) == []
     assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_background_sync_after_offline_save_asks_page_to_push_once(new_page, live, console):
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    wait_offline_ready(page)
+    pushes = []
+    page.route("**/api/v1/sync/push", lambda route: (pushes.append(1), route.continue_()))
+    # Only the worker's message may start the sync: the page's own `online` handlers are held
+    # back, and the worker's messages are counted.
+    page.evaluate(
+        """() => {
+            const hold = (event) => event.stopImmediatePropagation();
+            window.addEventListener('online', hold, { capture: true });
+            window.workerSyncMessages = 0;
+            navigator.serviceWorker.addEventListener('message', (event) => {
+                if (event.data?.type === 'sync') window.workerSyncMessages += 1;
+            });
+        }"""
+    )
+
+    page.context.set_offline(True)
+    log_activity(page, "Mediation", "30", "2")
+    assert page.get_by_text("Pending sync").count() == 1
+    page.context.set_offline(False)  # Chromium fires the Background Sync it was asked for
+    page.get_by_text("Synced").wait_for()
+    assert page.evaluate("window.workerSyncMessages") >= 1
+    assert [i["category"] for i in server_activities(live, team["officer"])] == ["mediation"]
+    assert len(pushes) == 1
+    assert console.unexpected(allow_network_noise=True) == []

@@ -1,13 +1,21 @@
 // Log an activity (or edit one): saved on the phone first, then synced. After a new entry
 // is saved the officer stays here with a fresh form, above a short list of recent entries.
 import { db, deleteDraft, getDraft, getMeta, getRef, setDraft, setMeta } from '../db.js';
-import { localActivities, saveActivity } from '../sync.js';
+import FORM_RULES from '../form-rules.json' with { type: 'json' };
+import { CONTENT_FIELDS, localActivities, saveActivity } from '../sync.js';
 import {
   AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, categoryLabel, field, formatDateTime, h,
   identifierProblems, plural, select, setFieldError, stateBadges, toLocalInput,
 } from '../ui.js';
 
-const SUMMARY_MAX = 500;
+// Limits, choices and the referral rule are the server's (form-rules.json, generated from
+// its OpenAPI document); only the words for each choice are the app's.
+const RULES = FORM_RULES.activity;
+const SUMMARY_MAX = RULES.summary.maxLength;
+const DURATION = RULES.duration_minutes;
+const PARTICIPANTS = RULES.participant_count;
+const REFERRAL_WHEN = RULES.referral_to.required_when;
+const choices = (name, words) => RULES[name].enum.map((key) => [key, words[key] || key]);
 const RECENT = 5;
 const DEFAULT_AUDIENCE = ['students'];
 
@@ -37,14 +45,14 @@ export async function render(container, { param, navigate }) {
     category: select('category', [['', 'Choose a category'], ...categories.map((x) => [x.key, x.label])], start.category, { required: true }),
     school: select('school_id', schools.map((s) => [s.id, s.name]), start.school_id, { required: true }),
     started: h('input', { type: 'datetime-local', name: 'started', required: true, value: start.started_local || '' }),
-    duration: h('input', { type: 'number', name: 'duration_minutes', inputmode: 'numeric', min: '1', max: '720', step: '1', required: true, value: start.duration_minutes ?? '' }),
-    participants: h('input', { type: 'number', name: 'participant_count', inputmode: 'numeric', min: '0', max: '5000', step: '1', value: start.participant_count ?? '' }),
-    summary: h('textarea', { name: 'summary', maxlength: String(SUMMARY_MAX), rows: '4' }),
-    referral: select('referral_to', [['', 'Choose where'], ...Object.entries(REFERRALS)], start.referral_to),
-    outcome: select('outcome', [['', 'Not recorded'], ...Object.entries(OUTCOMES)], start.outcome),
+    duration: h('input', { type: 'number', name: 'duration_minutes', inputmode: 'numeric', min: DURATION.minimum, max: DURATION.maximum, step: '1', required: true, value: start.duration_minutes ?? '' }),
+    participants: h('input', { type: 'number', name: 'participant_count', inputmode: 'numeric', min: PARTICIPANTS.minimum, max: PARTICIPANTS.maximum, step: '1', value: start.participant_count ?? '' }),
+    summary: h('textarea', { name: 'summary', maxlength: SUMMARY_MAX, rows: '4' }),
+    referral: select('referral_to', [['', 'Choose where'], ...choices('referral_to', REFERRALS)], start.referral_to),
+    outcome: select('outcome', [['', 'Not recorded'], ...choices('outcome', OUTCOMES)], start.outcome),
   };
   c.summary.value = start.summary || '';
-  const audienceBoxes = Object.entries(AUDIENCES).map(([key, label]) =>
+  const audienceBoxes = choices('audience', AUDIENCES).map(([key, label]) =>
     h('label', { class: 'check' },
       h('input', { type: 'checkbox', name: 'audience', value: key, checked: (start.audience || []).includes(key) }),
       label),
@@ -125,7 +133,7 @@ export async function render(container, { param, navigate }) {
   }
 
   function updateVisibility() {
-    const isReferral = c.category.value === 'community_referral';
+    const isReferral = c.category.value === REFERRAL_WHEN.category;
     referralField.hidden = !isReferral;
     c.referral.required = isReferral;
     counter.textContent = `${c.summary.value.length} of ${SUMMARY_MAX} characters`;
@@ -148,15 +156,15 @@ export async function render(container, { param, navigate }) {
   function validate(values) {
     const errors = new Map();
     if (!values.category) errors.set(c.category, 'Choose a category.');
-    if (values.category === 'community_referral' && !values.referral_to) errors.set(c.referral, 'Say where you referred them.');
+    if (values.category === REFERRAL_WHEN.category && !values.referral_to) errors.set(c.referral, 'Say where you referred them.');
     if (!values.school_id) errors.set(c.school, 'Choose a school.');
     const started = values.started_local ? new Date(values.started_local) : null;
     if (!started || Number.isNaN(started.getTime())) errors.set(c.started, 'Enter when it started.');
     else if (started.getTime() > Date.now() + 2 * 86400000) errors.set(c.started, 'This is too far in the future.');
     const duration = Number(values.duration_minutes);
-    if (!Number.isInteger(duration) || duration < 1 || duration > 720) errors.set(c.duration, 'Enter whole minutes from 1 to 720.');
+    if (!within(duration, DURATION)) errors.set(c.duration, `Enter whole minutes from ${DURATION.minimum} to ${DURATION.maximum}.`);
     const count = values.participant_count === '' ? 0 : Number(values.participant_count);
-    if (!Number.isInteger(count) || count < 0 || count > 5000) errors.set(c.participants, 'Enter a count from 0 to 5000.');
+    if (!within(count, PARTICIPANTS)) errors.set(c.participants, `Enter a count from ${PARTICIPANTS.minimum} to ${PARTICIPANTS.maximum}.`);
     const problems = identifierProblems(values.summary);
     if (problems.length) errors.set(c.summary, problems.join(' '));
     return errors;
@@ -190,7 +198,7 @@ export async function render(container, { param, navigate }) {
       audience: values.audience,
       participant_count: values.participant_count === '' ? 0 : Number(values.participant_count),
       summary: values.summary.trim() || null,
-      referral_to: values.category === 'community_referral' ? values.referral_to : null,
+      referral_to: values.category === REFERRAL_WHEN.category ? values.referral_to : null,
       outcome: values.outcome || null,
     };
     saving = true;
@@ -279,15 +287,15 @@ export async function render(container, { param, navigate }) {
   }
 }
 
-const CONTENT_KEYS = [
-  'school_id', 'category', 'started_at', 'duration_minutes', 'audience',
-  'participant_count', 'summary', 'referral_to', 'outcome',
-];
-
 function contentOf(record) {
   const content = {};
-  for (const key of CONTENT_KEYS) content[key] = record[key] ?? null;
+  for (const key of CONTENT_FIELDS) content[key] = record[key] ?? null;
   return content;
+}
+
+/** A whole number inside a field's bounds. */
+function within(value, bounds) {
+  return Number.isInteger(value) && value >= bounds.minimum && value <= bounds.maximum;
 }
 
 /** Why the phone's storage refused a write, in words. */

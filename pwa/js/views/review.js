@@ -1,6 +1,7 @@
 // The school leader's review queue: overdue first, Confirm or Dispute each, or confirm in bulk.
 import { get, patch, post } from '../api.js';
 import { getMeta, getRef, setMeta } from '../db.js';
+import FORM_RULES from '../form-rules.json' with { type: 'json' };
 import {
   AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, fieldMessages,
   formatDateTime, h, identifierProblems, plural, select, setFieldError,
@@ -208,7 +209,7 @@ export async function render(container, { user } = {}) {
     }
     existing?.remove();
     said.textContent = '';
-    const reason = h('textarea', { name: 'reason', rows: '3', maxlength: '500', required: true });
+    const reason = h('textarea', { name: 'reason', rows: '3', maxlength: FORM_RULES.dispute.reason.maxLength, required: true });
     const formSaid = h('p', { role: 'status', class: 'card-status' });
     const form = h('form', { class: 'warning dispute', novalidate: true },
       formSaid,

@@ -35,6 +35,13 @@ def test_confirm_activity_leader_of_school_returns_200(client, world):
     assert response.json["reviewed_at"]
     assert response.json["version"] == 2
     assert response.headers["ETag"] == '"2"'
+    history = client.get(_item(created["id"]) + "/history", headers=auth(world["leader"])).json
+    review = history["items"][-1]
+    assert (review["action"], review["version"]) == ("confirm", 2)
+    assert review["changes"] == {
+        "status": {"from": "submitted", "to": "confirmed"},
+        "review_note": {"from": None, "to": "Saw it."},
+    }
 
 
 def test_confirm_activity_without_body_note_returns_200(client, world):

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from api import create_app
 from api.extensions import db, limiter
+from api.services import privacy
 from tests import factories
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -44,6 +45,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _rules_compiled_per_test_under_mutmut():
+    """Under `make mutate`, compile the privacy rules afresh for each test. mutmut runs the
+    clean tests in its own process and forks every mutant's run from it, so the table cached
+    there would hide each mutant of the code that compiles it (and would tie that code to the
+    one test that first screened text)."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        privacy._rules.cache_clear()
 
 
 class RequestClient(FlaskClient):

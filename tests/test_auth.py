@@ -168,6 +168,18 @@ def test_login_wrong_password_and_unknown_email_answer_alike(client):
     assert wrong.json["error"]["code"] == "invalid_credentials"
 
 
+def test_login_user_without_password_is_refused_whatever_password_is_sent(client):
+    # A user who signs in only through a provider has no hash; the check then spends the
+    # time of one on a dummy hash (so the answer takes as long), whose password is in the
+    # source for anyone to read: it must not open the account either.
+    officer = make_user("officer", password_hash=None)
+    for password in (PASSWORD, "dummy password for timing equality"):
+        response = client.post(LOGIN, json={"email": officer.email, "password": password})
+        assert response.status_code == 401
+        assert response.json["error"]["code"] == "invalid_credentials"
+        assert "access_token" not in response.json
+
+
 def test_login_inactive_user_returns_401_same_message(client):
     officer = make_user("officer", active=False)
     response = client.post(LOGIN, json={"email": officer.email, "password": PASSWORD})

@@ -84,20 +84,34 @@ def test_patch_activity_identifier_in_summary_returns_422(client):
 
 
 @pytest.mark.parametrize(
-    ("action", "body", "field"),
+    ("action", "body", "field", "what"),
     [
-        ("confirm", {"note": "Ask jo@example.org"}, "note"),
-        ("dispute", {"reason": "Student 987654321 was absent."}, "reason"),
+        ("confirm", {"note": "Ask jo@example.org"}, "note", "an email address"),
+        (
+            "dispute",
+            {"reason": "Student 987654321 was absent."},
+            "reason",
+            "a 9-digit number that could be a student number",
+        ),
     ],
 )
-def test_review_text_with_identifier_returns_422(client, action, body, field):
+def test_review_text_with_identifier_returns_422(client, action, body, field, what):
     school = make_school()
     officer = make_user("officer", [school])
     leader = make_user("school_leader", [school])
     created = post_activity(client, officer, school)
     response = client.post(f"{URL}/{created['id']}/{action}", json=body, headers=auth(leader))
     assert response.status_code == 422
-    assert field in response.json["error"]["details"]
+    assert response.json["error"] == {
+        "code": "validation_error",
+        "message": "The text identifies a person; remove it.",
+        "details": {
+            field: [
+                f"Remove {what}: review notes and reasons must not contain anything that "
+                "identifies a person."
+            ]
+        },
+    }
     current = client.get(f"{URL}/{created['id']}", headers=auth(leader)).json
     assert current["status"] == "submitted"
 

@@ -135,3 +135,39 @@ def post_body(school) -> dict:
     from tests.factories import activity_body
 
     return activity_body(school)
+
+
+def test_normalise_drops_invisible_characters_and_joins_digits_keeping_the_plus():
+    assert normalise("Call +1\u200b780 555-0142 or 780.555.\u2060 0143.") == (
+        "Call +17805550142 or 7805550143."
+    )
+
+
+def test_normalise_leaves_ordinary_words_and_numbers_as_written():
+    text = "Room 204 with 3 students and 1 parent."
+    assert normalise(text) == text
+
+
+def test_short_international_number_is_a_phone_number_not_a_student_number():
+    # +376 and six digits: nine digits in all, which without the plus would read as a
+    # student number (and eight, as nothing at all).
+    assert identifier_problems("Parent in Andorra: +376 712 345.") == [
+        "Remove a phone number: summaries must not contain anything that identifies a person."
+    ]
+    assert identifier_problems("Call +45 3212 34.") == [
+        "Remove a phone number: summaries must not contain anything that identifies a person."
+    ]
+
+
+def test_screen_names_each_kind_once_for_the_field_it_screens():
+    text = "Mail jo@example.org or JO AT EXAMPLE DOT ORG."
+    assert identifier_problems(text) == [
+        "Remove an email address: summaries must not contain anything that identifies a person."
+    ]
+    assert identifier_problems(text, noun="reasons") == [
+        "Remove an email address: reasons must not contain anything that identifies a person."
+    ]
+    # The spelled-out form alone, in capitals (the rule ignores case).
+    assert identifier_problems("Write to JO AT EXAMPLE DOT ORG.") == [
+        "Remove an email address: summaries must not contain anything that identifies a person."
+    ]

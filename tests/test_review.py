@@ -35,6 +35,13 @@ def test_confirm_activity_leader_of_school_returns_200(client, world):
     assert response.json["reviewed_at"]
     assert response.json["version"] == 2
     assert response.headers["ETag"] == '"2"'
+    history = client.get(_item(created["id"]) + "/history", headers=auth(world["leader"])).json
+    review = history["items"][-1]
+    assert (review["action"], review["version"]) == ("confirm", 2)
+    assert review["changes"] == {
+        "status": {"from": "submitted", "to": "confirmed"},
+        "review_note": {"from": None, "to": "Saw it."},
+    }
 
 
 def test_confirm_activity_without_body_note_returns_200(client, world):
@@ -94,6 +101,19 @@ def test_dispute_activity_without_reason_returns_422(client, world, body):
     assert current["status"] == "submitted"
 
 
+def test_dispute_activity_blank_reason_says_a_reason_is_required(client, world):
+    created = post_activity(client, world["officer"], world["school"])
+    response = client.post(
+        _item(created["id"]) + "/dispute", json={"reason": " \t "}, headers=auth(world["leader"])
+    )
+    assert response.status_code == 422
+    assert response.json["error"] == {
+        "code": "validation_error",
+        "message": "Say why you dispute this activity.",
+        "details": {"reason": ["A reason is required."]},
+    }
+
+
 @pytest.mark.parametrize(
     "body",
     [{"note": "x" * 501}, {"status": "confirmed"}, {"colour": "blue"}, {"note": 5}],
@@ -138,7 +158,10 @@ def test_confirm_activity_by_owner_officer_returns_403(client, world):
         _item(created["id"]) + "/confirm", json={}, headers=auth(world["officer"])
     )
     assert response.status_code == 403
-    assert response.json["error"]["code"] == "forbidden"
+    assert response.json["error"] == {
+        "code": "forbidden",
+        "message": "Only a leader of this school can review its activities.",
+    }
     kept = stored(Activity, uuid.UUID(created["id"]))
     assert (kept.status, kept.version, kept.reviewed_by) == ("submitted", 1, None)
 
@@ -150,6 +173,10 @@ def test_confirm_activity_deleted_returns_409(client, world):
         _item(created["id"]) + "/confirm", json={}, headers=auth(world["leader"])
     )
     assert response.status_code == 409
+    assert response.json["error"] == {
+        "code": "activity_deleted",
+        "message": "This activity has been deleted.",
+    }
     kept = stored(Activity, uuid.UUID(created["id"]))
     assert kept.deleted_at is not None
     assert (kept.status, kept.version, kept.reviewed_by) == ("submitted", 2, None)
@@ -197,8 +224,11 @@ def test_bulk_confirm_returns_result_per_id(client, world):
     assert [r["ok"] for r in results] == [True, False, True, False]
     assert results[0]["activity"]["status"] == "confirmed"
     assert results[0]["activity"]["review_note"] == "Routine."
-    assert results[1]["error"]["code"] == "not_found"
-    assert results[3]["error"]["code"] == "not_found"
+    # An id the leader cannot see fails as the single review of it would.
+    single = client.post(_item(unknown) + "/confirm", json={}, headers=auth(world["leader"]))
+    assert single.status_code == 404
+    assert results[1]["error"] == results[3]["error"] == single.json["error"]
+    assert single.json["error"]["code"] == "not_found"
     assert "activity" not in results[1]
     own = client.get(_item(foreign["id"]), headers=auth(stranger)).json
     assert own["status"] == "submitted"
@@ -224,8 +254,12 @@ def test_bulk_review_deleted_id_reports_conflict_others_apply(client, world):
     response = client.post(URL + "/review", json=body, headers=auth(world["leader"]))
     assert response.status_code == 200
     results = response.json["results"]
-    assert results[0]["ok"] is False
-    assert results[0]["error"]["code"] == "activity_deleted"
+    assert results[0] == {
+        "id": gone["id"],
+        "ok": False,
+        "error": {"code": "activity_deleted", "message": "This activity has been deleted."},
+    }
+    assert results[1]["id"] == kept["id"]
     assert results[1]["ok"] is True
     history = client.get(_item(gone["id"]) + "/history", headers=auth(world["leader"])).json
     assert [r["action"] for r in history["items"]] == ["create", "delete"]
@@ -248,6 +282,11 @@ def test_bulk_dispute_without_note_returns_422(client, world, note):
     response = client.post(URL + "/review", json=body, headers=auth(world["leader"]))
     assert response.status_code == 422
     assert "note" in response.json["error"]["details"]
+    assert response.json["error"] == {
+        "code": "validation_error",
+        "message": "Say why you dispute this activity.",
+        "details": {"note": ["A reason is required."]},
+    }
     current = client.get(_item(created["id"]), headers=auth(world["leader"])).json
     assert current["status"] == "submitted"
 

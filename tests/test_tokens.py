@@ -45,6 +45,9 @@ def test_refresh_returns_new_pair_and_spends_old_refresh(client):
     assert second["user"]["id"] == officer.id
     assert client.get(ME, headers=bearer(second["access_token"])).status_code == 200
     assert client.post(REFRESH, headers=bearer(second["refresh_token"])).status_code == 200
+    spent = stored(RevokedToken, _jti(first["refresh_token"]))
+    assert (spent.token_type, spent.user_id) == ("refresh", officer.id)
+    assert spent.family_id == _claims(first["refresh_token"])["fam"]
 
 
 def test_refresh_old_token_again_returns_401(client):
@@ -113,7 +116,11 @@ def test_logout_with_access_token_revokes_it_and_its_refresh(client):
     assert response.status_code == 204
     assert client.get(ME, headers=bearer(tokens["access_token"])).status_code == 401
     assert client.post(REFRESH, headers=bearer(tokens["refresh_token"])).status_code == 401
-    assert stored(RevokedToken, _jti(tokens["access_token"])) is not None
+    revoked = stored(RevokedToken, _jti(tokens["access_token"]))
+    # The revoked token is kept with whose it was and which sign-in it belonged to.
+    assert (revoked.token_type, revoked.user_id) == ("access", officer.id)
+    assert revoked.family_id == _claims(tokens["access_token"])["fam"]
+    assert stored(TokenFamily, revoked.family_id).revoked_reason == "logout"
 
 
 def test_logout_with_refresh_token_revokes_the_sign_in(client):
@@ -141,10 +148,14 @@ def test_logout_twice_returns_401(client):
     assert again.json["error"]["code"] == "token_revoked"
 
 
-def _jti(token: str) -> str:
+def _claims(token: str) -> dict:
     import jwt as pyjwt
 
-    return pyjwt.decode(token, options={"verify_signature": False})["jti"]
+    return pyjwt.decode(token, options={"verify_signature": False})
+
+
+def _jti(token: str) -> str:
+    return _claims(token)["jti"]
 
 
 # --- admin changes take effect at once ---------------------------------------------------

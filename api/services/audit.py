@@ -43,7 +43,8 @@ def record(
     changes: dict | None = None,
     client_time: datetime | None = None,
 ) -> None:
-    """Add one event in the current transaction (see append)."""
+    """Add one event in the current transaction (see append); its changes may hold any
+    value (dates, say), kept as JSON text."""
     append(
         [
             {
@@ -52,16 +53,16 @@ def record(
                 "target_id": str(target_id) if target_id is not None else None,
                 "actor_id": actor_id,
                 "client_time": client_time,
-                "changes": changes or {},
+                "changes": json.loads(json.dumps(changes or {}, default=str)),
             }
         ]
     )
 
 
 def append(events: list[dict]) -> None:
-    """Add events (action, target_type, target_id, actor_id, client_time, changes) to the
-    chain in the current transaction: the counter's row lock orders the chain, and each
-    event hashes the one before it."""
+    """Add events (action, target_type, target_id, actor_id, client_time, and changes
+    holding JSON values only) to the chain in the current transaction: the counter's row lock
+    orders the chain, and each event hashes the one before it."""
     if not events:
         return
     first = take_values("audit", len(events))
@@ -78,7 +79,6 @@ def append(events: list[dict]) -> None:
             "client_time": client_time.astimezone(UTC).replace(microsecond=0)
             if client_time
             else None,
-            "changes": json.loads(json.dumps(event["changes"], default=str)),
             "prev_hash": link,
         }
         row["hash"] = link = chain_hash(link, row)

@@ -184,6 +184,16 @@ def wait_offline_ready(page) -> None:
     raise AssertionError("the service worker never took control of the page")
 
 
+def officer_ready_offline(new_page, live):
+    """A new team's officer signed in on a phone whose shell works offline: (team, page)."""
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["officer"])
+    page.get_by_label("Category").wait_for()
+    wait_offline_ready(page)
+    return team, page
+
+
 def log_activity(page, category="Education", duration="45", participants="20", summary=""):
     """Log one activity the way an officer does: the Log view stays open for the next one."""
     if not page.url.endswith("#/log"):

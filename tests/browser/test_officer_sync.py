@@ -5,10 +5,10 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     log_activity,
+    officer_ready_offline,
     open_my_activities,
     screenshot,
     sign_in,
-    wait_offline_ready,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
@@ -21,11 +21,7 @@ def server_activities(live, email: str) -> list[dict]:
 
 
 def test_log_offline_after_reload_syncs_each_activity_once(new_page, live, console):
-    team = live.team()
-    page = new_page()
-    sign_in(page, team["officer"])
-    page.get_by_label("School").wait_for()
-    wait_offline_ready(page)
+    team, page = officer_ready_offline(new_page, live)
 
     page.context.set_offline(True)
     page.reload()
@@ -82,11 +78,7 @@ def test_push_answered_with_server_error_is_retried_without_duplicate(new_page, 
 
 
 def test_expired_session_while_offline_keeps_outbox_until_signed_in(new_page, live, console):
-    team = live.team()
-    page = new_page()
-    sign_in(page, team["officer"])
-    page.get_by_label("School").wait_for()
-    wait_offline_ready(page)
+    team, page = officer_ready_offline(new_page, live)
     page.context.set_offline(True)
     log_activity(page, "Emergency response", "90", "300")
 
@@ -329,11 +321,7 @@ def test_rejected_change_says_why_and_can_be_discarded(new_page, live, console):
 
 
 def test_background_sync_after_offline_save_asks_page_to_push_once(new_page, live, console):
-    team = live.team()
-    page = new_page()
-    sign_in(page, team["officer"])
-    page.get_by_label("School").wait_for()
-    wait_offline_ready(page)
+    team, page = officer_ready_offline(new_page, live)
     pushes = []
     page.route("**/api/v1/sync/push", lambda route: (pushes.append(1), route.continue_()))
     # Only the worker's message may start the sync: the page's own `online` handlers are held

@@ -10,7 +10,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, screenshot, sign_in, wait_offline_ready
+from tests.browser.conftest import (
+    PHONE,
+    officer_ready_offline,
+    screenshot,
+    sign_in,
+)
 from tests.browser.test_app_views import AXE_OPTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
@@ -407,11 +412,7 @@ def test_leader_manager_and_admin_headers_never_wrap_to_three_rows(
 
 
 def test_sync_now_offline_says_it_will_send_when_back_online(new_page, live, console):
-    team = live.team()
-    page = new_page()
-    sign_in(page, team["officer"])
-    page.get_by_label("Category").wait_for()
-    wait_offline_ready(page)
+    team, page = officer_ready_offline(new_page, live)
     page.context.set_offline(True)
     page.get_by_label("Category").select_option(label="Education")
     page.get_by_label("Duration (minutes)").fill("30")
@@ -438,11 +439,7 @@ def test_sync_now_offline_says_it_will_send_when_back_online(new_page, live, con
 
 
 def test_edit_after_the_school_confirmed_is_told_to_officer_and_leader(new_page, live, console):
-    team = live.team()
-    page = new_page()
-    sign_in(page, team["officer"])
-    page.get_by_label("Category").wait_for()
-    wait_offline_ready(page)
+    team, page = officer_ready_offline(new_page, live)
     page.get_by_label("Category").select_option(label="Education")
     page.get_by_label("Duration (minutes)").fill("30")
     page.get_by_role("button", name="Save").click()

@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import delete, select, text, update
 
 from api.extensions import db
-from api.models import AuditEvent
+from api.models import AuditEvent, LoginAttempt
+from api.services import accounts
 from api.services.audit import GENESIS, chain_hash
 from tests.factories import PASSWORD, app_context, auth, make_school, make_user, post_activity
 
@@ -90,6 +91,147 @@ def test_user_create_and_change_are_audited(client):
     assert create.target_id == change.target_id == str(created["id"])
     assert change.changes == {"active": [True, False]}
     assert "a-long-enough-passphrase-7" not in str(create.changes)
+
+
+def _row(event: AuditEvent) -> tuple:
+    return (event.action, event.target_type, event.target_id, event.actor_id, event.changes)
+
+
+def test_sign_in_events_name_the_user_the_email_and_the_address(client):
+    officer = make_user("officer")
+    address = {"REMOTE_ADDR": "198.51.100.7"}
+    for email, password in (
+        (officer.email, PASSWORD),
+        (officer.email, "wrong-one-1"),
+        ("ghost@example.org", "wrong-one-1"),
+    ):
+        body = {"email": email, "password": password}
+        client.post("/api/v1/auth/login", json=body, environ_base=address)
+    assert [_row(e) for e in _events() if e.action.startswith("login")] == [
+        ("login", "user", str(officer.id), officer.id, {}),
+        (
+            "login_failed",
+            "user",
+            str(officer.id),
+            None,
+            {"email": officer.email, "remote_addr": "198.51.100.7"},
+        ),
+        (
+            "login_failed",
+            "user",
+            None,
+            None,
+            {"email": "ghost@example.org", "remote_addr": "198.51.100.7"},
+        ),
+    ]
+    with app_context():
+        attempts = db.session.scalars(select(LoginAttempt).order_by(LoginAttempt.id)).all()
+        assert [(a.user_id, a.succeeded, a.remote_addr) for a in attempts] == [
+            (officer.id, True, "198.51.100.7"),
+            (officer.id, False, "198.51.100.7"),
+            (None, False, "198.51.100.7"),
+        ]
+
+
+def test_user_create_event_holds_what_was_set_never_the_password(client):
+    admin = make_user("admin")
+    school = make_school()
+    body = {
+        "email": "New.Officer@Example.org",
+        "display_name": "Cst. New",
+        "role": "officer",
+        "password": "a-long-enough-passphrase-7",
+        "school_ids": [school.id],
+    }
+    created = client.post("/api/v1/users", json=body, headers=auth(admin)).json
+    (event,) = _events("user_create")
+    assert _row(event) == (
+        "user_create",
+        "user",
+        str(created["id"]),
+        admin.id,
+        {
+            "email": "new.officer@example.org",
+            "role": "officer",
+            "school_ids": [school.id],
+            "password": "set",
+        },
+    )
+
+
+def test_user_created_without_a_password_is_audited_as_such(app):
+    app.config["OIDC_PROVIDERS"] = {"police": {"label": "Police"}}
+    data = {"email": "sso@example.org", "display_name": "SSO", "role": "program_manager"}
+    with app.app_context():
+        user = accounts.create_user(data, actor=None)
+        assert (user.active, user.password_hash, user.school_ids) == (True, None, [])
+    (event,) = _events("user_create")
+    assert _row(event) == (
+        "user_create",
+        "user",
+        str(user.id),
+        None,
+        {
+            "email": "sso@example.org",
+            "role": "program_manager",
+            "school_ids": [],
+            "password": "none",
+        },
+    )
+
+
+def test_user_update_event_holds_each_change_from_and_to(client):
+    admin = make_user("admin")
+    first, second = make_school(), make_school()
+    officer = make_user("officer", [first], email="old@example.org", display_name="Old")
+    changes = {
+        "email": "New@Example.org",
+        "display_name": "New",
+        "school_ids": [second.id, first.id],
+        "password": "a-long-enough-passphrase-7",
+    }
+    response = client.patch(f"/api/v1/users/{officer.id}", json=changes, headers=auth(admin))
+    assert response.status_code == 200
+    assert response.json["version"] == officer.version + 1
+    (event,) = _events("user_update")
+    assert _row(event) == (
+        "user_update",
+        "user",
+        str(officer.id),
+        admin.id,
+        {
+            "email": ["old@example.org", "new@example.org"],
+            "display_name": ["Old", "New"],
+            "school_ids": [[first.id], sorted([first.id, second.id])],
+            "password": "reset",
+        },
+    )
+
+
+def test_user_role_change_event(client):
+    admin = make_user("admin")
+    manager = make_user("program_manager")
+    url = f"/api/v1/users/{manager.id}"
+    client.patch(url, json={"role": "admin"}, headers=auth(admin))
+    (event,) = _events("user_update")
+    assert event.changes == {"role": ["program_manager", "admin"]}
+
+
+def test_own_reminder_setting_is_audited_and_versioned(client):
+    leader = make_user("school_leader")
+    before = client.get("/api/v1/me", headers=auth(leader)).json["version"]
+    off = client.patch("/api/v1/me", json={"email_reminders": False}, headers=auth(leader))
+    again = client.patch("/api/v1/me", json={"email_reminders": False}, headers=auth(leader))
+    assert (off.json["email_reminders"], off.json["version"]) == (False, before + 1)
+    assert again.json["version"] == before + 1  # nothing changed, nothing recorded
+    (event,) = _events("user_update")
+    assert _row(event) == (
+        "user_update",
+        "user",
+        str(leader.id),
+        leader.id,
+        {"email_reminders": [True, False]},
+    )
 
 
 def test_audit_rows_form_an_unbroken_hash_chain(client):

@@ -338,6 +338,64 @@ def test_sign_in_limit_holds_across_gunicorn_workers(database_url):
     assert set(statuses) <= {401, 429}
 
 
+def _attempts(email: str, address: str | None, *, failed: int = 0, ok: int = 0, minutes_ago=0):
+    """Sign-in attempts recorded as if made some minutes ago."""
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    with app_context():
+        for succeeded in [False] * failed + [True] * ok:
+            attempt = LoginAttempt(email=email, succeeded=succeeded, remote_addr=address, at=at)
+            db.session.add(attempt)
+        db.session.commit()
+
+
+def test_sign_in_limit_counts_this_address_in_its_window_only(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        email = make_user("officer").email
+    _attempts(email, "10.0.0.1", ok=5, minutes_ago=2)  # an earlier minute
+    _attempts(email, "10.0.0.2", ok=5)  # another address
+    _attempts(email, "10.0.0.1", ok=2)
+    client = app.test_client()
+    body = {"email": email, "password": PASSWORD}
+    here = {"REMOTE_ADDR": "10.0.0.1"}
+    assert client.post(LOGIN, json=body, environ_base=here).status_code == 200  # the 3rd
+    refused = client.post(LOGIN, json=body, environ_base=here)
+    assert refused.status_code == 429
+    assert refused.json["error"] == {
+        "code": "rate_limited",
+        "message": "Too many sign-in attempts from this address. Try again shortly.",
+    }
+
+
+def test_sign_in_limit_off_when_rate_limits_are_off(make_app):
+    app = make_app(RATELIMIT_ENABLED=False, LOGIN_RATE_LIMIT="1 per minute")
+    with app.app_context():
+        email = make_user("officer").email
+    client = app.test_client()
+    statuses = {
+        client.post(LOGIN, json={"email": email, "password": PASSWORD}).status_code
+        for _ in range(3)
+    }
+    assert statuses == {200}
+
+
+def test_sign_in_without_an_address_is_judged_by_the_account_alone(make_app):
+    """A sign-in with no client address (a proxy that drops it) is not limited by address,
+    nor locked by failures that other addresses made below the account-wide ceiling."""
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="1 per minute",
+        LOCKOUT_THRESHOLD=1,
+        LOCKOUT_ACCOUNT_THRESHOLD=4,
+    )
+    with app.app_context():
+        email = make_user("officer").email
+    _attempts(email, "10.0.0.1", failed=3)
+    with app.app_context():
+        assert accounts.login(email, PASSWORD, None)["user"].email == email
+        assert accounts.login(email, PASSWORD, None)["user"].email == email
+
+
 # --- 7. a stranger cannot lock anyone out from everywhere --------------------------------
 
 
@@ -373,6 +431,33 @@ def test_lockout_account_wide_ceiling_locks_every_address(lockout):
     for n in range(7):
         assert _sign_in(client, email, "wrong-password-1", f"203.0.113.{n // 2}") == 401
     assert _sign_in(client, email, PASSWORD, "198.51.100.4") == 429
+
+
+def test_lockout_counts_since_this_addresss_last_success(lockout):
+    """The owner's success elsewhere does not wipe a stranger's failures here; the owner's
+    success here does, and failures older than the window are forgotten."""
+    with lockout.app_context():
+        email = make_user("admin").email
+    client = lockout.test_client()
+    _attempts(email, "203.0.113.9", failed=3, minutes_ago=16)
+    for _ in range(2):
+        assert _sign_in(client, email, "wrong-password-1", "203.0.113.9") == 401
+    assert _sign_in(client, email, PASSWORD, "198.51.100.4") == 200
+    assert _sign_in(client, email, "wrong-password-1", "203.0.113.9") == 401
+    locked = client.post(
+        LOGIN,
+        json={"email": email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    assert locked.status_code == 429
+    assert locked.json["error"] == {
+        "code": "account_locked",
+        "message": "Too many failed sign-ins for this account. Try again in 15 minutes.",
+    }
+    _attempts(email, "192.0.2.1", failed=2, minutes_ago=1)
+    _attempts(email, "192.0.2.1", ok=1)
+    assert _sign_in(client, email, "wrong-password-1", "192.0.2.1") == 401
+    assert _sign_in(client, email, PASSWORD, "192.0.2.1") == 200
 
 
 def test_lockout_answer_is_the_same_for_unknown_accounts(lockout):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from api.extensions import db
 from api.models import AuditEvent, User
-from tests.factories import PASSWORD, auth, count, make_school, make_user, stored
+from tests.factories import PASSWORD, app_context, auth, count, make_school, make_user, stored
 
 URL = "/api/v1/users"
 GOOD_PASSWORD = "a-long-enough-passphrase-7"
@@ -405,3 +405,82 @@ def test_patch_user_change_is_audited_without_password(app, client, admin):
     assert event.changes["role"] == ["officer", "school_leader"]
     assert event.changes["password"] == "reset"
     assert GOOD_PASSWORD not in str(event.changes)
+
+
+# --- what each refusal says ---------------------------------------------------------------
+
+
+def _error(response) -> tuple:
+    error = response.json["error"]
+    return response.status_code, error["code"], error["message"], error.get("details")
+
+
+def test_refusals_say_what_is_wrong_in_words(client, admin):
+    make_user("officer", email="taken@example.org")
+    manager = make_user("program_manager")
+    assert _error(client.post(URL, json=_body(email="Taken@example.org"), headers=auth(admin)))[
+        :3
+    ] == (409, "email_taken", "A user with this email already exists.")
+    school = make_school()
+    unscoped = client.patch(
+        f"{URL}/{manager.id}", json={"school_ids": [school.id]}, headers=auth(admin)
+    )
+    assert _error(unscoped) == (
+        422,
+        "validation_error",
+        "Only officers and school leaders are assigned to schools.",
+        {"school_ids": ["Must be empty for this role."]},
+    )
+    unknown = client.post(URL, json=_body(school_ids=[424242, school.id]), headers=auth(admin))
+    assert _error(unknown) == (
+        422,
+        "validation_error",
+        "Some schools do not exist.",
+        {"school_ids": ["No school with id 424242."]},
+    )
+    no_password = {k: v for k, v in _body().items() if k != "password"}
+    assert _error(client.post(URL, json=no_password, headers=auth(admin))) == (
+        422,
+        "validation_error",
+        "Give a password: no identity provider is configured to sign this user in.",
+        {"password": ["Missing data for required field."]},
+    )
+
+
+def test_patch_user_name_keeps_the_officers_schools(client, admin):
+    school = make_school()
+    officer = make_user("officer", [school])
+    response = client.patch(
+        f"{URL}/{officer.id}", json={"display_name": "Cst. Renamed"}, headers=auth(admin)
+    )
+    assert response.status_code == 200
+    assert response.json["school_ids"] == [school.id]
+    assert stored(User, officer.id).school_ids == [school.id]
+
+
+def test_every_deactivation_ends_the_sign_ins_made_before_it(client, admin):
+    """Deactivated, reactivated, signed in again, deactivated again: the second sign-in's
+    tokens stop working too (each deactivation moves the token generation on)."""
+    officer = make_user("officer")
+    url = f"{URL}/{officer.id}"
+    for active in (False, True):
+        client.patch(url, json={"active": active}, headers=auth(admin))
+    headers = auth(stored(User, officer.id))
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    client.patch(url, json={"active": False}, headers=auth(admin))
+    client.patch(url, json={"active": True}, headers=auth(admin))
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert stored(User, officer.id).token_generation == 2
+
+
+def test_cli_created_user_is_active_and_signs_in(runner, client):
+    args = ["users", "create", "--email", "cli@example.org", "--role", "admin"]
+    assert runner.invoke(args=[*args, "--password", GOOD_PASSWORD]).exit_code == 0
+    assert stored(User, _id_of("cli@example.org")).active is True
+    body = {"email": "cli@example.org", "password": GOOD_PASSWORD}
+    assert client.post("/api/v1/auth/login", json=body).status_code == 200
+
+
+def _id_of(email: str) -> int:
+    with app_context():
+        return db.session.scalar(select(User.id).where(User.email == email))

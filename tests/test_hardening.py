@@ -130,6 +130,43 @@ def test_push_with_huge_integer_inside_an_item_returns_422_invalid_json(client):
     assert response.json["error"]["code"] == "invalid_json"
 
 
+@pytest.mark.parametrize(
+    "tag",
+    [f'"{HUGE}"', HUGE, '"\xb2"', "\xb2", '"1\xb9"'],
+    ids=["huge", "huge-bare", "superscript", "superscript-bare", "digit-superscript"],
+)
+def test_if_match_python_cannot_read_as_a_number_is_412_not_500(client, tag):
+    """A version tag of thousands of digits, or of digits int() refuses ("²" is a digit to
+    str.isdigit), is a stale or malformed If-Match on every record that takes one."""
+    school, officer = _officer()
+    admin = make_user("admin")
+    activity = post_activity(client, officer, school)
+    writes = [
+        ("PATCH", f"{ACTIVITIES}/{activity['id']}", {"duration_minutes": 50}, officer),
+        ("DELETE", f"{ACTIVITIES}/{activity['id']}", None, officer),
+        ("PATCH", f"/api/v1/schools/{school.id}", {"name": "Renamed"}, admin),
+        ("PATCH", f"/api/v1/users/{officer.id}", {"display_name": "Renamed"}, admin),
+    ]
+    for method, path, body, user in writes:
+        headers = auth(user) | {"If-Match": tag}
+        response = client.open(path, method=method, json=body, headers=headers)
+        assert response.status_code == 412, (method, path, response.json)
+        assert response.json["error"]["code"] == "precondition_failed"
+    assert stored(Activity, uuid.UUID(activity["id"])).version == 1
+
+
+def test_if_match_of_current_version_with_leading_zeros_applies(client):
+    school, officer = _officer()
+    activity = post_activity(client, officer, school)
+    response = client.patch(
+        f"{ACTIVITIES}/{activity['id']}",
+        json={"duration_minutes": 50},
+        headers=auth(officer) | {"If-Match": '"001"'},
+    )
+    assert response.status_code == 200
+    assert response.json["version"] == 2
+
+
 # --- 3. a sign-in holds no write lock while it checks the password -----------------------
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, select, update
 
 from api import create_app
@@ -196,6 +197,34 @@ def test_login_checks_password_without_holding_the_write_lock(make_app, monkeypa
     other.dispose()
     assert (ok.status_code, bad.status_code) == (200, 401)
     assert probes == ["wrote", "wrote"]
+
+
+@pytest.mark.sqlite_only
+def test_login_rehashes_an_old_password_hash_without_holding_the_write_lock(make_app, monkeypatch):
+    """A hash made with older argon2 parameters is made again as the user signs in: that
+    hash costs what the check costs, so it too is computed before the write begins."""
+    app = make_app()
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    with app.app_context():
+        officer = make_user("officer", password_hash=weak)
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    probes = []
+    rehash = accounts.hash_password
+
+    def hash_and_probe(password):
+        with other.connect() as connection:
+            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("ROLLBACK")
+            probes.append("wrote")
+        return rehash(password)
+
+    monkeypatch.setattr(accounts, "hash_password", hash_and_probe)
+    response = app.test_client().post(LOGIN, json={"email": officer.email, "password": PASSWORD})
+    other.dispose()
+    assert response.status_code == 200
+    assert probes == ["wrote"]
+    assert stored(User, officer.id).password_hash not in (weak, None)
 
 
 def test_failed_login_is_recorded_and_audited_after_the_read(client):

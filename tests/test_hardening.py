@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, update
 
 from api import create_app
 from api.config import load_config, local_secrets
-from api.extensions import db
+from api.extensions import db, limiter
 from api.models import Activity, LoginAttempt, School, TokenFamily, User
 from api.services import accounts
 from tests.conftest import BASE_CONFIG
@@ -348,12 +348,21 @@ def test_token_of_own_live_sign_in_works(client):
 
 
 def test_sign_in_limit_holds_across_workers(make_app):
-    settings = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "4 per minute"}
+    """Two workers: the second's own limiter memory has seen none of the first's sign-ins
+    (reset), and the lockout is out of reach, so only a count shared through the database
+    can refuse the fifth attempt."""
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "4 per minute",
+        "LOCKOUT_THRESHOLD": 100,
+        "LOCKOUT_ACCOUNT_THRESHOLD": 100,
+    }
     first, second = make_app(**settings), make_app(**settings)
     with first.app_context():
         email = make_user("officer").email
     body = {"email": email, "password": "wrong-password-1"}
     statuses = [first.test_client().post(LOGIN, json=body).status_code for _ in range(2)]
+    limiter.reset()  # in one process the two apps share Flask-Limiter's memory; workers do not
     statuses += [second.test_client().post(LOGIN, json=body).status_code for _ in range(3)]
     assert statuses == [401, 401, 401, 401, 429]
     refused = second.test_client().post(LOGIN, json=body)
@@ -390,7 +399,13 @@ def test_sign_in_limit_holds_across_gunicorn_workers(database_url):
     with app.app_context():
         email = make_user("officer").email
         db.engine.dispose()
-    env = {"RATELIMIT_ENABLED": "true", "LOGIN_RATE_LIMIT": "20 per minute"}
+    env = {
+        "RATELIMIT_ENABLED": "true",
+        "LOGIN_RATE_LIMIT": "20 per minute",
+        # The lockout would refuse this account after 5 failures and hide the limit.
+        "LOCKOUT_THRESHOLD": "1000",
+        "LOCKOUT_ACCOUNT_THRESHOLD": "1000",
+    }
     with live_server(database_url, workers=2, extra_env=env) as (base, _):
         with requests.Session() as session:
             statuses = [

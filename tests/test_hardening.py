@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, select, update
 
 from api import create_app
 from api.config import load_config, local_secrets
-from api.extensions import db
+from api.extensions import db, limiter
 from api.models import Activity, LoginAttempt, School, TokenFamily, User
 from api.services import accounts
 from tests.conftest import BASE_CONFIG
@@ -130,6 +131,43 @@ def test_push_with_huge_integer_inside_an_item_returns_422_invalid_json(client):
     assert response.json["error"]["code"] == "invalid_json"
 
 
+@pytest.mark.parametrize(
+    "tag",
+    [f'"{HUGE}"', HUGE, '"\xb2"', "\xb2", '"1\xb9"'],
+    ids=["huge", "huge-bare", "superscript", "superscript-bare", "digit-superscript"],
+)
+def test_if_match_python_cannot_read_as_a_number_is_412_not_500(client, tag):
+    """A version tag of thousands of digits, or of digits int() refuses ("²" is a digit to
+    str.isdigit), is a stale or malformed If-Match on every record that takes one."""
+    school, officer = _officer()
+    admin = make_user("admin")
+    activity = post_activity(client, officer, school)
+    writes = [
+        ("PATCH", f"{ACTIVITIES}/{activity['id']}", {"duration_minutes": 50}, officer),
+        ("DELETE", f"{ACTIVITIES}/{activity['id']}", None, officer),
+        ("PATCH", f"/api/v1/schools/{school.id}", {"name": "Renamed"}, admin),
+        ("PATCH", f"/api/v1/users/{officer.id}", {"display_name": "Renamed"}, admin),
+    ]
+    for method, path, body, user in writes:
+        headers = auth(user) | {"If-Match": tag}
+        response = client.open(path, method=method, json=body, headers=headers)
+        assert response.status_code == 412, (method, path, response.json)
+        assert response.json["error"]["code"] == "precondition_failed"
+    assert stored(Activity, uuid.UUID(activity["id"])).version == 1
+
+
+def test_if_match_of_current_version_with_leading_zeros_applies(client):
+    school, officer = _officer()
+    activity = post_activity(client, officer, school)
+    response = client.patch(
+        f"{ACTIVITIES}/{activity['id']}",
+        json={"duration_minutes": 50},
+        headers=auth(officer) | {"If-Match": '"001"'},
+    )
+    assert response.status_code == 200
+    assert response.json["version"] == 2
+
+
 # --- 3. a sign-in holds no write lock while it checks the password -----------------------
 
 
@@ -159,6 +197,34 @@ def test_login_checks_password_without_holding_the_write_lock(make_app, monkeypa
     other.dispose()
     assert (ok.status_code, bad.status_code) == (200, 401)
     assert probes == ["wrote", "wrote"]
+
+
+@pytest.mark.sqlite_only
+def test_login_rehashes_an_old_password_hash_without_holding_the_write_lock(make_app, monkeypatch):
+    """A hash made with older argon2 parameters is made again as the user signs in: that
+    hash costs what the check costs, so it too is computed before the write begins."""
+    app = make_app()
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    with app.app_context():
+        officer = make_user("officer", password_hash=weak)
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    probes = []
+    rehash = accounts.hash_password
+
+    def hash_and_probe(password):
+        with other.connect() as connection:
+            connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("ROLLBACK")
+            probes.append("wrote")
+        return rehash(password)
+
+    monkeypatch.setattr(accounts, "hash_password", hash_and_probe)
+    response = app.test_client().post(LOGIN, json={"email": officer.email, "password": PASSWORD})
+    other.dispose()
+    assert response.status_code == 200
+    assert probes == ["wrote"]
+    assert stored(User, officer.id).password_hash not in (weak, None)
 
 
 def test_failed_login_is_recorded_and_audited_after_the_read(client):
@@ -282,12 +348,21 @@ def test_token_of_own_live_sign_in_works(client):
 
 
 def test_sign_in_limit_holds_across_workers(make_app):
-    settings = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "4 per minute"}
+    """Two workers: the second's own limiter memory has seen none of the first's sign-ins
+    (reset), and the lockout is out of reach, so only a count shared through the database
+    can refuse the fifth attempt."""
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "4 per minute",
+        "LOCKOUT_THRESHOLD": 100,
+        "LOCKOUT_ACCOUNT_THRESHOLD": 100,
+    }
     first, second = make_app(**settings), make_app(**settings)
     with first.app_context():
         email = make_user("officer").email
     body = {"email": email, "password": "wrong-password-1"}
     statuses = [first.test_client().post(LOGIN, json=body).status_code for _ in range(2)]
+    limiter.reset()  # in one process the two apps share Flask-Limiter's memory; workers do not
     statuses += [second.test_client().post(LOGIN, json=body).status_code for _ in range(3)]
     assert statuses == [401, 401, 401, 401, 429]
     refused = second.test_client().post(LOGIN, json=body)
@@ -324,7 +399,13 @@ def test_sign_in_limit_holds_across_gunicorn_workers(database_url):
     with app.app_context():
         email = make_user("officer").email
         db.engine.dispose()
-    env = {"RATELIMIT_ENABLED": "true", "LOGIN_RATE_LIMIT": "20 per minute"}
+    env = {
+        "RATELIMIT_ENABLED": "true",
+        "LOGIN_RATE_LIMIT": "20 per minute",
+        # The lockout would refuse this account after 5 failures and hide the limit.
+        "LOCKOUT_THRESHOLD": "1000",
+        "LOCKOUT_ACCOUNT_THRESHOLD": "1000",
+    }
     with live_server(database_url, workers=2, extra_env=env) as (base, _):
         with requests.Session() as session:
             statuses = [

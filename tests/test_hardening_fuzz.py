@@ -1,6 +1,7 @@
 """Bad input is never a 5xx (issue 13): numbers and times Python cannot hold, sent in every
-field of every JSON body the OpenAPI document describes, as a signed-in admin and officer.
-Schemathesis's generators stay within what Python can represent; these do not."""
+field of every JSON body the OpenAPI document describes, and in every If-Match header it
+documents, as a signed-in admin and officer. Schemathesis's generators stay within what
+Python can represent; these do not."""
 
 import json
 
@@ -84,3 +85,46 @@ def test_any_body_field_with_number_or_time_python_cannot_hold_is_never_a_5xx(wo
         )
         assert response.status_code < 500, (method, url, body[:200], response.json)
         assert "error" in response.json or response.status_code < 300
+
+
+def _conditional_operations(client) -> list[tuple[str, str]]:
+    """(method, path) of every operation that documents an If-Match header."""
+    document = client.get("/api/v1/openapi.json").json
+    return [
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+        and any(p.get("name") == "If-Match" for p in operation.get("parameters", []))
+    ]
+
+
+# What a header can carry: Latin-1 without control characters, so "²" and "¹" too (digits
+# to str.isdigit(), not to int()).
+HEADER_TEXT = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f")
+)
+TAGS = st.one_of(
+    st.builds(_huge_integer, st.integers(19, 6000), st.just(False)),
+    HEADER_TEXT.map(lambda text: f'"{text}"'),
+    HEADER_TEXT,
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_any_if_match_header_is_never_a_5xx(world, data):
+    client, headers, activity_id, school_id = world
+    method, path = data.draw(st.sampled_from(_conditional_operations(client)))
+    tag = data.draw(TAGS)
+    url = path.replace("{activity_id}", activity_id).replace("{school_id}", str(school_id))
+    url = url.replace("{user_id}", "1").replace("{round_id}", "1")
+    for role in ("officer", "admin"):
+        response = client.open(
+            url, method=method, json={}, headers=headers[role] | {"If-Match": tag.strip()}
+        )
+        assert response.status_code < 500, (method, url, tag[:40], response.json)

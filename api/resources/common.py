@@ -1,5 +1,7 @@
 """HTTP helpers the resources share: ETags, If-Match, id-ordered pages."""
 
+import re
+
 from flask import request
 from sqlalchemy import Select
 
@@ -34,23 +36,28 @@ def etag(version: int) -> dict:
     return {"ETag": f'"{version}"'}
 
 
-def if_match_version() -> int | None:
-    """The version named by If-Match, None when absent or '*'."""
+# A strong ETag naming a version: "3", or 3 bare. ASCII digits only: str.isdigit() also
+# takes "²", which int() refuses.
+_VERSION_TAG = re.compile(r'"([0-9]+)"|([0-9]+)')
+
+
+def if_match_version() -> str | None:
+    """The version named by If-Match, as its digits without leading zeros; None when
+    absent or '*'. Kept as text: a tag of thousands of digits is a stale version, not a
+    number for Python to convert."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    values = [v.strip() for v in header.split(",")]
-    for value in values:
-        if value.startswith('"') and value.endswith('"') and value[1:-1].isdigit():
-            return int(value[1:-1])
-        if value.isdigit():
-            return int(value)
+    for value in (v.strip() for v in header.split(",")):
+        tag = _VERSION_TAG.fullmatch(value)
+        if tag:
+            return (tag.group(1) or tag.group(2)).lstrip("0") or "0"
     raise PreconditionFailed('If-Match must be a strong ETag such as "3".')
 
 
 def check_if_match(current_version: int) -> None:
     expected = if_match_version()
-    if expected is not None and expected != current_version:
+    if expected is not None and expected != str(current_version):
         raise PreconditionFailed(
             f"The record has changed (now version {current_version}); reload and try again.",
             details={"version": [f"Current version is {current_version}."]},

@@ -98,7 +98,8 @@ def login(email: str, password: str, remote_addr: str | None) -> dict:
     _check_lockout(email, remote_addr)
     user = db.session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
-    rehash = ok and needs_rehash(user.password_hash)
+    # A hash made with older parameters is made again here, before the write, like the check.
+    new_hash = hash_password(password) if ok and needs_rehash(user.password_hash) else None
     user_id = user.id if user else None
     active = bool(user and user.active)
     start_writing()
@@ -106,8 +107,8 @@ def login(email: str, password: str, remote_addr: str | None) -> dict:
         _record_failure(email, user_id, remote_addr)
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     user = db.session.get(User, user_id)
-    if rehash:
-        user.password_hash = hash_password(password)
+    if new_hash:
+        user.password_hash = new_hash
     db.session.add(
         LoginAttempt(email=email, user_id=user.id, succeeded=True, remote_addr=remote_addr)
     )

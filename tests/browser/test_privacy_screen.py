@@ -24,6 +24,8 @@ ALPHABET = list("0123456789 -./()[]@+_abcdefgjohnmailtcoé") + [
     "\u0663",
     ":",
     ",",
+    "\x1c",  # white space to Python's \s, not to JavaScript's: so are U+001D-U+001F
+    "\x85",  # NEL, the same
 ]
 
 

@@ -261,6 +261,80 @@ def test_finding_6_conflict_with_a_deletion_offers_to_log_it_again(new_page, liv
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def _deleted_offline_while(page, live, team, change_elsewhere) -> dict:
+    """The phone deletes a synced activity offline while ``change_elsewhere(item, token)``
+    happens on the server; back online, the delete is set aside."""
+    item = logged_and_synced(page, live, team["officer"], duration="30", participants="10")
+    page.context.set_offline(True)
+    open_my_activities(page)
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    page.get_by_text("Nothing logged on this phone yet.").wait_for()
+    change_elsewhere(item)
+    page.context.set_offline(False)
+    sync_now(page)
+    page.get_by_text("Needs attention", exact=True).wait_for()  # listed, not out of sight
+    return item
+
+
+@pytest.mark.parametrize(
+    ("choice", "on_server"),
+    [("Delete it anyway", None), ("Keep the server copy", 11)],
+)
+def test_finding_6_a_delete_changed_elsewhere_is_shown_and_settled(
+    new_page, live, console, choice, on_server
+):
+    """The other phone changed the duration after this phone's copy; this phone's delete,
+    made on the older copy, is a conflict: shown with the server copy, and either way out
+    works."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    token = live.token(team["officer"])
+
+    def edited(item):
+        body = {"duration_minutes": 11}
+        assert live.api("PATCH", f"/activities/{item['id']}", token=token, body=body)[0] == 200
+
+    item = _deleted_offline_while(page, live, team, edited)
+    page.get_by_text("Changed elsewhere, not deleted.").wait_for()
+    expect(page.locator("table.compare")).to_contain_text("11 minutes")
+    assert page.get_by_role("link", name="Edit").count() == 0  # settled in the box first
+    page.get_by_role("button", name=choice).click()
+    if on_server is None:
+        wait_until(page, lambda: server_items(live, team["officer"]) == [], "deleted")
+        page.get_by_text("Nothing logged on this phone yet.").wait_for()
+    else:
+        page.get_by_text("Synced").wait_for()
+        [kept] = server_items(live, team["officer"])
+        assert (kept["id"], kept["duration_minutes"], kept["version"]) == (item["id"], 11, 2)
+        expect(page.locator("main")).to_contain_text("11 minutes")
+    wait_until(page, lambda: stored(page, "outbox") == [], "nothing left waiting")
+    assert "needs attention" not in page.locator("#sync-status").inner_text()
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_finding_6_a_refused_delete_is_shown_with_the_reason(new_page, live, console):
+    """The school confirmed the activity while the phone's delete waited: the server refuses
+    it, and the phone says so instead of hiding the activity."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    leader = live.token(team["leader"])
+
+    def confirmed(item):
+        path = f"/activities/{item['id']}/confirm"
+        assert live.api("POST", path, token=leader, body={})[0] == 200
+
+    _deleted_offline_while(page, live, team, confirmed)
+    page.get_by_text("Not deleted.").wait_for()
+    expect(page.locator("main")).to_contain_text("A confirmed activity cannot be deleted")
+    page.get_by_role("button", name="Keep the activity").click()
+    page.get_by_text("Synced").wait_for()
+    page.get_by_text("Confirmed", exact=True).wait_for()
+    wait_until(page, lambda: stored(page, "outbox") == [], "nothing left waiting")
+    assert [i["status"] for i in server_items(live, team["officer"])] == ["confirmed"]
+    assert console.unexpected(allow_network_noise=True) == []
+
+
 def test_finding_7_413_splits_the_batch_and_names_an_entry_too_large(new_page, live, console):
     team = live.team()
     page = phone(new_page, team["officer"])

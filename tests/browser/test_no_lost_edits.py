@@ -3,11 +3,13 @@ in Chromium at 390x844, two browser contexts standing for an officer's two phone
 fixed."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_activity, open_my_activities, sign_in, wait_offline_ready
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
 
@@ -393,12 +395,39 @@ def test_finding_8_sign_out_warns_and_another_officer_does_not_drop_the_draft_si
     expect(page.get_by_label("Summary")).to_have_value("")
 
 
-def test_finding_9_a_clock_far_off_is_pointed_out(new_page, live, console):
+def test_finding_8_sign_out_with_waiting_entries_warns_and_keeps_them(new_page, live, console):
+    team = live.team()
+    other = live.team()
+    page = phone(new_page, team["officer"])
+    page.context.set_offline(True)
+    log_activity(page, "Mediation", "25", "2")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("1 activity not yet on the server").wait_for()
+    page.get_by_role("button", name="Sign out anyway").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+
+    page.context.set_offline(False)
+    page.get_by_label("Email").fill(other["officer"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("another officer has not synced yet").wait_for()  # refused, nothing dropped
+    assert len(stored(page, "outbox")) == 1
+
+    sign_in(page, team["officer"])
+    wait_until(page, lambda: len(server_items(live, team["officer"])) == 1, "sent once back")
+    assert server_items(live, other["officer"]) == []
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+@pytest.mark.parametrize(("days", "words"), [(-365, "behind the server"), (365, "ahead of")])
+def test_finding_9_a_clock_far_off_is_pointed_out(new_page, live, console, days, words):
+    """A year behind, the entry is accepted with a year-old date; a year ahead, refused as
+    too far in the future. Either way the officer is told the phone's clock is off."""
     team = live.team()
     page = new_page()
-    page.clock.set_fixed_time("2025-12-01T10:00:00Z")  # a year behind the server
+    page.clock.set_fixed_time(datetime.now(UTC) + timedelta(days=days))
     sign_in(page, team["officer"])
     page.get_by_label("School").wait_for()
     log_activity(page, "Education", "30", "10")
     page.get_by_text("This phone's clock is").wait_for()
-    assert "behind the server" in page.locator("#sync-warning").inner_text()
+    assert words in page.locator("#sync-warning").inner_text()

@@ -122,13 +122,26 @@ function plannedChange(existing, entries, content, opened) {
     const data = { ...(unsent?.data || {}), ...pick({ ...existing, ...content }) };
     return { base_version: null, data, shown: content, unsent };
   }
-  const base = opened || { version: existing.version, content: existing };
+  const base = editBase(existing, entries, opened);
   const changed = Rules.changedFields(content, base.content, CONTENT_FIELDS);
   if (unsent) {
     const data = { ...unsent.data, ...changed };
     return { base_version: unsent.base_version, data, shown: changed, unsent };
   }
   return { base_version: base.version, data: changed, shown: changed };
+}
+
+/**
+ * The copy an edit is made on: the one the form was opened on, or the phone's copy now when
+ * nothing waits to be sent (so it is a server copy) and its content is exactly what the form
+ * showed. That happens when the phone's own edit, on its way as the form opened, was applied
+ * since: sent on the older version it would clash with the officer's own change. A pull of
+ * another device's change never moves the base: the content would differ.
+ */
+function editBase(existing, entries, opened) {
+  if (!opened || entries.length) return opened || { version: existing.version, content: existing };
+  const since = Rules.changedFields(pick(existing), opened.content, CONTENT_FIELDS);
+  return Object.keys(since).length ? opened : { version: existing.version, content: opened.content };
 }
 
 function pick(record) {

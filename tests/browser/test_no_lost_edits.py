@@ -140,6 +140,74 @@ def test_finding_1_pull_never_raises_the_base_of_a_pending_edit(new_page, live, 
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def test_finding_1_form_open_while_own_edit_is_applied_does_not_clash_with_it(
+    new_page, live, console
+):
+    """The form is opened while the phone's own edit is on its way; that edit is applied
+    (version 2) before the next save. The next save is made on what the form showed, which
+    is version 2: the officer's own change is not reported as changed elsewhere."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    item = logged_and_synced(page, live, team["officer"], duration="30", participants="10")
+    held = []
+    page.route("**/api/v1/sync/push", lambda route: held.append(route))  # slow to answer
+    edit_on_phone(page, item["id"], Participants="25")
+    wait_until(page, lambda: held, "the edit is on its way")
+    page.goto(f"/#/log/{item['id']}")
+    page.get_by_role("heading", name="Edit activity").wait_for()
+
+    held[0].continue_()
+    page.unroute("**/api/v1/sync/push")
+    wait_until(
+        page,
+        lambda: (
+            stored(page, "outbox") == [] and stored(page, "activities", item["id"])["version"] == 2
+        ),
+        "the first edit applied",
+    )
+    page.get_by_label("Participants").fill("30")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="My activities").wait_for()
+    wait_until(page, lambda: server_items(live, team["officer"])[0]["version"] == 3, "synced")
+    assert server_items(live, team["officer"])[0]["participant_count"] == 30
+    page.get_by_text("Synced").wait_for()
+    assert page.get_by_text("Needs attention", exact=True).count() == 0
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_finding_1_a_later_edit_is_not_rebased_over_the_other_phones_change(
+    new_page, live, console
+):
+    """B's first edit (Participants) is on its way when A changes the duration; B then
+    changes the duration too, on its copy, which never showed A's. The server merges B's
+    first edit with A's change (version 3); B's second edit must not be moved onto version 3,
+    where A's duration would count as seen and be overwritten without a word: the same field
+    changed on both phones is a conflict."""
+    team = live.team()
+    phone_a = phone(new_page, team["officer"])
+    item = logged_and_synced(phone_a, live, team["officer"], duration="30", participants="10")
+    phone_b = phone(new_page, team["officer"])
+    wait_until(phone_b, lambda: stored(phone_b, "activities", item["id"]), "B has the activity")
+    held = []
+    phone_b.route("**/api/v1/sync/push", lambda route: held.append(route))
+    edit_on_phone(phone_b, item["id"], Participants="25")
+    wait_until(phone_b, lambda: held, "B's first edit is on its way")
+
+    edit_on_phone(phone_a, item["id"], **{"Duration (minutes)": "90"})
+    wait_until(phone_a, lambda: server_items(live, team["officer"])[0]["version"] == 2, "A synced")
+    edit_on_phone(phone_b, item["id"], **{"Duration (minutes)": "45"})
+
+    held[0].continue_()
+    phone_b.unroute("**/api/v1/sync/push")
+    phone_b.get_by_text("Needs attention", exact=True).wait_for()
+    [final] = server_items(live, team["officer"])
+    assert (final["version"], final["participant_count"]) == (3, 25)
+    assert final["duration_minutes"] == 90  # A's change stands until the officer chooses
+    expect(phone_b.locator("table.compare")).to_contain_text("45 minutes")
+    expect(phone_b.locator("table.compare")).to_contain_text("90 minutes")
+    assert console.unexpected(allow_network_noise=True) == []
+
+
 def test_finding_2_a_failed_save_says_so_at_once(new_page, live, console):
     team = live.team()
     page = phone(new_page, team["officer"])

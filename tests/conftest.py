@@ -168,3 +168,22 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def program_clock(monkeypatch):
+    """Stop the clock that program dates are read from (api.dates) at a given instant:
+    ``program_clock(datetime(...))``. Other clocks (tokens, created_at) keep running."""
+    from datetime import datetime
+
+    from api import dates
+
+    def stop_at(instant: datetime) -> None:
+        class Stopped(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return instant.astimezone(tz) if tz else instant.replace(tzinfo=None)
+
+        monkeypatch.setattr(dates, "datetime", Stopped)
+
+    return stop_at

@@ -1,6 +1,6 @@
 """Review reminders by email, against a real SMTP server on loopback (aiosmtpd)."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -108,6 +108,20 @@ def test_twice_on_one_day_sends_nothing_new(mail_app, mailbox, leaders):
     assert again.exit_code == 0
     assert "Sent 0 review reminders; 1 already sent today" in again.output
     assert len(mailbox.messages) == 1
+
+
+def test_the_day_of_once_a_day_is_the_program_date(mail_app, mailbox, leaders, program_clock):
+    """At 20:00 on 31 October in Edmonton (1 November in UTC) the reminder counts for
+    31 October: once a day means once a program day."""
+    program_clock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
+    assert send(mail_app).exit_code == 0
+    with mail_app.app_context():
+        assert db.session.scalars(select(ReminderSent.day)).all() == [date(2026, 10, 31)]
+    program_clock(datetime(2026, 11, 1, 5, 59, tzinfo=UTC))  # 23:59 the same evening
+    assert "1 already sent today" in send(mail_app).output
+    program_clock(datetime(2026, 11, 1, 6, 0, tzinfo=UTC))  # midnight in Edmonton
+    assert "Sent 1 review reminders" in send(mail_app).output
+    assert len(mailbox.messages) == 2
 
 
 def test_a_failed_send_is_retried_on_the_next_run(mail_app, mailbox, leaders):

@@ -1,7 +1,7 @@
 """Community voice API (voice.md): rounds, codes, checking, answering, results."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -218,6 +218,16 @@ def test_unknown_or_malformed_codes_are_404(client, world, code):
         response = client.post(url, json=payload if "responses" in url else {"code": code})
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_an_evening_answer_is_dated_on_the_program_date(client, world, app, program_clock):
+    """20:00 on 31 October in Edmonton is 1 November in UTC: the answer is dated 31 October."""
+    program_clock(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))
+    made = create_round(client, world["manager"], [world["a"]])
+    code = issue(client, world["manager"], made["id"], world["a"], count=1)[0]
+    assert answer(client, code).status_code == 201
+    with app.app_context():
+        assert list(db.session.scalars(select(SurveyResponse.answered_on))) == [date(2026, 10, 31)]
 
 
 def test_answer_is_stored_and_code_used_up(client, world, app):

@@ -72,12 +72,16 @@
       const stale = activity && record && record.server && activity.version < record.server.version;
       if (!activity) return { entry: null, record: undefined };
       if (othersLeft && record) {
-        // Later edits of this activity were made on top of this one: they are now based on
-        // the version it became, and the phone's copy keeps them.
+        // Later edits of this activity were made on top of this one, on the phone's copy.
+        // Applied directly on its base, the version it became is that copy: they move onto
+        // it. Merged with changes made elsewhere, they keep their base (the copy they were
+        // made on never showed those changes), and the server judges them against them.
+        const direct = activity.version <= (entry.base_version || 0) + 1;
+        const version = direct ? activity.version : record.version;
         return {
           entry: null,
-          record: Object.assign({}, record, { version: activity.version, server: newest(record.server, activity) }),
-          rebase: activity.version,
+          record: Object.assign({}, record, { version: version, server: newest(record.server, activity) }),
+          rebase: direct ? activity.version : null,
         };
       }
       if (stale) return { entry: null, record: fromServer(record.server) };

@@ -108,8 +108,7 @@ function plannedChange(existing, entries, content, opened) {
   const attention = entries.filter((e) => e.state === 'attention');
   const unsent = entries.find((e) => e.state === 'pending' && !e.sent && e.op === 'upsert');
   if (attention.length) {
-    let server = existing?.server || null;
-    for (const entry of attention) server = Rules.newest(server, entry.result?.activity);
+    const server = newestServer(existing, attention);
     if (server && !server.deleted && existing?.version != null) {
       // The officer's changes (those set aside, and any made in the form now), on top of
       // the newest server copy: the server's other changes stay.
@@ -123,7 +122,7 @@ function plannedChange(existing, entries, content, opened) {
     const data = { ...(unsent?.data || {}), ...pick({ ...existing, ...content }) };
     return { base_version: null, data, shown: content, unsent };
   }
-  const base = opened || { version: existing.version, content: existing };
+  const base = editBase(existing, entries, opened);
   const changed = Rules.changedFields(content, base.content, CONTENT_FIELDS);
   if (unsent) {
     const data = { ...unsent.data, ...changed };
@@ -132,14 +131,38 @@ function plannedChange(existing, entries, content, opened) {
   return { base_version: base.version, data: changed, shown: changed };
 }
 
+/**
+ * The copy an edit is made on: the one the form was opened on, or the phone's copy now when
+ * nothing waits to be sent (so it is a server copy) and its content is exactly what the form
+ * showed. That happens when the phone's own edit, on its way as the form opened, was applied
+ * since: sent on the older version it would clash with the officer's own change. A pull of
+ * another device's change never moves the base: the content would differ.
+ */
+function editBase(existing, entries, opened) {
+  if (!opened || entries.length) return opened || { version: existing.version, content: existing };
+  const since = Rules.changedFields(pick(existing), opened.content, CONTENT_FIELDS);
+  return Object.keys(since).length ? opened : { version: existing.version, content: opened.content };
+}
+
 function pick(record) {
   const content = {};
   for (const key of CONTENT_FIELDS) if (record && key in record) content[key] = record[key];
   return content;
 }
 
-/** Delete an activity: at once if the server never saw it, otherwise through the outbox. */
-export async function deleteActivity(id) {
+/** The newest server copy this phone knows of an activity: pulled, or sent back with a result. */
+function newestServer(record, entries) {
+  let server = record?.server || null;
+  for (const entry of entries) server = Rules.newest(server, entry.result?.activity);
+  return server;
+}
+
+/**
+ * Delete an activity: at once if the server never saw it, otherwise through the outbox, on
+ * the version of the phone's copy. onServerCopy: the officer chose to delete it after being
+ * shown the newest server copy (a conflict), so the delete is made on that copy's version.
+ */
+export async function deleteActivity(id, { onServerCopy = false } = {}) {
   const database = await db();
   const tx = database.transaction(['activities', 'outbox'], 'readwrite');
   const activities = tx.objectStore('activities');
@@ -147,6 +170,8 @@ export async function deleteActivity(id) {
   const record = await activities.get(id);
   const entries = await entriesFor(outbox, id);
   const maybeOnServer = record?.version != null || entries.some((e) => e.sent);
+  const server = onServerCopy ? newestServer(record, entries) : null;
+  const copy = server && !server.deleted ? Rules.fromServer(server) : record;
   for (const entry of entries.filter((e) => !e.sent || e.state === 'attention')) {
     await outbox.delete(entry.seq);
   }
@@ -157,13 +182,13 @@ export async function deleteActivity(id) {
       mutation_id: uuid(),
       op: 'delete',
       activity_id: id,
-      base_version: record?.version ?? null,
+      base_version: copy?.version ?? null,
       data: null,
       state: 'pending',
       sent: false,
       created_at: new Date().toISOString(),
     });
-    if (record) await activities.put({ ...record, deleted: true });
+    if (copy) await activities.put({ ...copy, deleted: true });
   }
   await tx.done;
   afterChange();
@@ -179,8 +204,7 @@ export async function discard(id) {
   const outbox = tx.objectStore('outbox');
   const record = await tx.objectStore('activities').get(id);
   const entries = await entriesFor(outbox, id);
-  let server = record?.server || null;
-  for (const entry of entries) server = Rules.newest(server, entry.result?.activity);
+  const server = newestServer(record, entries);
   for (const entry of entries) await outbox.delete(entry.seq);
   if (server && !server.deleted) await tx.objectStore('activities').put(Rules.fromServer(server));
   else await tx.objectStore('activities').delete(id);
@@ -190,14 +214,15 @@ export async function discard(id) {
 
 /**
  * Keep the phone's version after a conflict: its content sent on top of the newest server
- * copy. If the activity was deleted elsewhere, the phone's version is logged as a new one.
+ * copy, or its delete made on that copy. If the activity was deleted elsewhere, the phone's
+ * version is logged as a new one (unless the phone deleted it too).
  */
 export async function keepMine(id) {
   const database = await db();
   const record = await database.get('activities', id);
   const entries = await entriesFor(database.transaction('outbox').objectStore('outbox'), id);
-  let server = record?.server || null;
-  for (const entry of entries) server = Rules.newest(server, entry.result?.activity);
+  const server = newestServer(record, entries);
+  if (record?.deleted) return server?.deleted ? discard(id) : deleteActivity(id, { onServerCopy: true });
   if (server?.deleted) {
     const content = pick(record);
     await discard(id);
@@ -224,13 +249,14 @@ export async function localActivities() {
     byActivity.get(entry.activity_id).push(entry);
   }
   return records
-    .filter((record) => !record.deleted)
     .map((record) => {
       const own = byActivity.get(record.id) || [];
       const attention = own.find((e) => e.state === 'attention');
       const sync = attention ? 'attention' : own.length ? 'pending' : 'synced';
       return { ...record, sync, attention: attention?.result || null };
     })
+    // A delete waits out of sight; one the server set aside stays listed for the officer.
+    .filter((item) => !item.deleted || item.attention)
     .sort((a, b) => (b.started_at || '').localeCompare(a.started_at || ''));
 }
 

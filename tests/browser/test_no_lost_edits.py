@@ -3,11 +3,13 @@ in Chromium at 390x844, two browser contexts standing for an officer's two phone
 fixed."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_activity, open_my_activities, sign_in, wait_offline_ready
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
 
@@ -138,6 +140,74 @@ def test_finding_1_pull_never_raises_the_base_of_a_pending_edit(new_page, live, 
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def test_finding_1_form_open_while_own_edit_is_applied_does_not_clash_with_it(
+    new_page, live, console
+):
+    """The form is opened while the phone's own edit is on its way; that edit is applied
+    (version 2) before the next save. The next save is made on what the form showed, which
+    is version 2: the officer's own change is not reported as changed elsewhere."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    item = logged_and_synced(page, live, team["officer"], duration="30", participants="10")
+    held = []
+    page.route("**/api/v1/sync/push", lambda route: held.append(route))  # slow to answer
+    edit_on_phone(page, item["id"], Participants="25")
+    wait_until(page, lambda: held, "the edit is on its way")
+    page.goto(f"/#/log/{item['id']}")
+    page.get_by_role("heading", name="Edit activity").wait_for()
+
+    held[0].continue_()
+    page.unroute("**/api/v1/sync/push")
+    wait_until(
+        page,
+        lambda: (
+            stored(page, "outbox") == [] and stored(page, "activities", item["id"])["version"] == 2
+        ),
+        "the first edit applied",
+    )
+    page.get_by_label("Participants").fill("30")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="My activities").wait_for()
+    wait_until(page, lambda: server_items(live, team["officer"])[0]["version"] == 3, "synced")
+    assert server_items(live, team["officer"])[0]["participant_count"] == 30
+    page.get_by_text("Synced").wait_for()
+    assert page.get_by_text("Needs attention", exact=True).count() == 0
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_finding_1_a_later_edit_is_not_rebased_over_the_other_phones_change(
+    new_page, live, console
+):
+    """B's first edit (Participants) is on its way when A changes the duration; B then
+    changes the duration too, on its copy, which never showed A's. The server merges B's
+    first edit with A's change (version 3); B's second edit must not be moved onto version 3,
+    where A's duration would count as seen and be overwritten without a word: the same field
+    changed on both phones is a conflict."""
+    team = live.team()
+    phone_a = phone(new_page, team["officer"])
+    item = logged_and_synced(phone_a, live, team["officer"], duration="30", participants="10")
+    phone_b = phone(new_page, team["officer"])
+    wait_until(phone_b, lambda: stored(phone_b, "activities", item["id"]), "B has the activity")
+    held = []
+    phone_b.route("**/api/v1/sync/push", lambda route: held.append(route))
+    edit_on_phone(phone_b, item["id"], Participants="25")
+    wait_until(phone_b, lambda: held, "B's first edit is on its way")
+
+    edit_on_phone(phone_a, item["id"], **{"Duration (minutes)": "90"})
+    wait_until(phone_a, lambda: server_items(live, team["officer"])[0]["version"] == 2, "A synced")
+    edit_on_phone(phone_b, item["id"], **{"Duration (minutes)": "45"})
+
+    held[0].continue_()
+    phone_b.unroute("**/api/v1/sync/push")
+    phone_b.get_by_text("Needs attention", exact=True).wait_for()
+    [final] = server_items(live, team["officer"])
+    assert (final["version"], final["participant_count"]) == (3, 25)
+    assert final["duration_minutes"] == 90  # A's change stands until the officer chooses
+    expect(phone_b.locator("table.compare")).to_contain_text("45 minutes")
+    expect(phone_b.locator("table.compare")).to_contain_text("90 minutes")
+    assert console.unexpected(allow_network_noise=True) == []
+
+
 def test_finding_2_a_failed_save_says_so_at_once(new_page, live, console):
     team = live.team()
     page = phone(new_page, team["officer"])
@@ -261,6 +331,80 @@ def test_finding_6_conflict_with_a_deletion_offers_to_log_it_again(new_page, liv
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def _deleted_offline_while(page, live, team, change_elsewhere) -> dict:
+    """The phone deletes a synced activity offline while ``change_elsewhere(item, token)``
+    happens on the server; back online, the delete is set aside."""
+    item = logged_and_synced(page, live, team["officer"], duration="30", participants="10")
+    page.context.set_offline(True)
+    open_my_activities(page)
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    page.get_by_text("Nothing logged on this phone yet.").wait_for()
+    change_elsewhere(item)
+    page.context.set_offline(False)
+    sync_now(page)
+    page.get_by_text("Needs attention", exact=True).wait_for()  # listed, not out of sight
+    return item
+
+
+@pytest.mark.parametrize(
+    ("choice", "on_server"),
+    [("Delete it anyway", None), ("Keep the server copy", 11)],
+)
+def test_finding_6_a_delete_changed_elsewhere_is_shown_and_settled(
+    new_page, live, console, choice, on_server
+):
+    """The other phone changed the duration after this phone's copy; this phone's delete,
+    made on the older copy, is a conflict: shown with the server copy, and either way out
+    works."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    token = live.token(team["officer"])
+
+    def edited(item):
+        body = {"duration_minutes": 11}
+        assert live.api("PATCH", f"/activities/{item['id']}", token=token, body=body)[0] == 200
+
+    item = _deleted_offline_while(page, live, team, edited)
+    page.get_by_text("Changed elsewhere, not deleted.").wait_for()
+    expect(page.locator("table.compare")).to_contain_text("11 minutes")
+    assert page.get_by_role("link", name="Edit").count() == 0  # settled in the box first
+    page.get_by_role("button", name=choice).click()
+    if on_server is None:
+        wait_until(page, lambda: server_items(live, team["officer"]) == [], "deleted")
+        page.get_by_text("Nothing logged on this phone yet.").wait_for()
+    else:
+        page.get_by_text("Synced").wait_for()
+        [kept] = server_items(live, team["officer"])
+        assert (kept["id"], kept["duration_minutes"], kept["version"]) == (item["id"], 11, 2)
+        expect(page.locator("main")).to_contain_text("11 minutes")
+    wait_until(page, lambda: stored(page, "outbox") == [], "nothing left waiting")
+    assert "needs attention" not in page.locator("#sync-status").inner_text()
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_finding_6_a_refused_delete_is_shown_with_the_reason(new_page, live, console):
+    """The school confirmed the activity while the phone's delete waited: the server refuses
+    it, and the phone says so instead of hiding the activity."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    leader = live.token(team["leader"])
+
+    def confirmed(item):
+        path = f"/activities/{item['id']}/confirm"
+        assert live.api("POST", path, token=leader, body={})[0] == 200
+
+    _deleted_offline_while(page, live, team, confirmed)
+    page.get_by_text("Not deleted.").wait_for()
+    expect(page.locator("main")).to_contain_text("A confirmed activity cannot be deleted")
+    page.get_by_role("button", name="Keep the activity").click()
+    page.get_by_text("Synced").wait_for()
+    page.get_by_text("Confirmed", exact=True).wait_for()
+    wait_until(page, lambda: stored(page, "outbox") == [], "nothing left waiting")
+    assert [i["status"] for i in server_items(live, team["officer"])] == ["confirmed"]
+    assert console.unexpected(allow_network_noise=True) == []
+
+
 def test_finding_7_413_splits_the_batch_and_names_an_entry_too_large(new_page, live, console):
     team = live.team()
     page = phone(new_page, team["officer"])
@@ -319,12 +463,39 @@ def test_finding_8_sign_out_warns_and_another_officer_does_not_drop_the_draft_si
     expect(page.get_by_label("Summary")).to_have_value("")
 
 
-def test_finding_9_a_clock_far_off_is_pointed_out(new_page, live, console):
+def test_finding_8_sign_out_with_waiting_entries_warns_and_keeps_them(new_page, live, console):
+    team = live.team()
+    other = live.team()
+    page = phone(new_page, team["officer"])
+    page.context.set_offline(True)
+    log_activity(page, "Mediation", "25", "2")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("1 activity not yet on the server").wait_for()
+    page.get_by_role("button", name="Sign out anyway").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+
+    page.context.set_offline(False)
+    page.get_by_label("Email").fill(other["officer"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("another officer has not synced yet").wait_for()  # refused, nothing dropped
+    assert len(stored(page, "outbox")) == 1
+
+    sign_in(page, team["officer"])
+    wait_until(page, lambda: len(server_items(live, team["officer"])) == 1, "sent once back")
+    assert server_items(live, other["officer"]) == []
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+@pytest.mark.parametrize(("days", "words"), [(-365, "behind the server"), (365, "ahead of")])
+def test_finding_9_a_clock_far_off_is_pointed_out(new_page, live, console, days, words):
+    """A year behind, the entry is accepted with a year-old date; a year ahead, refused as
+    too far in the future. Either way the officer is told the phone's clock is off."""
     team = live.team()
     page = new_page()
-    page.clock.set_fixed_time("2025-12-01T10:00:00Z")  # a year behind the server
+    page.clock.set_fixed_time(datetime.now(UTC) + timedelta(days=days))
     sign_in(page, team["officer"])
     page.get_by_label("School").wait_for()
     log_activity(page, "Education", "30", "10")
     page.get_by_text("This phone's clock is").wait_for()
-    assert "behind the server" in page.locator("#sync-warning").inner_text()
+    assert words in page.locator("#sync-warning").inner_text()

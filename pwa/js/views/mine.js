@@ -63,10 +63,12 @@ export async function render(container) {
     ].filter(Boolean).join(' · ');
     const actions = h('div', { class: 'actions' });
     const label = `${categoryLabel(item.category, categories)} at ${school}, ${formatDateTime(item.started_at)}`;
-    if (item.status !== 'confirmed') {
+    // A delete the server set aside is settled in its box first (keep it, or delete anyway).
+    const changeable = item.status !== 'confirmed' && !item.deleted;
+    if (changeable) {
       actions.append(h('a', { class: 'button secondary', href: `#/log/${item.id}`, 'aria-label': `Edit ${label}` }, item.status === 'disputed' ? 'Correct it' : 'Edit'));
     }
-    if (item.status !== 'confirmed') {
+    if (changeable) {
       actions.append(h('button', { type: 'button', class: 'secondary', 'aria-label': `Delete ${label}`, onclick: () => askDelete(actions, item, label) }, 'Delete'));
     }
     if (item.version != null && navigator.onLine) {
@@ -94,6 +96,7 @@ export async function render(container) {
 
   function attentionBox(item) {
     const result = item.attention;
+    if (item.deleted) return deletionBox(item, result);
     if (result.status === 'conflict') {
       const Rules = globalThis.OutboxRules;
       const server = Rules.newest(item.server, result.activity);
@@ -120,6 +123,33 @@ export async function render(container) {
       h('button', { type: 'button', class: 'secondary', onclick: () => (neverSent ? askDiscard(box, item) : discard(item.id)) }, 'Discard the change'));
     box.append(actions);
     return box;
+  }
+
+  /**
+   * A delete made on this phone that the server set aside: changed elsewhere since the copy
+   * it was made on (shown), or refused (confirmed by the school meanwhile). Until the officer
+   * chooses, the activity stays on the server and on this list.
+   */
+  function deletionBox(item, result) {
+    const server = globalThis.OutboxRules.newest(item.server, result.activity);
+    const keep = (words) => h('button', { type: 'button', class: 'secondary', onclick: () => discard(item.id) }, words);
+    if (server?.deleted) {
+      return h('div', { class: 'warning' },
+        h('p', {}, h('strong', {}, 'Deleted on the server too. '), 'Nothing of yours is waiting: it can be removed from this phone.'),
+        h('div', { class: 'actions' }, keep('Remove it from this phone')));
+    }
+    if (result.status === 'conflict') {
+      return h('div', { class: 'warning' },
+        h('p', {}, h('strong', {}, 'Changed elsewhere, not deleted. '), 'You deleted this activity on this phone, but it had changed on the server since your copy (on your other phone, or by an admin). Delete it anyway, or keep the server copy (your delete is dropped).'),
+        differences(item, server),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'danger', onclick: () => keepMine(item.id) }, 'Delete it anyway'),
+          keep('Keep the server copy')));
+    }
+    return h('div', { class: 'warning' },
+      h('p', {}, h('strong', {}, 'Not deleted. '), describeError(result.error) || 'The server refused to delete it.',
+        ' The activity stays as the server has it.'),
+      h('div', { class: 'actions' }, keep('Keep the activity')));
   }
 
   /** The details that differ between this phone's version and the server copy. */

@@ -62,7 +62,7 @@ def test_a_student_answers_in_french_from_a_qr_link(new_page, live, console):
     assert page.evaluate("location.hash") == ""  # the code leaves the address bar
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     assert_accessible(page, "survey-fr-phone")
-    group = page.get_by_role("radiogroup", name="Je me sens en sécurité à l'école.")
+    group = page.get_by_role("radiogroup", name="Je me sens en sécurité à l'école.", exact=True)
     group.get_by_label("D'accord", exact=True).check()
     officer = page.get_by_role("radiogroup", name="quand l'agent de police")
     officer.get_by_label("Tout à fait d'accord").check()
@@ -91,7 +91,7 @@ def test_a_student_types_a_code_in_english(new_page, live, console):
     expect(page.get_by_role("alert")).to_contain_text("could not find this code")
     page.get_by_label("Code").fill(code.lower())
     page.get_by_role("button", name="Start").click()
-    page.get_by_role("radiogroup", name="I feel safe at school.").get_by_label(
+    page.get_by_role("radiogroup", name="I feel safe at school.", exact=True).get_by_label(
         "Agree", exact=True
     ).check()
     assert_accessible(page, "survey-en-phone")

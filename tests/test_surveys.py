@@ -127,6 +127,24 @@ def test_patch_changes_title_and_dates_with_if_match(client, world):
     )
 
 
+def test_round_reads_and_changes_refuse_anonymous_callers_and_bad_queries(client, world):
+    made = create_round(client, world["manager"], [world["a"]])
+    url = f"/api/v1/surveys/{made['id']}"
+    assert client.get(url).status_code == 401
+    assert client.patch(url, json={"title": "x"}).status_code == 401
+    assert client.get(url, headers=auth(world["officer"])).status_code == 403
+    bad_queries = (
+        "/api/v1/surveys?limit=0",
+        f"{url}/results?school_id=0",
+        f"{url}/results?audience=pupils",
+        f"{url}/results?format=xml",
+    )
+    for bad in bad_queries:
+        response = client.get(bad, headers=auth(world["manager"]))
+        assert response.status_code == 422, bad
+        assert response.get_json()["error"]["code"] == "validation_error"
+
+
 # --- codes -------------------------------------------------------------------------------
 
 
@@ -209,6 +227,20 @@ def test_staff_wording_asks_about_students(client, world):
     code = issue(client, world["manager"], made["id"], world["a"], count=1, audience="staff")[0]
     body = client.post(CHECK, json={"code": code}).get_json()
     assert body["items"][0]["text"]["en"].startswith("Students at this school")
+
+
+@pytest.mark.parametrize("body", [{}, {"code": 5}, {"code": None}, {"code": "AAAAA-AAAAA", "x": 1}])
+def test_check_without_a_code_string_is_422(client, body):
+    response = client.post(CHECK, json=body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "validation_error"
+
+
+def test_codes_for_an_unknown_round_are_404(client, world):
+    body = {"school_id": world["a"].id, "audience": "staff", "count": 1}
+    response = client.post("/api/v1/surveys/999/codes", json=body, headers=auth(world["admin"]))
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("code", ["", "K7QM-4XPA", "AAAAA-AAAAA", "0OIL1-0OIL1", "é" * 10])

@@ -30,6 +30,19 @@ def test_demo_has_two_closed_rounds_with_results_and_groups(app, client):
     assert again == results
 
 
+def test_demo_rounds_cover_each_school_level(app, client):
+    with app.app_context():
+        demo.load_demo(20)
+        manager = db.session.scalar(select(User).where(User.role == "program_manager"))
+        round_id = db.session.scalar(select(SurveyRound.id).order_by(SurveyRound.id.desc()))
+    url = f"/api/v1/surveys/{round_id}/results?group_by=school_level"
+    results = client.get(url, headers=auth(manager)).get_json()
+    levels = {group["group"] for group in results["items"][0]["groups"]}
+    assert levels == {"elementary", "junior_high", "senior_high"}
+    audiences = {cell["audience"] for cell in results["participation"]}
+    assert {"students_4_6", "students_7_9", "students_10_12", "staff", "families"} == audiences
+
+
 def test_the_tallies_agree_with_the_stored_answers(app, client):
     with app.app_context():
         demo.load_demo(20)

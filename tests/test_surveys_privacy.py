@@ -55,6 +55,24 @@ def test_no_table_holds_a_plain_code_address_agent_or_time_with_answers(client, 
     assert ADDRESS not in logged
 
 
+def test_accepted_answers_leave_no_timed_line_in_the_request_log(client, caplog):
+    school = make_school()
+    manager = make_user("program_manager")
+    made = create_round(client, manager, [school])
+    code = issue(client, manager, made["id"], school, count=1)[0]
+    with caplog.at_level(logging.INFO, logger="api.request"):
+        assert client.post("/api/v1/survey-codes/check", json={"code": code}).status_code == 200
+        assert answer(client, code).status_code == 201
+        assert answer(client, code).status_code == 410
+    paths = [
+        (record.fields["path"], record.fields["status"])
+        for record in caplog.records
+        if record.name == "api.request"
+    ]
+    # The rows' write order and a timed line for each accepted answer would date them.
+    assert paths == [("/api/v1/survey-responses", 410)]
+
+
 def test_an_answer_row_has_a_date_and_no_time_no_code_link_and_no_order(app):
     table = SurveyResponse.__table__
     kinds = {column.name: column.type for column in table.columns}
@@ -62,7 +80,7 @@ def test_an_answer_row_has_a_date_and_no_time_no_code_link_and_no_order(app):
     assert isinstance(kinds["answered_on"], Date)
     assert not any("code" in name or "user" in name or "addr" in name for name in kinds)
     assert not [key for key in table.foreign_keys if key.column.table.name == "survey_code"]
-    # A random key: the rows' order says nothing about the order of the answers.
+    # A random key: the key says nothing about the order of the answers.
     assert str(table.c.id.type).startswith("VARCHAR")
 
 

@@ -2,7 +2,9 @@
 
 Nothing here can identify a respondent. A code is kept only as a hash and a "used" flag (no
 time); a response keeps its school, audience, the date (no time of day), its five answers and
-the self-description flags, under a random id (no insertion order), and no link to its code.
+the self-description flags, under a random id, and no link to its code. The database still
+knows the order rows were written in (SQLite's rowid, PostgreSQL's xmin), so accepted answers
+are never logged with a time (api/observability.py).
 """
 
 import uuid
@@ -108,7 +110,7 @@ class SurveyResponse(db.Model):
         Index("ix_survey_response_round_school", "round_id", "school_id"),
     )
 
-    # Random, so that the order of the rows says nothing about the order of the answers.
+    # Random, so that the key says nothing about the order of the answers.
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_random_id)
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id", ondelete="CASCADE"))
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))

@@ -24,6 +24,7 @@ AUDIENCES_BY_LEVEL = {
     "junior_high": ("students_7_9", "staff", "families"),
     "senior_high": ("students_10_12", "staff", "families"),
 }
+SCHOOLS_PER_LEVEL = 3
 # (round title, days before today it opened, days it ran, how much warmer answers are)
 ROUNDS = (("Fall check-in", 95, 21, 0.0), ("Winter climate survey", 40, 21, 0.15))
 # The share of students who describe themselves each way (a student may tick several).
@@ -105,15 +106,21 @@ def _fill(rng, survey: SurveyRound, school: School, audience: str, warmth: float
     tally.issued += issued
 
 
+def _schools_of_each_level() -> list[School]:
+    """The first few schools of each level that has an audience of students."""
+    schools = list(db.session.scalars(select(School).order_by(School.id)))
+    return [
+        school
+        for level in AUDIENCES_BY_LEVEL
+        for school in [s for s in schools if s.level == level][:SCHOOLS_PER_LEVEL]
+    ]
+
+
 def load_demo_rounds(seed: int = 2025) -> int:
     """Two closed rounds over a few schools of each level; returns the answers added."""
     rng = random.Random(seed)
     manager = db.session.scalar(select(User).where(User.role == "program_manager"))
-    schools = [
-        s
-        for s in db.session.scalars(select(School).order_by(School.id))
-        if s.level in AUDIENCES_BY_LEVEL
-    ][:8]
+    schools = _schools_of_each_level()
     today = answer_date()
     for title, opened, days, warmth in ROUNDS:
         audiences = sorted({a for s in schools for a in AUDIENCES_BY_LEVEL[s.level]})

@@ -15,7 +15,9 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-function shorten(text, max = 18) {
+// 16 characters fit the label column at 16 px even in a wide font (DejaVu Sans: "Emergency
+// respo…" is 156 px of 156); the full label is in the chart's description and its table.
+function shorten(text, max = 16) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -28,8 +30,8 @@ function frame(title, description, height) {
   }, s('title', { id: titleId }, title), s('desc', { id: descId }, description));
 }
 
-/** One bar a row: rows are {label, value}. */
-export function barChart({ title, description, rows }) {
+/** One bar a row: rows are {label, value}; `empty` is said when there is no row. */
+export function barChart({ title, description, rows, empty = 'No activities match.' }) {
   const height = Math.max(1, rows.length) * ROW_H + 8;
   const svg = frame(title, description, height);
   const max = Math.max(1, ...rows.map((r) => r.value || 0));
@@ -43,7 +45,7 @@ export function barChart({ title, description, rows }) {
       s('text', { x: LABEL_W + w + 6, y: y + BAR_H / 2 + 5 }, formatNumber(row.value ?? 0)),
     );
   });
-  if (!rows.length) svg.append(s('text', { x: 8, y: 24 }, 'No activities match.'));
+  if (!rows.length) svg.append(s('text', { x: 8, y: 24 }, empty));
   return svg;
 }
 

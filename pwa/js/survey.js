@@ -182,7 +182,8 @@ function question(item, number) {
   return h(
     'fieldset',
     { class: 'question', role: 'radiogroup', 'aria-labelledby': legendId },
-    h('legend', { id: legendId }, `${number}. ${item.text[state.lang]}`),
+    // The number is for the eye; the group's accessible name is the question's text alone.
+    h('legend', { id: legendId }, h('span', { 'aria-hidden': 'true' }, `${number}. `), item.text[state.lang]),
     h('div', { class: 'scale' }, options),
   );
 }

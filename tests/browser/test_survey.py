@@ -27,11 +27,13 @@ def assert_accessible(page, name: str) -> None:
     screenshot(page, name)
 
 
-def open_round(live, team: dict, audiences=("students_7_9",)) -> tuple[str, dict]:
+def open_round(
+    live, team: dict, audiences=("students_7_9",), title="Fall climate survey"
+) -> tuple[str, dict]:
     manager = live.token(live.user("program_manager"))
     today = answer_date()
     body = {
-        "title": "Fall climate survey",
+        "title": title,
         "opens_on": (today - timedelta(days=1)).isoformat(),
         "closes_on": (today + timedelta(days=14)).isoformat(),
         "school_ids": [team["school_id"]],
@@ -62,7 +64,7 @@ def test_a_student_answers_in_french_from_a_qr_link(new_page, live, console):
     assert page.evaluate("location.hash") == ""  # the code leaves the address bar
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     assert_accessible(page, "survey-fr-phone")
-    group = page.get_by_role("radiogroup", name="Je me sens en sécurité à l'école.")
+    group = page.get_by_role("radiogroup", name="Je me sens en sécurité à l'école.", exact=True)
     group.get_by_label("D'accord", exact=True).check()
     officer = page.get_by_role("radiogroup", name="quand l'agent de police")
     officer.get_by_label("Tout à fait d'accord").check()
@@ -91,7 +93,7 @@ def test_a_student_types_a_code_in_english(new_page, live, console):
     expect(page.get_by_role("alert")).to_contain_text("could not find this code")
     page.get_by_label("Code").fill(code.lower())
     page.get_by_role("button", name="Start").click()
-    page.get_by_role("radiogroup", name="I feel safe at school.").get_by_label(
+    page.get_by_role("radiogroup", name="I feel safe at school.", exact=True).get_by_label(
         "Agree", exact=True
     ).check()
     assert_accessible(page, "survey-en-phone")
@@ -119,8 +121,13 @@ def test_a_leader_prints_slips(new_page, live, console):
     page.get_by_label("How many codes").fill("4")
     page.get_by_role("button", name="Make codes").click()
     page.get_by_role("heading", name="4 new codes").wait_for()
+    # The results below count the new codes at once.
+    expect(page.locator(".participation")).to_have_text(
+        "0 answers from 4 codes issued (response rate 0%)."
+    )
     slips = page.locator(".slip")
     expect(slips).to_have_count(4)
+    expect(slips.first).to_contain_text("Scanne le code")
     codes = [text.strip() for text in page.locator(".slip-code").all_inner_texts()]
     assert all(len(code) == 11 for code in codes)
     expect(slips.first.get_by_role("img")).to_have_attribute(
@@ -165,6 +172,7 @@ def test_a_manager_reads_the_section_and_the_printable_page(new_page, live, cons
     page.goto(f"/#/voice/{made['id']}/report")
     page.get_by_role("heading", name="Evaluation: Fall climate survey").wait_for()
     page.get_by_text("Activities by category (numbers)").wait_for()
+    expect(page.get_by_text("Activities the schools confirmed")).to_be_visible()
     expect(
         page.get_by_text("23 answers from 23 codes issued (response rate 100%).")
     ).to_be_visible()
@@ -177,4 +185,33 @@ def test_a_manager_reads_the_section_and_the_printable_page(new_page, live, cons
     page.get_by_role("heading", name="Dashboard").wait_for()
     section.get_by_text("answers from").first.wait_for()
     assert_accessible(page, "voice-dashboard-phone")
+    assert console.unexpected() == []
+
+
+def test_last_finished_round_stays_in_view_while_a_new_one_is_open(new_page, live, console):
+    team = live.team()
+    manager, finished = open_round(live, team, title="Winter climate survey")
+    answer_many(live, manager, finished, team["school_id"], 12)
+    today = answer_date()
+    dates = {
+        "opens_on": (today - timedelta(days=20)).isoformat(),
+        "closes_on": (today - timedelta(days=1)).isoformat(),
+    }
+    assert live.api("PATCH", f"/surveys/{finished['id']}", token=manager, body=dates)[0] == 200
+    _manager, current = open_round(live, team, title="Spring climate survey")
+    answer_many(live, manager, current, team["school_id"], 2)
+    page = new_page()
+    sign_in(page, team["leader"])
+    page.get_by_role("link", name="Community voice").click()
+    section = page.locator(
+        "section", has=page.get_by_role("heading", name="Latest results for your schools")
+    )
+    expect(section.get_by_text("Open now:")).to_contain_text("Spring climate survey (until")
+    expect(section.get_by_text("Open now:")).to_contain_text("2 answers from 2 codes issued")
+    expect(section.get_by_text("Last finished round:")).to_contain_text("Winter climate survey")
+    expect(section.locator(".participation")).to_have_text(
+        "12 answers from 12 codes issued (response rate 100%)."
+    )
+    expect(section.get_by_role("img", name=re.compile("round by round"))).to_be_visible()
+    assert_accessible(page, "voice-leader-open-round-phone")
     assert console.unexpected() == []

@@ -50,14 +50,20 @@ export function groupLabel(groupBy, key, schools) {
   return schools.find((s) => s.id === key)?.name || `School ${key}`;
 }
 
+const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/** "N answers from M codes issued (response rate R%)." */
+export function participationText(results) {
+  const issued = results.participation.reduce((sum, p) => sum + p.issued, 0);
+  const rate = issued ? `${Math.round((1000 * results.responses) / issued) / 10}%` : '—';
+  return `${count(results.responses, 'answer', 'answers')} from ${count(issued, 'code', 'codes')} issued (response rate ${rate}).`;
+}
+
 /** Participation: codes issued, answers and the response rate, per school and audience. */
 export function participationTable(results, schools) {
   const names = new Map(schools.map((s) => [s.id, s.name]));
-  const issued = results.participation.reduce((sum, p) => sum + p.issued, 0);
-  const rate = issued ? `${Math.round((1000 * results.responses) / issued) / 10}%` : '—';
   return [
-    h('p', { class: 'participation' },
-      `${results.responses} answers from ${issued} codes issued (response rate ${rate}).`),
+    h('p', { class: 'participation' }, participationText(results)),
     scrollBox('Participation: table', table('Participation by school and audience',
       ['School', 'Audience', 'Codes issued', 'Answers', 'Response rate'],
       results.participation.map((p) => [
@@ -86,6 +92,7 @@ export function itemFigures(results, schools) {
         title: `${title}: share who agree (%)`,
         description,
         rows: shown.map((r) => ({ label: r.label, value: r.figures.agree_pct ?? 0 })),
+        empty: `${hiddenText(k)} in every group.`,
       }),
       extra: h('p', { class: 'meta' }, `“${item.text.en}”`),
       table: table(`${title} (numbers)`,
@@ -98,18 +105,30 @@ export function itemFigures(results, schools) {
   });
 }
 
-/** The agree share of each item, round by round. */
-export function trendTable(rounds, resultsByRound) {
+const agreeShare = (results, key) => results?.items.find((i) => i.key === key)?.overall.agree_pct ?? null;
+
+/** The agree share of each item, round by round: the officer item drawn, every item in the table. */
+export function trendFigure(rounds, resultsByRound) {
   const keys = Object.keys(ITEM_SHORT);
-  return scrollBox('Trend across rounds: table', table('Share who agree, round by round',
-    ['Round', ...keys.map((key) => ITEM_SHORT[key])],
-    rounds.map((round) => {
-      const results = resultsByRound.get(round.id);
-      return [`${round.title} (${round.opens_on})`, ...keys.map((key) => {
-        const item = results?.items.find((i) => i.key === key);
-        return item?.overall.agree_pct == null ? 'Hidden: too few answers' : `${item.overall.agree_pct}%`;
-      })];
-    })));
+  const label = (round) => `${round.title} (${round.opens_on})`;
+  const drawn = rounds.filter((round) => agreeShare(resultsByRound.get(round.id), 'safe_with_officer') != null)
+    .map((round) => ({ label: round.title, value: agreeShare(resultsByRound.get(round.id), 'safe_with_officer') }));
+  const title = `${ITEM_SHORT.safe_with_officer}: share who agree, round by round`;
+  return figure({
+    title,
+    chart: barChart({
+      title: `${title} (%)`,
+      description: `${title}: ${drawn.map((r) => `${r.label} ${r.value}%`).join(', ') || 'hidden (too few answers)'}.`,
+      rows: drawn,
+      empty: 'Hidden: too few answers in every round.',
+    }),
+    table: table('Share who agree, round by round',
+      ['Round', ...keys.map((key) => ITEM_SHORT[key])],
+      rounds.map((round) => [label(round), ...keys.map((key) => {
+        const share = agreeShare(resultsByRound.get(round.id), key);
+        return share == null ? 'Hidden: too few answers' : `${share}%`;
+      })])),
+  });
 }
 
 function roundCard(round, schools) {
@@ -179,7 +198,7 @@ function slipsBlock(issued, round) {
       h('img', { src: slip.qr, alt: `QR code for the survey address with code ${slip.code}`, width: '132', height: '132' }),
       h('div', {},
         h('p', { class: 'slip-title' }, `${round.title} · ${label}`),
-        h('p', {}, 'Scan the code, or go to:'),
+        h('p', {}, 'Scan the code, or go to: / Scanne le code, ou va à :'),
         h('p', { class: 'slip-address' }, issued.address),
         h('p', {}, 'and type this code / et écris ce code :'),
         h('p', { class: 'slip-code' }, slip.code))))));
@@ -223,7 +242,10 @@ async function renderRound(container, context, schools, roundId) {
     h('h1', {}, round.title),
     h('p', { class: 'lead' }, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
     h('p', { class: 'no-print' }, h('a', { href: `#/voice/${round.id}/report` }, 'Printable evaluation page')),
-    ...codesForm(round, schools, context.user, (issued) => slipsHere.replaceChildren(slipsBlock(issued, round))),
+    ...codesForm(round, schools, context.user, (issued) => {
+      slipsHere.replaceChildren(slipsBlock(issued, round));
+      load();
+    }),
     slipsHere,
     h('h2', { class: 'no-print' }, 'Results'),
     h('div', { class: 'toolbar no-print' }, field('Compare by', groupBy)),
@@ -257,7 +279,8 @@ function mixFigure(title, rows, labelOf) {
 
 async function activityMix(round) {
   const schoolIds = new Set(round.school_ids);
-  const range = `from=${round.opens_on}&to=${round.closes_on}`;
+  // Confirmed activities: the view evaluation uses (api.md), what the schools agree happened.
+  const range = `from=${round.opens_on}&to=${round.closes_on}&status=confirmed`;
   const [byCategory, byLevel, byOutcome] = await Promise.all(['category', 'school_level', 'outcome'].map((key) =>
     get(`/reports/activity-mix?group_by=school,${key}&${range}`)));
   const categories = (await getRef('categories')) || CATEGORIES;
@@ -285,6 +308,7 @@ async function renderReport(container, context, schools, roundId) {
     h('div', { class: 'grid' }, itemFigures(results, schools)));
   if (MANAGERS.includes(context.user.role)) {
     container.append(h('h2', {}, 'What officers did: the activity mix of the same schools and dates'),
+      h('p', {}, 'Activities the schools confirmed, logged from the day the round opened to the day it closed.'),
       h('div', { class: 'grid' }, await activityMix(round)));
   }
 }
@@ -301,27 +325,36 @@ export async function render(container, context) {
   return renderRound(container, context, schools, roundId);
 }
 
-/** The dashboard's "Community voice" section: the latest round, its items, the trend. */
+/** The dashboard's "Community voice" section: the last finished round (the open one while none
+ * has finished) with its items, how many have answered an open round so far, and the trend. */
 export async function dashboardSection(schools, title = 'Community voice') {
   const rounds = (await getAll('/surveys')).sort((a, b) => a.opens_on.localeCompare(b.opens_on));
   const heading = h('h2', { id: 'voice-heading' }, title);
   const section = h('section', { 'aria-labelledby': 'voice-heading' }, heading);
-  const latest = [...rounds].reverse().find((r) => r.status !== 'scheduled');
-  if (!latest) {
+  const started = rounds.filter((r) => r.status !== 'scheduled');
+  if (!started.length) {
     section.append(h('p', { class: 'notice' }, 'No survey results yet. Open a round under Community voice.'));
     return section;
   }
+  const finished = started.filter((r) => r.status === 'closed');
+  const shown = (finished.length ? finished : started).at(-1);
+  const open = started.filter((r) => r.status === 'open' && r !== shown);
+  const trend = started.slice(-6);
   const resultsByRound = new Map();
-  for (const round of rounds.filter((r) => r.status !== 'scheduled').slice(-6)) {
+  for (const round of new Set([shown, ...open, ...trend])) {
     resultsByRound.set(round.id, await get(`/surveys/${round.id}/results?group_by=identity`));
   }
-  const results = resultsByRound.get(latest.id);
+  const results = resultsByRound.get(shown.id);
   section.append(
-    h('p', {}, h('a', { href: `#/voice/${latest.id}` }, latest.title), ` (${latest.opens_on} to ${latest.closes_on}) · `,
-      h('a', { href: `#/voice/${latest.id}/report` }, 'Printable evaluation page')),
+    ...open.map((round) => h('p', { class: 'notice' }, 'Open now: ',
+      h('a', { href: `#/voice/${round.id}` }, round.title), ` (until ${round.closes_on}): `,
+      participationText(resultsByRound.get(round.id)))),
+    h('p', {}, `${shown.status === 'closed' ? 'Last finished round' : 'Open round'}: `,
+      h('a', { href: `#/voice/${shown.id}` }, shown.title), ` (${shown.opens_on} to ${shown.closes_on}) · `,
+      h('a', { href: `#/voice/${shown.id}/report` }, 'Printable evaluation page')),
     ...participationTable(results, schools),
     h('div', { class: 'grid' }, itemFigures(results, schools)),
     h('h3', {}, 'Trend across rounds'),
-    trendTable([...resultsByRound.keys()].map((id) => rounds.find((r) => r.id === id)), resultsByRound));
+    trendFigure(trend, resultsByRound));
   return section;
 }

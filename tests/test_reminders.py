@@ -110,6 +110,18 @@ def test_twice_on_one_day_sends_nothing_new(mail_app, mailbox, leaders):
     assert len(mailbox.messages) == 1
 
 
+def test_the_next_day_brings_the_next_reminder(mail_app, mailbox, leaders, monkeypatch):
+    from api.services import reminders
+
+    assert send(mail_app).exit_code == 0
+    with mail_app.app_context():
+        tomorrow = reminders.today() + timedelta(days=1)
+    monkeypatch.setattr(reminders, "today", lambda: tomorrow)
+    again = send(mail_app)
+    assert "Sent 1 review reminders; 0 already sent today" in again.output
+    assert [to for to, _ in mailbox.messages] == [["both@board.test"]] * 2
+
+
 def test_a_failed_send_is_retried_on_the_next_run(mail_app, mailbox, leaders):
     mailbox.refuse = True
     failed = send(mail_app)

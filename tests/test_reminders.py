@@ -142,6 +142,15 @@ def test_an_unreachable_mail_server_is_retried_later(make_app, leaders, mailbox)
         assert db.session.scalars(select(ReminderSent)).all() == []
 
 
+def test_without_app_base_url_nothing_is_sent(make_app, leaders, mailbox):
+    unset = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=mailbox.port, APP_BASE_URL="")
+    result = send(unset)
+    assert result.exit_code == 1
+    assert "Set APP_BASE_URL" in result.output
+    assert mailbox.messages == []
+    assert send(unset, "--dry-run").exit_code == 0
+
+
 def test_dry_run_sends_and_records_nothing(mail_app, mailbox, leaders):
     result = send(mail_app, "--dry-run")
     assert result.exit_code == 0

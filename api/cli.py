@@ -109,6 +109,12 @@ def register_digests_cli(app: Flask) -> None:
         """Email each school leader with activities waiting (at most once a day)."""
         from api.services.reminders import send_all
 
+        if not dry_run and not app.config["APP_BASE_URL"]:
+            # Outside a request there is no address of our own: the link would lead nowhere.
+            raise click.ClickException(
+                "Set APP_BASE_URL (e.g. https://sro.example.org): each reminder links to "
+                "<APP_BASE_URL>/#/review."
+            )
         result = send_all(dry_run=dry_run)
         if dry_run:
             for email, waiting in result["would_send"]:

@@ -25,6 +25,29 @@ ETAG_OPERATIONS = {
     "createUser": ("201",),
     "getUser": ("200",),
     "updateUser": ("200",),
+    "createSurveyRound": ("201",),
+    "getSurveyRound": ("200",),
+    "updateSurveyRound": ("200",),
+}
+# Response fields that are absent in some answers; every other field is always present.
+SOMETIMES_ABSENT = {
+    "Activity": {"summary", "review_note", "reopened_from"},
+    "MixRow": {
+        "category",
+        "school_id",
+        "school_name",
+        "school_level",
+        "officer_id",
+        "officer_name",
+        "month",
+        "outcome",
+        "referral_to",
+        "suppressed",
+    },
+    "MixTotals": {"suppressed"},
+    "MutationResult": {"activity", "error"},
+    "BulkReviewResult": {"activity", "error"},
+    "ErrorBody": {"details"},
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -54,6 +77,25 @@ def resolve(spec, node: dict) -> dict:
     while "$ref" in node:
         node = schema_of(spec, node["$ref"].rsplit("/", 1)[1])
     return node
+
+
+def response_schemas(spec) -> set:
+    """The names of the schemas a response can hold, nested ones included."""
+
+    def names(node) -> set:
+        return {
+            found["$ref"].rsplit("/", 1)[1]
+            for found in walk(node)
+            if found.get("$ref", "").startswith("#/components/schemas/")
+        }
+
+    found = names([op["responses"] for _, _, op in operations(spec).values()])
+    found |= names(spec["components"]["responses"])
+    while True:
+        more = names([schema_of(spec, name) for name in found]) - found
+        if not more:
+            return found
+        found |= more
 
 
 def walk(node):
@@ -127,6 +169,17 @@ def test_each_enum_is_one_component_and_nullable_uses_allow_null(spec):
     assert set(schema_of(spec, "ReferralTo")["enum"]) == set(REFERRALS)
 
 
+def test_no_enum_is_repeated_inline(spec):
+    """A set of values used in more than one place is a component: one enum type each."""
+    components = spec["components"]["schemas"].values()
+    inline = [
+        frozenset(map(str, node["enum"]))
+        for node in [*walk(spec["paths"]), *walk(list(components))]
+        if "enum" in node and not any(node is c for c in components)
+    ]
+    assert len(inline) == len(set(inline)), sorted(map(sorted, inline))
+
+
 def test_response_enums_are_typed(spec):
     activity = schema_of(spec, "Activity")["properties"]
     assert activity["category"] == {"$ref": "#/components/schemas/ActivityCategory"}
@@ -145,6 +198,45 @@ def test_etag_header_is_declared_where_it_is_sent(spec):
             assert header["required"] is True and header["schema"] == {"type": "string"}
 
 
+def test_every_record_that_takes_if_match_declares_its_etag(spec):
+    """A PATCH or DELETE that takes If-Match: its record's GET and its own 200 send the
+    ETag to send back (a new operation cannot leave it out)."""
+    ops = operations(spec).values()
+    guarded = {path for path, _, op in ops if "If-Match" in parameter_names(op)}
+    assert guarded
+    for path, method, op in ops:
+        if path in guarded and "200" in op["responses"] and method in ("get", "patch"):
+            assert "ETag" in op["responses"]["200"].get("headers", {}), (path, method)
+    declared = {oid for oid, (_, _, op) in operations(spec).items() if etag_codes(op)}
+    assert declared == set(ETAG_OPERATIONS)
+
+
+def parameter_names(operation: dict) -> set:
+    return {p["name"] for p in operation.get("parameters", [])}
+
+
+def etag_codes(operation: dict) -> list:
+    return [c for c, r in operation["responses"].items() if "ETag" in r.get("headers", {})]
+
+
+def test_etag_is_sent_where_declared(make_app):
+    client = make_app().test_client()
+    headers = auth(make_user("program_manager"))
+    body = {
+        "title": "Spring climate",
+        "opens_on": "2026-03-01",
+        "closes_on": "2026-03-31",
+        "school_ids": [make_school().id],
+        "audiences": ["staff"],
+    }
+    created = client.post("/api/v1/surveys", json=body, headers=headers)
+    assert created.status_code == 201 and created.headers["ETag"] == '"1"'
+    path = f"/api/v1/surveys/{created.json['id']}"
+    assert client.get(path, headers=headers).headers["ETag"] == '"1"'
+    renamed = client.patch(path, json={"title": "Spring"}, headers=headers | {"If-Match": '"1"'})
+    assert renamed.status_code == 200 and renamed.headers["ETag"] == '"2"'
+
+
 @pytest.mark.parametrize(
     ("name", "always"),
     [
@@ -161,6 +253,15 @@ def test_etag_header_is_declared_where_it_is_sent(spec):
 )
 def test_fields_always_present_are_required(spec, name, always):
     assert always <= set(schema_of(spec, name)["required"])
+
+
+def test_every_response_field_is_required_unless_sometimes_absent(spec):
+    for name in sorted(response_schemas(spec)):
+        schema = schema_of(spec, name)
+        if "properties" not in schema:
+            continue
+        optional = set(schema["properties"]) - set(schema.get("required", []))
+        assert optional <= SOMETIMES_ABSENT.get(name, set()), (name, sorted(optional))
 
 
 def test_manager_only_absent_fields_are_not_required(spec):
@@ -202,6 +303,23 @@ def test_csv_has_an_operation_of_its_own(spec):
     assert list(operation["responses"]["200"]["content"]) == ["text/csv"]
     names = {p["name"] for p in operation["parameters"]}
     assert {"group_by", "from", "to", "status", "public"} <= names and "format" not in names
+
+
+def test_every_csv_answer_has_an_operation_of_its_own(spec):
+    """An operation that may answer CSV beside JSON has a twin `<id>Csv` that answers only
+    CSV, so a generated client can ask for text and get a string."""
+    ops = operations(spec)
+    mixed = [
+        oid
+        for oid, (_, _, op) in ops.items()
+        if {"application/json", "text/csv"}
+        <= set(op["responses"].get("200", {}).get("content", {}))
+    ]
+    assert mixed == ["getActivityMix", "getSurveyResults"]
+    for operation_id in mixed:
+        path, method, twin = ops[operation_id + "Csv"]
+        assert list(twin["responses"]["200"]["content"]) == ["text/csv"]
+        assert parameter_names(twin) == parameter_names(ops[operation_id][2]) - {"format"}
 
 
 def test_csv_path_answers_csv_with_the_same_filters(make_app):

@@ -124,6 +124,18 @@ def test_the_day_of_once_a_day_is_the_program_date(mail_app, mailbox, leaders, p
     assert len(mailbox.messages) == 2
 
 
+def test_the_next_day_brings_the_next_reminder(mail_app, mailbox, leaders, monkeypatch):
+    from api.services import reminders
+
+    assert send(mail_app).exit_code == 0
+    with mail_app.app_context():
+        tomorrow = reminders.today() + timedelta(days=1)
+    monkeypatch.setattr(reminders, "today", lambda: tomorrow)
+    again = send(mail_app)
+    assert "Sent 1 review reminders; 0 already sent today" in again.output
+    assert [to for to, _ in mailbox.messages] == [["both@board.test"]] * 2
+
+
 def test_a_failed_send_is_retried_on_the_next_run(mail_app, mailbox, leaders):
     mailbox.refuse = True
     failed = send(mail_app)
@@ -142,6 +154,15 @@ def test_an_unreachable_mail_server_is_retried_later(make_app, leaders, mailbox)
     assert send(down).exit_code == 1
     with down.app_context():
         assert db.session.scalars(select(ReminderSent)).all() == []
+
+
+def test_without_app_base_url_nothing_is_sent(make_app, leaders, mailbox):
+    unset = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=mailbox.port, APP_BASE_URL="")
+    result = send(unset)
+    assert result.exit_code == 1
+    assert "Set APP_BASE_URL" in result.output
+    assert mailbox.messages == []
+    assert send(unset, "--dry-run").exit_code == 0
 
 
 def test_dry_run_sends_and_records_nothing(mail_app, mailbox, leaders):

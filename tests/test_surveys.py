@@ -451,6 +451,22 @@ def test_results_csv_has_suppressed_cells_empty_and_is_audited(client, world, ap
     assert export.changes["format"] == "csv"
 
 
+def test_results_csv_path_answers_the_same_csv(client, world, app):
+    made = create_round(client, world["manager"], [world["a"], world["b"]])
+    _answer_many(client, world["manager"], made["id"], world["a"], [(ALL_FIVE, [])] * 10)
+    base = f"/api/v1/surveys/{made['id']}/results"
+    headers = auth(world["manager"])
+    response = client.get(f"{base}.csv?group_by=school", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    same = client.get(f"{base}?group_by=school&format=csv", headers=headers)
+    assert response.data == same.data
+    assert client.get(f"{base}.csv?format=json", headers=headers).mimetype == "text/csv"
+    assert client.get(f"{base}.csv", headers=auth(world["officer"])).status_code == 403
+    leader_other = f"{base}.csv?school_id={world['b'].id}"
+    assert client.get(leader_other, headers=auth(world["leader"])).status_code == 404
+
+
 def test_results_access(client, world):
     made = create_round(client, world["manager"], [world["a"], world["b"]])
     url = f"/api/v1/surveys/{made['id']}/results"

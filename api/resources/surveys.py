@@ -7,7 +7,7 @@ from flask.views import MethodView
 from api.auth import authenticated, viewer
 from api.extensions import limiter
 from api.models.survey import SurveyRound
-from api.resources.common import IF_MATCH_DOC, check_if_match, etag, id_page
+from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag, id_page
 from api.schemas.common import PageQuerySchema
 from api.schemas.survey import (
     CheckSchema,
@@ -16,6 +16,7 @@ from api.schemas.survey import (
     CodesSchema,
     ReceivedSchema,
     ResponseSchema,
+    ResultsCsvQuerySchema,
     ResultsQuerySchema,
     ResultsSchema,
     RoundCreateSchema,
@@ -57,7 +58,7 @@ class Rounds(MethodView):
 
     @authenticated(*MANAGERS)
     @blp.arguments(RoundCreateSchema)
-    @blp.response(201, RoundSchema)
+    @blp.response(201, RoundSchema, headers=ETAG_HEADERS)
     @blp.alt_response(403, description="Not a program manager or admin")
     @blp.doc(operationId="createSurveyRound")
     def post(self, body):
@@ -69,7 +70,7 @@ class Rounds(MethodView):
 @blp.route(f"/surveys/{ROUND_ID}")
 class RoundItem(MethodView):
     @authenticated(*READERS)
-    @blp.response(200, RoundSchema)
+    @blp.response(200, RoundSchema, headers=ETAG_HEADERS)
     @blp.doc(operationId="getSurveyRound")
     def get(self, round_id):
         """One survey round."""
@@ -79,7 +80,7 @@ class RoundItem(MethodView):
     @authenticated(*MANAGERS)
     @blp.doc(**IF_MATCH_DOC)
     @blp.arguments(RoundUpdateSchema)
-    @blp.response(200, RoundSchema)
+    @blp.response(200, RoundSchema, headers=ETAG_HEADERS)
     @blp.alt_response(412, description="Stale If-Match")
     @blp.doc(operationId="updateSurveyRound")
     def patch(self, body, round_id):
@@ -165,16 +166,37 @@ class Results(MethodView):
     @blp.doc(operationId="getSurveyResults")
     def get(self, query, round_id):
         """Participation and results, small cells suppressed (leaders: their schools)."""
-        survey = surveys.get_round(viewer(), round_id)
-        k = current_app.config["SUPPRESS_BELOW"]
-        report = survey_results.results(viewer(), survey, query, k)
-        as_csv = query.get("format") == "csv"
-        filters = {key: value for key, value in query.items() if key != "format"}
-        filters["survey_id"] = survey.id
-        reports.record_export(viewer().id, "survey-results", filters, "csv" if as_csv else "json")
-        if as_csv:
-            response = Response(survey_results.as_csv(report), mimetype="text/csv")
-            name = f"survey-{survey.id}-results.csv"
-            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-            return response
+        return _results(round_id, query, query.get("format") == "csv")
+
+
+@blp.route(f"/surveys/{ROUND_ID}/results.csv")
+class ResultsCsv(MethodView):
+    @authenticated(*READERS)
+    @blp.arguments(ResultsCsvQuerySchema, location="query")
+    @blp.response(
+        200,
+        {"type": "string"},
+        content_type="text/csv",
+        description="The results as CSV (the same as `format=csv` on getSurveyResults)",
+        example=",".join(survey_results.CSV_FIELDS),
+    )
+    @blp.alt_response(403, description="Officers")
+    @blp.doc(operationId="getSurveyResultsCsv")
+    def get(self, query, round_id):
+        """The results as CSV, suppressed cells empty: the same filters as the JSON."""
+        return _results(round_id, query, True)
+
+
+def _results(round_id: int, query: dict, as_csv: bool):
+    survey = surveys.get_round(viewer(), round_id)
+    k = current_app.config["SUPPRESS_BELOW"]
+    report = survey_results.results(viewer(), survey, query, k)
+    filters = {key: value for key, value in query.items() if key != "format"}
+    filters["survey_id"] = survey.id
+    reports.record_export(viewer().id, "survey-results", filters, "csv" if as_csv else "json")
+    if not as_csv:
         return report
+    response = Response(survey_results.as_csv(report), mimetype="text/csv")
+    name = f"survey-{survey.id}-results.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

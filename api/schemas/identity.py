@@ -6,9 +6,13 @@ from api.schemas.common import StrictSchema
 
 
 class ProviderSchema(Schema):
-    name = fields.String()
-    label = fields.String(metadata={"description": 'Button text after "Sign in with "'})
-    start_url = fields.String(metadata={"description": "Where the sign-in button goes"})
+    name = fields.String(required=True)
+    label = fields.String(
+        required=True, metadata={"description": 'Button text after "Sign in with "'}
+    )
+    start_url = fields.String(
+        required=True, metadata={"description": "Where the sign-in button goes"}
+    )
 
 
 class GrantSchema(StrictSchema):

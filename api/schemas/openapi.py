@@ -9,7 +9,8 @@
   (one name: a reference to that shape, with `nullable` beside an `allOf` when null is
   allowed, instead of apispec's `anyOf` with an arbitrary nullable object).
 - Shapes that only appear inside such a `oneOf` are registered here by name.
-- A `default: null` is left out (absent already means null).
+- A `default: null` is left out (absent already means null); another default stays beside
+  the reference.
 - A field's vendor extensions (`x-…` keys in its metadata, such as `x-required-when`) stay
   beside the reference.
 """
@@ -18,6 +19,7 @@ from marshmallow import validate
 
 from api.models.activity import AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES
 from api.models.school import SCHOOL_LEVELS
+from api.models.survey import AUDIENCES as SURVEY_AUDIENCES
 from api.models.user import ROLES
 
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -28,6 +30,9 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "ReferralTo": REFERRALS,
     "SchoolLevel": SCHOOL_LEVELS,
     "Role": ROLES,
+    "SurveyAudience": SURVEY_AUDIENCES,
+    "SurveyGrouping": ("identity", "audience", "school_level", "school"),
+    "ReportFormat": ("json", "csv"),
 }
 
 
@@ -60,18 +65,16 @@ def shared_shapes(converter, field, ret: dict, **kwargs) -> dict:
         shapes = (name,) if name else ()
     if not shapes:
         return {}
-    description = ret.get("description")
-    extensions = {key: value for key, value in ret.items() if key.startswith("x-")}
+    kept = {key: value for key, value in ret.items() if key.startswith("x-")}
+    kept |= {key: ret[key] for key in ("description", "default") if key in ret}
     ret.clear()
     refs = [ref(name) for name in shapes]
-    if len(refs) == 1 and not field.allow_none and not extensions:
+    if len(refs) == 1 and not field.allow_none and not kept:
         return refs[0]
     documented: dict = {"oneOf": refs} if len(refs) > 1 else {"allOf": refs}
     if field.allow_none:
         documented["nullable"] = True
-    if description:
-        documented["description"] = description
-    return documented | extensions
+    return documented | kept
 
 
 def document_shared_shapes(spec, ma_plugin) -> None:

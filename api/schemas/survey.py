@@ -10,11 +10,14 @@ from api.services.surveys import status_of
 ID = validate.Range(min=1, max=2**31 - 1)
 IDENTITY_CHOICES = (*IDENTITY_KEYS, PREFER_NOT)
 STATUSES = ("scheduled", "open", "closed")
+GROUPINGS = ("identity", "audience", "school_level", "school")
+AUDIENCE = validate.OneOf(AUDIENCES)
+# Response schemas mark every field required: each is always present (null where allowed).
 
 
 class BilingualSchema(Schema):
-    en = fields.String()
-    fr = fields.String()
+    en = fields.String(required=True)
+    fr = fields.String(required=True)
 
 
 class RoundCreateSchema(StrictSchema):
@@ -25,7 +28,7 @@ class RoundCreateSchema(StrictSchema):
         fields.Integer(validate=ID), required=True, validate=validate.Length(min=1, max=1000)
     )
     audiences = fields.List(
-        fields.String(validate=validate.OneOf(AUDIENCES)),
+        fields.String(validate=AUDIENCE),
         required=True,
         validate=validate.Length(min=1, max=len(AUDIENCES)),
     )
@@ -44,43 +47,52 @@ class RoundUpdateSchema(StrictSchema):
 
 
 class RoundSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    instrument = fields.String()
-    opens_on = fields.Date()
-    closes_on = fields.Date()
-    school_ids = fields.List(fields.Integer())
-    audiences = fields.List(fields.String())
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    instrument = fields.String(required=True)
+    opens_on = fields.Date(required=True)
+    closes_on = fields.Date(required=True)
+    school_ids = fields.List(fields.Integer(), required=True)
+    audiences = fields.List(fields.String(validate=AUDIENCE), required=True)
     status = fields.Function(
         lambda survey: status_of(survey),
+        required=True,
         metadata={"type": "string", "enum": list(STATUSES), "description": "By today's date"},
     )
-    version = fields.Integer()
+    version = fields.Integer(required=True)
 
 
 class RoundPageSchema(Schema):
-    items = fields.List(fields.Nested(RoundSchema))
-    next_cursor = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(RoundSchema), required=True)
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "null on the last page"}
+    )
 
 
 class CodesRequestSchema(StrictSchema):
     school_id = fields.Integer(required=True, validate=ID)
-    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
+    audience = fields.String(required=True, validate=AUDIENCE)
     count = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
 
 
 class SlipSchema(Schema):
-    code = fields.String()
-    url = fields.String(metadata={"description": "The survey address with the code after #"})
-    qr = fields.String(metadata={"description": "A QR code of `url`, as an SVG data: URI"})
+    code = fields.String(required=True)
+    url = fields.String(
+        required=True, metadata={"description": "The survey address with the code after #"}
+    )
+    qr = fields.String(
+        required=True, metadata={"description": "A QR code of `url`, as an SVG data: URI"}
+    )
 
 
 class CodesSchema(Schema):
-    school_id = fields.Integer()
-    audience = fields.String()
-    codes = fields.List(fields.String(), metadata={"description": "Shown once, never again"})
-    address = fields.String(metadata={"description": "The survey page's address"})
-    slips = fields.List(fields.Nested(SlipSchema))
+    school_id = fields.Integer(required=True)
+    audience = fields.String(required=True, validate=AUDIENCE)
+    codes = fields.List(
+        fields.String(), required=True, metadata={"description": "Shown once, never again"}
+    )
+    address = fields.String(required=True, metadata={"description": "The survey page's address"})
+    slips = fields.List(fields.Nested(SlipSchema), required=True)
 
 
 class CodeSchema(StrictSchema):
@@ -130,76 +142,87 @@ class ResponseSchema(CodeSchema):
 
 
 class ReceivedSchema(Schema):
-    received = fields.Boolean()
+    received = fields.Boolean(required=True)
 
 
 class KeyTextSchema(Schema):
-    key = fields.String()
-    text = fields.Nested(BilingualSchema)
+    key = fields.String(required=True)
+    text = fields.Nested(BilingualSchema, required=True)
 
 
 class ScaleStepSchema(Schema):
-    value = fields.Integer()
-    text = fields.Nested(BilingualSchema)
+    value = fields.Integer(required=True)
+    text = fields.Nested(BilingualSchema, required=True)
 
 
 class CheckSurveySchema(Schema):
-    title = fields.String()
-    closes_on = fields.Date()
+    title = fields.String(required=True)
+    closes_on = fields.Date(required=True)
 
 
 class CheckSchema(Schema):
-    survey = fields.Nested(CheckSurveySchema)
-    audience = fields.String()
-    school_name = fields.String()
-    instrument = fields.String()
-    items = fields.List(fields.Nested(KeyTextSchema))
-    scale = fields.List(fields.Nested(ScaleStepSchema))
-    identity_options = fields.List(fields.Nested(KeyTextSchema))
+    survey = fields.Nested(CheckSurveySchema, required=True)
+    audience = fields.String(required=True, validate=AUDIENCE)
+    school_name = fields.String(required=True)
+    instrument = fields.String(required=True)
+    items = fields.List(fields.Nested(KeyTextSchema), required=True)
+    scale = fields.List(fields.Nested(ScaleStepSchema), required=True)
+    identity_options = fields.List(fields.Nested(KeyTextSchema), required=True)
 
 
-class ResultsQuerySchema(Schema):
+class ResultsCsvQuerySchema(Schema):
+    """The results' filters; `format` belongs to the JSON operation only."""
+
     school_id = fields.Integer(validate=ID)
-    audience = fields.String(validate=validate.OneOf(AUDIENCES))
+    audience = fields.String(validate=AUDIENCE)
     group_by = fields.String(
         load_default="identity",
-        validate=validate.OneOf(("identity", "audience", "school_level", "school")),
+        validate=validate.OneOf(GROUPINGS),
+        metadata={"description": "identity when left out"},
     )
-    format = fields.String(validate=validate.OneOf(("json", "csv")))
+
+
+class ResultsQuerySchema(ResultsCsvQuerySchema):
+    format = fields.String(
+        validate=validate.OneOf(("json", "csv")),
+        metadata={"description": "csv: the same as getSurveyResultsCsv"},
+    )
 
 
 class FiguresSchema(Schema):
-    n = fields.Integer(allow_none=True)
-    agree_pct = fields.Float(allow_none=True)
-    disagree_pct = fields.Float(allow_none=True)
-    mean = fields.Float(allow_none=True)
+    n = fields.Integer(required=True, allow_none=True)
+    agree_pct = fields.Float(required=True, allow_none=True)
+    disagree_pct = fields.Float(required=True, allow_none=True)
+    mean = fields.Float(required=True, allow_none=True)
 
 
 class GroupFiguresSchema(FiguresSchema):
-    group = fields.Raw(metadata={"description": "Group key, audience, level or school id"})
-    gap_pts = fields.Float(allow_none=True)
-    suppressed = fields.Boolean()
+    group = fields.Raw(
+        required=True, metadata={"description": "Group key, audience, level or school id"}
+    )
+    gap_pts = fields.Float(required=True, allow_none=True)
+    suppressed = fields.Boolean(required=True)
 
 
 class ItemResultSchema(Schema):
-    key = fields.String()
-    text = fields.Nested(BilingualSchema)
-    overall = fields.Nested(FiguresSchema)
-    groups = fields.List(fields.Nested(GroupFiguresSchema))
+    key = fields.String(required=True)
+    text = fields.Nested(BilingualSchema, required=True)
+    overall = fields.Nested(FiguresSchema, required=True)
+    groups = fields.List(fields.Nested(GroupFiguresSchema), required=True)
 
 
 class ParticipationSchema(Schema):
-    school_id = fields.Integer()
-    audience = fields.String()
-    issued = fields.Integer()
-    responses = fields.Integer()
-    response_rate = fields.Float(allow_none=True)
+    school_id = fields.Integer(required=True)
+    audience = fields.String(required=True, validate=AUDIENCE)
+    issued = fields.Integer(required=True)
+    responses = fields.Integer(required=True)
+    response_rate = fields.Float(required=True, allow_none=True)
 
 
 class ResultsSchema(Schema):
-    survey_id = fields.Integer()
-    responses = fields.Integer()
-    suppress_below = fields.Integer()
-    group_by = fields.String()
-    participation = fields.List(fields.Nested(ParticipationSchema))
-    items = fields.List(fields.Nested(ItemResultSchema))
+    survey_id = fields.Integer(required=True)
+    responses = fields.Integer(required=True)
+    suppress_below = fields.Integer(required=True)
+    group_by = fields.String(required=True, validate=validate.OneOf(GROUPINGS))
+    participation = fields.List(fields.Nested(ParticipationSchema), required=True)
+    items = fields.List(fields.Nested(ItemResultSchema), required=True)

@@ -12,7 +12,7 @@ from api import create_app
 from tests.browser.conftest import PHONE
 from tests.browser.test_app_views import AXE_OPTIONS
 from tests.conftest import BASE_CONFIG
-from tests.factories import make_school, make_user
+from tests.factories import PASSWORD, make_school, make_user
 from tests.live_server import live_server
 from tests.oidc_provider import provider_env, running_provider
 
@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
 
 @pytest.fixture(scope="module")
 def sso_live(database_template, tmp_path_factory):
-    """A live server with two providers configured, and a leader who exists at the board."""
+    """A live server with two providers configured, a leader who exists at the board, and
+    two officers at the police (one with a password, one provider-only)."""
     path = tmp_path_factory.mktemp("sso") / "live.sqlite3"
     shutil.copyfile(database_template, path)
     url = f"sqlite:///{path}"
@@ -29,6 +30,8 @@ def sso_live(database_template, tmp_path_factory):
     with app.app_context():
         school = make_school()
         make_user("school_leader", [school], email="principal@board.test", password_hash=None)
+        make_user("officer", [school], email="cst.first@police.test")
+        make_user("officer", [school], email="cst.second@police.test", password_hash=None)
     with running_provider("sro-police") as police, running_provider("sro-board") as board:
         env = {
             "OIDC_PROVIDERS": "police,board",
@@ -87,4 +90,28 @@ def test_no_account_is_said_in_words(page, sso_live, console):
     )
     assert "#/login?error=sso_no_account" in page.url
     expect(page.get_by_label("Email")).to_be_visible()  # the password form is still there
+    assert console.unexpected() == []
+
+
+def test_another_officers_unsaved_form_is_deleted_only_when_asked(page, sso_live, console):
+    """As after a password sign-in: a provider sign-in on a phone that holds the previous
+    officer's unsaved form asks first, and goes on once the officer says so."""
+    _, police, _ = sso_live
+    page.goto("/")
+    page.get_by_label("Email").fill("cst.first@police.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Summary").fill("Half-written note")
+    page.wait_for_timeout(600)  # the draft autosaves
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out anyway").click()
+    police.sign_in_as("cst.second@police.test")
+    page.get_by_role("button", name="Sign in with Police Service").click()
+    question = page.get_by_role("alertdialog", name="Unsaved form on this phone")
+    expect(question).to_contain_text("holds a form the previous officer had not saved")
+    expect(page.get_by_role("button", name="Sign in and delete it")).to_be_focused()
+    page.get_by_role("button", name="Sign in and delete it").click()
+    page.get_by_role("heading", name="Log activity").wait_for()
+    assert "grant" not in page.url
+    expect(page.get_by_label("Summary")).to_have_value("")
     assert console.unexpected() == []

@@ -22,6 +22,12 @@ from sro_client.api.activities import (
 from sro_client.api.auth import get_me, login
 from sro_client.api.reference import create_school, update_school, update_user
 from sro_client.api.reports import get_activity_mix, get_activity_mix_csv
+from sro_client.api.surveys import (
+    create_survey_round,
+    get_survey_results,
+    get_survey_results_csv,
+    get_survey_round,
+)
 from sro_client.api.sync import sync_pull, sync_push
 from sro_client.models import (
     Activity,
@@ -45,11 +51,17 @@ from sro_client.models import (
     Push,
     PushResult,
     ReferralTo,
+    Results,
     Review,
+    Round,
+    RoundCreate,
+    RoundStatus,
     School,
     SchoolCreate,
     SchoolLevel,
     SchoolUpdate,
+    SurveyAudience,
+    SurveyGrouping,
     Token,
     TokenTokenType,
     Tombstone,
@@ -221,6 +233,31 @@ def reports(manager: AuthenticatedClient) -> None:
     assert isinstance(csv, str) and csv.splitlines()[0].startswith("category,month,count"), csv
 
 
+def surveys(manager: AuthenticatedClient, school_id: int) -> None:
+    """A survey round's ETag, its results typed, and their CSV as text."""
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    body = RoundCreate(
+        title="Spring climate",
+        opens_on=yesterday,
+        closes_on=yesterday + datetime.timedelta(days=30),
+        school_ids=[school_id],
+        audiences=[SurveyAudience.STAFF],
+    )
+    created = create_survey_round.sync_detailed(client=manager, body=body)
+    made = created.parsed
+    assert isinstance(made, Round), created.content
+    assert created.headers["ETag"] == f'"{made.version}"' and made.version + 1 == 2
+    assert made.audiences == [SurveyAudience.STAFF] and made.status is RoundStatus.OPEN
+    read = get_survey_round.sync_detailed(made.id, client=manager)
+    assert read.headers["ETag"] == created.headers["ETag"]
+    results = get_survey_results.sync(made.id, client=manager, group_by=SurveyGrouping.AUDIENCE)
+    assert isinstance(results, Results), results
+    assert results.group_by is SurveyGrouping.AUDIENCE and results.responses == 0
+    assert all(item.overall.n is None for item in results.items)  # nothing to show yet
+    csv = get_survey_results_csv.sync(made.id, client=manager)
+    assert isinstance(csv, str) and csv.startswith("item,group,n,"), csv
+
+
 def errors(officer: AuthenticatedClient, school_id: int) -> None:
     bad = ActivityCreate(
         school_id=school_id,
@@ -260,6 +297,7 @@ def main(base_url: str) -> None:
     reset(admin, leader, int(os.environ["SRO_OTHER_SCHOOL"]))
     school_rename_keeps_it_inactive(admin)
     reports(manager)
+    surveys(manager, school_id)
     errors(officer, school_id)
     print("scenario passed")
 

@@ -173,6 +173,35 @@ async function reports(manager: Api): Promise<void> {
   check(csv.data !== undefined && csv.data.startsWith("category,"), "csv");
 }
 
+async function surveys(manager: Api, schoolId: number): Promise<void> {
+  const day = (offset: number) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
+  const body: Schemas["RoundCreate"] = {
+    title: "Spring climate",
+    opens_on: day(-1),
+    closes_on: day(30),
+    school_ids: [schoolId],
+    audiences: ["staff"],
+  };
+  const { data, response } = await manager.POST("/api/v1/surveys", { body });
+  check(data !== undefined && response.headers.get("ETag") === `"${data.version}"`, "round ETag");
+  const next: number = data.version + 1;
+  const audiences: Schemas["SurveyAudience"][] = data.audiences;
+  check(next === 2 && audiences[0] === "staff" && data.status === "open", "round");
+  const path = { round_id: data.id };
+  const results = await manager.GET("/api/v1/surveys/{round_id}/results", {
+    params: { path, query: { group_by: "audience" } },
+  });
+  // Like activity-mix, this operation also answers text/csv (format=csv): a union.
+  check(results.data !== undefined && typeof results.data !== "string", "survey results");
+  const grouping: Schemas["SurveyGrouping"] = results.data.group_by;
+  check(grouping === "audience" && results.data.responses === 0, "survey results grouping");
+  const csv = await manager.GET("/api/v1/surveys/{round_id}/results.csv", {
+    params: { path },
+    parseAs: "text",
+  });
+  check(csv.data !== undefined && csv.data.startsWith("item,group,n,"), "survey results csv");
+}
+
 async function errors(officer: Api, schoolId: number): Promise<void> {
   const { error, response } = await officer.POST("/api/v1/activities", {
     body: {
@@ -211,6 +240,7 @@ async function main(baseUrl: string): Promise<void> {
   check(ids.has(newId) && created.every((activity) => ids.has(activity.id)), "pull");
   await reset(admin, leader);
   await reports(manager);
+  await surveys(manager, schoolId);
   await errors(officer, schoolId);
   console.log("typescript scenario passed");
 }

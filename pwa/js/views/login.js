@@ -26,16 +26,42 @@ async function finishProviderSignIn(container, { query, onSignedIn, navigate }) 
   history.replaceState(null, '', '#/sso');
   const status = h('p', { role: 'status' }, 'Signing you in…');
   container.append(h('h1', {}, 'Signing in'), status);
+  let result;
+  const enter = async (signIn) => {
+    await onSignedIn(signIn);
+    navigate(HOME[signIn.user.role]);
+  };
   try {
-    const result = await exchangeGrant(grant);
-    await onSignedIn(result);
-    navigate(HOME[result.user.role]);
+    result = await exchangeGrant(grant);
+    await enter(result);
   } catch (error) {
-    const words =
-      error.status === 401 ? 'That sign-in has expired or was already used. Sign in again.' : error.message;
-    sessionStorage.setItem('sro-sign-in-problem', words || '');
-    location.replace(`#/login?error=${words ? 'sso_exchange' : 'sso_failed'}`);
+    if (error.code !== 'unsaved_draft') return backToSignIn(error);
+    // As after a password: the previous officer's form goes only when this officer says so.
+    status.textContent = '';
+    const question = dropDraftQuestion(error.message, {
+      confirm: () => enter({ ...result, dropDrafts: true }).catch(backToSignIn),
+      cancel: () => location.replace('#/login'),
+    });
+    container.append(question);
+    setTimeout(() => question.querySelector('button').focus()); // once the view is shown
   }
+}
+
+function backToSignIn(error) {
+  const words =
+    error.status === 401 ? 'That sign-in has expired or was already used. Sign in again.' : error.message;
+  sessionStorage.setItem('sro-sign-in-problem', words || '');
+  location.replace(`#/login?error=${words ? 'sso_exchange' : 'sso_failed'}`);
+}
+
+/** Another officer's unsaved form is on this phone: deleted only when this officer says so. */
+function dropDraftQuestion(message, { confirm, cancel }) {
+  const question = h('div', { class: 'warning', role: 'alertdialog', 'aria-label': 'Unsaved form on this phone' },
+    h('p', {}, message),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'danger', onclick: confirm }, 'Sign in and delete it'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => { question.remove(); cancel(); } }, 'Cancel')));
+  return question;
 }
 
 /** The providers to offer, from the server, or from the last answer when offline. */
@@ -132,13 +158,11 @@ async function renderForm(container, { param, query, onSignedIn, navigate }) {
     navigate(HOME[result.user.role]);
   }
 
-  /** Another officer's unsaved form is on this phone: deleted only when this officer says so. */
   function askToDropDraft(result, message) {
-    const question = h('div', { class: 'warning', role: 'alertdialog', 'aria-label': 'Unsaved form on this phone' },
-      h('p', {}, message),
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'danger', onclick: () => signedIn({ ...result, dropDrafts: true }).catch((e) => showProblem(e.message)) }, 'Sign in and delete it'),
-        h('button', { type: 'button', class: 'secondary', onclick: () => question.remove() }, 'Cancel')));
+    const question = dropDraftQuestion(message, {
+      confirm: () => signedIn({ ...result, dropDrafts: true }).catch((e) => showProblem(e.message)),
+      cancel: () => {},
+    });
     form.after(question);
     question.querySelector('button').focus();
   }

@@ -28,8 +28,17 @@ MIX = "/api/v1/reports/activity-mix"
 def test_suppress_grid_over_the_limit_raises_table_too_large():
     side = int(suppression.GRID_LIMIT**0.5) + 1
     table = {(n, n): 3 for n in range(side)}  # few cells, but a grid of side * side
-    with pytest.raises(TableTooLarge):
+    with pytest.raises(
+        TableTooLarge,
+        match=f"^A suppressed table may have at most {suppression.GRID_LIMIT} cells.$",
+    ):
         suppress(table, 10)
+
+
+def test_suppress_grid_of_exactly_the_limit_is_suppressed(monkeypatch):
+    monkeypatch.setattr(suppression, "GRID_LIMIT", 4)
+    table = {(0, 0): 3, (0, 1): 20, (1, 0): 15, (1, 1): 25}
+    assert suppress(table, 10).hidden == set(table)
 
 
 def test_suppress_three_dimensions_past_elimination_size_hides_the_whole_grid():

@@ -142,3 +142,38 @@ def test_suppress_total_below_threshold_is_withdrawn():
 def test_suppress_zero_counts_are_not_small_cells():
     result = suppress({("a",): 0, ("b",): 20}, 10)
     assert result.hidden == set()
+
+
+def test_suppress_total_of_exactly_k_stays_published():
+    result = suppress({("a",): 3, ("b",): 7}, 10)
+    assert result.hidden == {("a",), ("b",)}
+    assert result.total_published
+
+
+def test_suppress_keys_may_be_none_beside_text():
+    """Report keys hold None (no referral, no outcome) beside text: the order used to pick
+    cells never compares None with a string. A 2x2 grid with one small cell must hide the
+    whole grid (any fewer hidden cells leave one fixed by its row or column)."""
+    table = {
+        ("education", None): 3,
+        ("education", "police"): 20,
+        ("mediation", None): 15,
+        ("mediation", "police"): 25,
+    }
+    result = suppress(table, 10)
+    assert result.hidden == set(table)
+    assert result.total_published
+
+
+def test_suppress_three_dimensions_with_none_keys_hides_a_safe_set():
+    table = {key: 12 for key in product(("a", None), ("x", None), ("p", "q"))}
+    table[("a", None, "p")] = 1
+    result = suppress(table, 10)
+    assert ("a", None, "p") in result.hidden
+    relabel = {"a": 0, None: 1, "x": 0, "p": 0, "q": 1}
+    numbered = {tuple(relabel[v] for v in key): count for key, count in table.items()}
+    hidden = {tuple(relabel[v] for v in key) for key in result.hidden}
+    grid = list(product(range(2), repeat=3))
+    margins = published_margins(numbered, grid, 3, 10, result.total_published)
+    assert not determined(margins, hidden)
+    check(numbered, 10, 3)

@@ -177,3 +177,16 @@ def test_suppress_three_dimensions_with_none_keys_hides_a_safe_set():
     margins = published_margins(numbered, grid, 3, 10, result.total_published)
     assert not determined(margins, hidden)
     check(numbered, 10, 3)
+
+
+def test_suppress_two_small_cells_of_one_row_with_none_keys():
+    """Two cells disclosed together whose keys differ only where one holds None."""
+    table = {("e", None): 3, ("e", "p"): 4, ("m", None): 15, ("m", "p"): 25}
+    result = suppress(table, 10)
+    relabel = {"e": 0, "m": 1, None: 0, "p": 1}
+    numbered = {tuple(relabel[v] for v in key): count for key, count in table.items()}
+    hidden = {tuple(relabel[v] for v in key) for key in result.hidden}
+    assert {(0, 0), (0, 1)} <= hidden
+    grid = list(product(range(2), repeat=2))
+    margins = published_margins(numbered, grid, 2, 10, result.total_published)
+    assert not determined(margins, hidden)

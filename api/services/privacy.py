@@ -43,7 +43,8 @@ def normalise(text: str) -> str:
     bracketed "at"/"dot" as symbols, and every joined run of digits as the digits alone."""
     normalise_rules, digit_run, _ = _rules()
     flat = unicodedata.normalize("NFKC", text)
-    flat = "".join(c for c in flat if unicodedata.category(c) != "Cf")
+    if not flat.isascii():  # no ASCII character is a format character (Cf)
+        flat = "".join(c for c in flat if unicodedata.category(c) != "Cf")
     for pattern, replacement in normalise_rules:
         flat = pattern.sub(replacement, flat)
     return digit_run.sub(_digits_only, flat)

@@ -1,5 +1,7 @@
 """Engine settings: SQLite tuned for several gunicorn workers writing at once."""
 
+import contextlib
+import fcntl
 import logging
 import os
 import threading
@@ -26,6 +28,24 @@ def start_writing() -> None:
     takes the write lock up front, as writes do."""
     db.session.commit()
     begin_as_reader(False)
+
+
+@contextlib.contextmanager
+def writer_queue():
+    """On a SQLite file, queue pushes (api.services.sync.outbox) on an OS file lock before
+    they take the database's write lock: SQLite's busy handler polls with sleeps of up to
+    100 ms, so a waiting worker can sleep well past the moment the lock is freed, while a
+    blocked flock() wakes at once. Other writers still rely on busy_timeout."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    with open(f"{url.database}-push.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def configure_engine(app: Flask) -> None:

@@ -3,6 +3,7 @@ thumb, errors at their field, nothing cut without a labelled scroll region, numb
 
 import json
 import re
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -52,10 +53,20 @@ def assert_axe_clean(page, name: str) -> None:
     assert serious == [], name
 
 
-def in_viewport(locator) -> bool:
-    box = locator.bounding_box()
-    assert box is not None, "not rendered"
-    return box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] and box["height"] > 0
+def in_viewport(locator, timeout: float = 5.0) -> bool:
+    """Whether the element lies wholly on the phone's screen, asked until it does (for up to
+    ``timeout`` seconds, as expect() asks): a list re-rendered after a sync replaces its
+    cards, so one look can fall between the old card and the new."""
+    deadline = time.monotonic() + timeout
+    while True:
+        box = locator.bounding_box()
+        if box is not None and box["height"] > 0:
+            if box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]:
+                return True
+        if time.monotonic() > deadline:
+            assert box is not None, "not rendered"
+            return False
+        locator.page.wait_for_timeout(100)
 
 
 ELEMENT_AT = """([x, y]) => {

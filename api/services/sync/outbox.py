@@ -10,14 +10,12 @@
 Steps 1-3, most of the work, run before the lock, so pushes from several workers overlap.
 """
 
-import contextlib
-import fcntl
 import uuid
 from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from api.database import start_writing
+from api.database import start_writing, writer_queue
 from api.extensions import db
 from api.models import Activity, ActivityRevision, SyncMutation, User
 from api.models.sync import APPLIED
@@ -107,21 +105,3 @@ def _keep(decided: Decided, officer_id: int, device_id: uuid.UUID, now: datetime
     ]
     if rows:
         db.session.execute(insert(SyncMutation.__table__), rows)
-
-
-@contextlib.contextmanager
-def writer_queue():
-    """On a SQLite file, queue pushes on an OS file lock before they take the database's
-    write lock: SQLite's busy handler polls with sleeps of up to 100 ms, so a waiting worker
-    can sleep well past the moment the lock is freed, while a blocked flock() wakes at once.
-    Other writers still rely on busy_timeout."""
-    url = db.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        yield
-        return
-    with open(f"{url.database}-push.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

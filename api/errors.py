@@ -54,10 +54,7 @@ class ApiError(Exception):
         self.details = details
 
     def to_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
+        return error_payload(self.code, self.message, self.details)["error"]
 
 
 class NotFound(ApiError):
@@ -89,10 +86,9 @@ class PayloadTooLarge(ApiError):
 
 
 def error_payload(code: str, message: str, details: dict | None = None) -> dict:
-    body = {"code": code, "message": message}
-    if details is not None:
-        body["details"] = details
-    return {"error": body}
+    """The one error body: ``details`` is always there (field name -> messages for invalid
+    input, empty otherwise), so a client reads every error the same way."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:

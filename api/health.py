@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.errors import error_payload
 from api.extensions import db
 
 blp = Blueprint("health", __name__)
@@ -42,6 +43,6 @@ def readyz():
 
 
 def _not_ready(code: str, message: str):
-    response = jsonify({"error": {"code": code, "message": message}})
+    response = jsonify(error_payload(code, message))
     response.status_code = 503
     return response

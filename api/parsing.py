@@ -83,6 +83,9 @@ class StrictParser(FlaskParser):
     def _load_location_data(self, *, schema, req, location):
         data = super()._load_location_data(schema=schema, req=req, location=location)
         if location == "json":
+            optional = getattr(schema, "BODY_OPTIONAL", False)
+            if data is missing and optional and not req.get_data(cache=True):
+                data = {}  # no body at all where the schema allows it (confirm's {note?})
             if data is missing:
                 raise ValidationError(
                     {"_body": ["Send a JSON body with Content-Type: application/json."]}

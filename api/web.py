@@ -17,6 +17,11 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = StrictParser()
 
+    def arguments(self, schema, **kwargs):
+        """A body is documented as required unless its schema says it may be left out."""
+        kwargs.setdefault("required", not getattr(schema, "BODY_OPTIONAL", False))
+        return super().arguments(schema, **kwargs)
+
     def alt_response(self, status_code, response=None, **kwargs):
         """Document error responses with our Error schema unless told otherwise."""
         if response is None and "schema" not in kwargs and int(status_code) >= 400:
@@ -26,15 +31,15 @@ class Blueprint(flask_smorest.Blueprint):
 
 class StandardErrorsPlugin(BasePlugin):
     """Document, on every operation, the errors any request may meet (all in the Error
-    shape): 401 when it needs a token, 404 when its path names a record, 413 and 429 for
-    writes, 503 while the database is unavailable."""
+    shape): 401 and 403 when it needs a token (403: signed in, but not allowed), 404 when
+    its path names a record, 413 and 429 for writes, 503 while the database is unavailable."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
             codes = [503]
             if operation.get("security") != []:
-                codes.append(401)
+                codes += [401, 403]
             if "{" in (path or ""):
                 codes.append(404)
             if method.upper() in WRITE_METHODS:

@@ -445,6 +445,7 @@ def test_sign_in_limit_counts_this_address_in_its_window_only(make_app):
     assert refused.json["error"] == {
         "code": "rate_limited",
         "message": "Too many sign-in attempts from this address. Try again shortly.",
+        "details": {},
     }
 
 
@@ -534,6 +535,7 @@ def test_lockout_counts_since_this_addresss_last_success(lockout):
     assert locked.json["error"] == {
         "code": "account_locked",
         "message": "Too many failed sign-ins for this account. Try again in 15 minutes.",
+        "details": {},
     }
     _attempts(email, "192.0.2.1", failed=2, minutes_ago=1)
     _attempts(email, "192.0.2.1", ok=1)

@@ -53,6 +53,19 @@ def test_confirm_activity_without_body_note_returns_200(client, world):
     assert response.json["review_note"] is None
 
 
+def test_confirm_activity_with_no_body_at_all_returns_200(client, world):
+    """The contract's body is {note?}: a confirm sent with no body is a confirm without one."""
+    created = post_activity(client, world["officer"], world["school"])
+    response = client.post(_item(created["id"]) + "/confirm", headers=auth(world["leader"]))
+    assert response.status_code == 200
+    assert (response.json["status"], response.json["review_note"]) == ("confirmed", None)
+    dispute = client.post(_item(created["id"]) + "/dispute", headers=auth(world["leader"]))
+    assert dispute.status_code == 422  # a dispute needs its reason
+    assert dispute.json["error"]["details"] == {
+        "_body": ["Send a JSON body with Content-Type: application/json."]
+    }
+
+
 def test_confirm_activity_twice_keeps_version(client, world):
     created = post_activity(client, world["officer"], world["school"])
     url = _item(created["id"]) + "/confirm"
@@ -161,6 +174,7 @@ def test_confirm_activity_by_owner_officer_returns_403(client, world):
     assert response.json["error"] == {
         "code": "forbidden",
         "message": "Only a leader of this school can review its activities.",
+        "details": {},
     }
     kept = stored(Activity, uuid.UUID(created["id"]))
     assert (kept.status, kept.version, kept.reviewed_by) == ("submitted", 1, None)
@@ -176,6 +190,7 @@ def test_confirm_activity_deleted_returns_409(client, world):
     assert response.json["error"] == {
         "code": "activity_deleted",
         "message": "This activity has been deleted.",
+        "details": {},
     }
     kept = stored(Activity, uuid.UUID(created["id"]))
     assert kept.deleted_at is not None
@@ -257,7 +272,11 @@ def test_bulk_review_deleted_id_reports_conflict_others_apply(client, world):
     assert results[0] == {
         "id": gone["id"],
         "ok": False,
-        "error": {"code": "activity_deleted", "message": "This activity has been deleted."},
+        "error": {
+            "code": "activity_deleted",
+            "message": "This activity has been deleted.",
+            "details": {},
+        },
     }
     assert results[1]["id"] == kept["id"]
     assert results[1]["ok"] is True

@@ -51,6 +51,7 @@ def test_a_resend_with_other_content_is_a_conflict_with_the_server_copy(client):
         "code": "version_conflict",
         "message": "The activity changed on the server since this change was made; "
         "the server copy is attached.",
+        "details": {},
     }
 
 
@@ -107,6 +108,7 @@ def test_push_refusals_use_the_rest_wording(client):
     assert errors[2] == {
         "code": "id_conflict",
         "message": "An activity with this id already exists.",
+        "details": {},
     }
 
 
@@ -122,6 +124,7 @@ def test_a_reused_mutation_id_is_refused_with_its_reason(client):
         "code": "mutation_id_reused",
         "message": "This mutation_id was already used for a different change; "
         "give every new change a new mutation_id.",
+        "details": {},
     }
 
 

@@ -219,6 +219,7 @@ class ActivityQuerySchema(PageQuerySchema):
 
 
 class ReviewSchema(StrictSchema):
+    BODY_OPTIONAL = True  # the contract's {note?}
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 

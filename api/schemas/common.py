@@ -6,7 +6,10 @@ from marshmallow import RAISE, Schema, fields, validate
 
 
 class StrictSchema(Schema):
-    """Body schema that refuses keys it does not know (an allow-list)."""
+    """Body schema that refuses keys it does not know (an allow-list). ``BODY_OPTIONAL``:
+    the request may have no body at all, which is read as ``{}`` (and documented so)."""
+
+    BODY_OPTIONAL = False
 
     class Meta:
         unknown = RAISE
@@ -19,7 +22,8 @@ class ErrorBodySchema(Schema):
     message = fields.String(required=True, metadata={"description": "Human sentence"})
     details = fields.Dict(
         keys=fields.String(),
-        metadata={"description": "Field name → list of messages, for validation errors"},
+        required=True,
+        metadata={"description": "Field name → list of messages for invalid input; else empty"},
     )
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 
-from api.errors import ApiError, Conflict, Forbidden, Invalid
+from api.errors import ApiError, Conflict, Forbidden, Invalid, NotFound
 from api.extensions import db
 from api.models import Activity, User
 from api.models.types import utcnow
@@ -69,7 +69,7 @@ def review_many(ids: list[uuid.UUID], leader: User, action: str, note: str | Non
     for activity_id in dict.fromkeys(ids):
         activity = found.get(activity_id)
         if activity is None:
-            error = {"code": "not_found", "message": "No such activity."}
+            error = NotFound("No such activity.").to_dict()
             results.append({"id": activity_id, "ok": False, "error": error})
             continue
         try:

@@ -188,11 +188,11 @@ def _outcome(item: Item, status: str, payload: dict) -> dict:
     """An applied mutation's result, or a version conflict's with the server copy."""
     result = {"mutation_id": str(item.mutation_id), "status": status, "activity": payload}
     if status == CONFLICT:
-        result["error"] = {
-            "code": "version_conflict",
-            "message": "The activity changed on the server since this change was made; "
+        result["error"] = Conflict(
+            "The activity changed on the server since this change was made; "
             "the server copy is attached.",
-        }
+            code="version_conflict",
+        ).to_dict()
     return result
 
 

@@ -64,14 +64,24 @@ def revoke_family(family_id: str | None, reason: str) -> None:
         family.revoked_reason = reason
 
 
+def _user_id(payload: dict) -> int | None:
+    """The token's subject, a user id as our tokens write it (decimal text), else None."""
+    sub = payload.get("sub")
+    if isinstance(sub, str) and sub.isascii() and sub.isdigit() and len(sub) <= 18:
+        return int(sub)
+    return None
+
+
 def _is_revoked(payload: dict) -> bool:
-    user = db.session.get(User, int(payload["sub"]), options=_SIGNED_IN_USER)
+    """Whether a correctly signed token is no longer good: ours in every claim we write, of
+    an active user, in a live sign-in, and not itself revoked."""
+    user_id, family_id = _user_id(payload), payload.get("fam")
+    if user_id is None or not family_id or not payload.get("jti") or not payload.get("type"):
+        return True
+    user = db.session.get(User, user_id, options=_SIGNED_IN_USER)
     # The session holds loaded rows weakly: keep this one for load_user below.
     g.token_user = user
     if user is None or not user.active or payload.get("gen") != user.token_generation:
-        return True
-    family_id = payload.get("fam")
-    if not family_id:
         return True
     found = db.session.execute(_SIGN_IN, {"family": family_id, "jti": payload["jti"]}).first()
     # The sign-in must be live and the signed-in user's own, whatever the token says.
@@ -105,9 +115,10 @@ def register_jwt_handlers(app: Flask) -> None:
     @jwt.user_lookup_loader
     def load_user(_header, payload):
         user = g.pop("token_user", None)
-        if user is not None and user.id == int(payload["sub"]):
+        if user is not None and user.id == _user_id(payload):
             return user
-        return db.session.get(User, int(payload["sub"]))
+        user_id = _user_id(payload)
+        return None if user_id is None else db.session.get(User, user_id)
 
     @jwt.user_lookup_error_loader
     def user_missing(_header, _payload):

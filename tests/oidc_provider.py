@@ -32,6 +32,7 @@ class Provider:
         self.next_person: dict = {}
         self.tamper: dict = {}
         self.authorize_requests: list[dict] = []
+        self.discovery_drops: set[str] = set()  # keys a broken discovery document leaves out
         self.token_requests: list[dict] = []
         self.base_url = ""
 
@@ -55,19 +56,18 @@ class Provider:
         return response(environ, start_response)
 
     def discovery(self, _request) -> Response:
-        return _json(
-            {
-                "issuer": self.base_url,
-                "authorization_endpoint": f"{self.base_url}/authorize",
-                "token_endpoint": f"{self.base_url}/token",
-                "jwks_uri": f"{self.base_url}/jwks",
-                "response_types_supported": ["code"],
-                "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-            }
-        )
+        document = {
+            "issuer": self.base_url,
+            "authorization_endpoint": f"{self.base_url}/authorize",
+            "token_endpoint": f"{self.base_url}/token",
+            "jwks_uri": f"{self.base_url}/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        }
+        return _json({k: v for k, v in document.items() if k not in self.discovery_drops})
 
     def jwks(self, _request) -> Response:
         return _json({"keys": [self.key.as_dict(private=False) | {"use": "sig", "alg": "RS256"}]})

@@ -219,6 +219,14 @@ def test_a_trusting_provider_accepts_an_email_without_email_verified(client, peo
     assert client.post("/api/v1/auth/oidc/exchange", json={"grant": grant}).status_code == 200
 
 
+def test_a_trusting_provider_still_refuses_an_email_said_to_be_unverified(
+    client, sso_app, people, board
+):
+    board.sign_in_as("principal@board.test", verified=False)
+    assert refused_with(through_provider(client, "board")) == "sso_failed"
+    assert last_refusal(sso_app)["reason"] == "email not verified by the provider"
+
+
 def test_a_domain_not_allowed_for_the_provider_is_refused(client, sso_app, people, police):
     # principal@board.test exists, but the police provider only vouches for police.test.
     police.sign_in_as("principal@board.test")
@@ -278,6 +286,15 @@ def test_a_provider_error_goes_back_to_the_sign_in_page(client, people, police):
 def test_an_unreachable_provider_goes_back_to_the_sign_in_page(client, people, police):
     police.base_url = "http://127.0.0.1:9"  # discovery now names another issuer
     assert refused_with(client.get("/auth/oidc/police/start")) == "sso_failed"
+
+
+@pytest.mark.parametrize("missing", ["authorization_endpoint", "token_endpoint", "jwks_uri"])
+def test_a_broken_discovery_document_goes_back_to_the_sign_in_page(
+    client, sso_app, people, police, missing
+):
+    police.discovery_drops = {missing}
+    assert refused_with(client.get("/auth/oidc/police/start")) == "sso_failed"
+    assert missing in last_refusal(sso_app)["reason"]
 
 
 def test_a_grant_works_once(client, sso_app, people, police):

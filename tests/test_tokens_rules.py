@@ -132,6 +132,21 @@ def test_signed_token_of_an_earlier_generation_returns_401(app, client):
     assert client.get(ME, headers=bearer(stale)).status_code == 401
 
 
+@pytest.mark.parametrize("sub", ["abc", "9" * 40, "-1", "١٢"])
+def test_signed_token_with_a_subject_we_never_write_returns_401(app, client, sub):
+    """Only a leaked signing key could make these; still a 401, never a 500."""
+    officer = make_user("officer")
+    family = tokens_for(officer)
+    (live,) = _families(officer.id)
+    with app.app_context():
+        claims = {"gen": officer.token_generation, "fam": live.id}
+        token = create_access_token(identity=sub, additional_claims=claims)
+    response = client.get(ME, headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "token_revoked"
+    assert client.get(ME, headers=bearer(family["access_token"])).status_code == 200
+
+
 def test_expired_access_token_returns_401_in_error_shape(make_app):
     app = make_app(JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=-1))
     officer = make_user("officer")

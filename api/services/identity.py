@@ -76,13 +76,20 @@ def _get_json(url: str, fresh: bool = False) -> dict:
     return document
 
 
+# What sign-in reads from a provider's discovery document.
+DISCOVERED = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
+
+
 def metadata(settings: dict) -> dict:
     """The provider's discovery document, which must name the configured issuer."""
     try:
         document = _get_json(f"{settings['issuer']}/.well-known/openid-configuration")
     except (requests.RequestException, ValueError) as error:
         raise SignInRefused("sso_failed", f"provider unreachable: {error}") from error
-    if document.get("issuer", "").rstrip("/") != settings["issuer"]:
+    named = [document.get(key) for key in DISCOVERED] if isinstance(document, dict) else []
+    if not named or not all(isinstance(value, str) and value for value in named):
+        raise SignInRefused("sso_failed", f"discovery document lacks one of {DISCOVERED}")
+    if document["issuer"].rstrip("/") != settings["issuer"]:
         raise SignInRefused("sso_failed", "discovery names another issuer")
     return document
 
@@ -190,8 +197,10 @@ def _email(claims: dict, settings: dict) -> str:
     if not isinstance(email, str) or "@" not in email:
         raise SignInRefused("sso_failed", "no email in the id token")
     email = normalise_email(email)
-    verified = claims.get("email_verified") in (True, "true")
-    if not verified and not settings["trust_email"]:
+    # A trusting provider may leave email_verified out; none may say it is false.
+    stated = claims.get("email_verified")
+    verified = stated in (True, "true") or (stated is None and settings["trust_email"])
+    if not verified:
         raise SignInRefused("sso_failed", "email not verified by the provider", email)
     domains = settings["email_domains"]
     if domains and email.rsplit("@", 1)[1] not in domains:

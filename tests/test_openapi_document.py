@@ -28,6 +28,8 @@ ETAG_OPERATIONS = {
     "createSurveyRound": ("201",),
     "getSurveyRound": ("200",),
     "updateSurveyRound": ("200",),
+    "getMe": ("200",),
+    "updateMe": ("200",),
 }
 # Response fields that are absent in some answers; every other field is always present.
 SOMETIMES_ABSENT = {

@@ -191,6 +191,30 @@ def test_a_leader_turns_reminders_off_and_on(mail_app, mailbox, leaders):
     assert len(mailbox.messages) == 1
 
 
+def test_me_carries_its_version_as_an_etag_and_a_stale_if_match_is_412(mail_app, leaders):
+    client = leaders["client"]
+    with mail_app.app_context():
+        leader = db.session.scalars(select(User).where(User.email == "both@board.test")).one()
+        headers = auth(leader)
+    read = client.get("/api/v1/me", headers=headers)
+    assert read.headers["ETag"] == f'"{read.json["version"]}"'
+    changed = client.patch(
+        "/api/v1/me",
+        json={"email_reminders": False},
+        headers={**headers, "If-Match": read.headers["ETag"]},
+    )
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] == f'"{read.json["version"] + 1}"'
+    stale = client.patch(
+        "/api/v1/me",
+        json={"email_reminders": True},
+        headers={**headers, "If-Match": read.headers["ETag"]},
+    )
+    assert stale.status_code == 412
+    assert stale.json["error"]["code"] == "precondition_failed"
+    assert client.get("/api/v1/me", headers=headers).json["email_reminders"] is False
+
+
 @pytest.mark.parametrize(
     "body",
     [{}, {"email_reminders": "maybe"}, {"email_reminders": None}, {"role": "admin"}],

@@ -5,6 +5,7 @@ from flask.views import MethodView
 
 from api.auth import authenticated, viewer
 from api.extensions import limiter
+from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag
 from api.schemas.account import LoginSchema, MeSchema, TokenSchema
 from api.schemas.identity import MeUpdateSchema
 from api.services import accounts
@@ -68,17 +69,21 @@ class Logout(MethodView):
 class Me(MethodView):
     @authenticated()
     @blp.doc(operationId="getMe")
-    @blp.response(200, MeSchema)
+    @blp.response(200, MeSchema, headers=ETAG_HEADERS)
     @blp.alt_response(401, description="No valid token")
     def get(self):
         """The signed-in user, role and schools."""
-        return viewer()
+        me = viewer()
+        return me, 200, etag(me.version)
 
     @authenticated()
     @blp.arguments(MeUpdateSchema)
-    @blp.response(200, MeSchema)
+    @blp.response(200, MeSchema, headers=ETAG_HEADERS)
     @blp.alt_response(401, description="No valid token")
-    @blp.doc(operationId="updateMe")
+    @blp.alt_response(412, description="Stale If-Match")
+    @blp.doc(operationId="updateMe", **IF_MATCH_DOC)
     def patch(self, body):
         """Change one's own settings: `email_reminders` (review reminders by email)."""
-        return accounts.update_me(viewer(), body)
+        check_if_match(viewer().version)
+        me = accounts.update_me(viewer(), body)
+        return me, 200, etag(me.version)

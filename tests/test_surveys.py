@@ -506,7 +506,9 @@ def test_group_by_school_hides_a_complement(client, world):
     assert item["overall"]["n"] == 30
 
 
-@pytest.mark.parametrize("code", ["", "K7QM", "K7QMX-4PAB9-EXTRA", "x" * 300, "!!!!!-?????"])
+@pytest.mark.parametrize(
+    "code", ["", "K7QM", "K7QMX-4PAB9-EXTRA", "x" * 300, "x" * 20_000, "!!!!!-?????"]
+)
 def test_check_malformed_code_of_any_length_is_404_not_found(client, code):
     response = client.post("/api/v1/survey-codes/check", json={"code": code})
     assert response.status_code == 404

@@ -98,8 +98,8 @@ class CodesSchema(Schema):
 class CodeSchema(StrictSchema):
     code = fields.String(
         required=True,
-        # Bounded, but generously: anything that is not a code is a 404 `not_found`.
-        validate=validate.Length(max=10_000),
+        # Any text: what is not a code, however long, is a 404 `not_found` (the contract's
+        # "unknown or malformed"); the body limit bounds it.
         metadata={"description": "Case, spaces and dashes ignored", "example": "K7QMX-4PAB9"},
     )
 

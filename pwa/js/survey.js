@@ -266,6 +266,17 @@ function render(moveFocus = false) {
   }
 }
 
+
+/** The code a slip's link carries in its fragment; a badly encoded one is taken as typed
+ * (the server then says it is not known), never an error that stops the page. */
+function codeInLink(fragment) {
+  try {
+    return decodeURIComponent(fragment).trim();
+  } catch {
+    return fragment.trim();
+  }
+}
+
 function start() {
   for (const button of document.querySelectorAll('[data-lang]')) {
     button.addEventListener('click', () => {
@@ -273,7 +284,7 @@ function start() {
       render();
     });
   }
-  const fromLink = decodeURIComponent(location.hash.replace(/^#/, '')).trim();
+  const fromLink = codeInLink(location.hash.replace(/^#/, ''));
   if (fromLink) {
     // Keep the code out of the history and off the screen's address bar.
     history.replaceState(null, '', location.pathname);

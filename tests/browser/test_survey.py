@@ -107,6 +107,17 @@ def test_a_student_types_a_code_in_english(new_page, live, console):
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def test_a_badly_encoded_link_still_opens_the_page(new_page, live, console):
+    """A slip's link mangled on the way (a cut %-escape): the page says the code is not
+    known and offers the Code field, instead of stopping at "Loading"."""
+    page = new_page()
+    page.goto("/survey#%E0%A4%A")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not find this code")
+    expect(page.get_by_label("Code")).to_be_visible()
+    assert console.unexpected(allow_network_noise=True) == []
+
+
 def test_a_leader_prints_slips(new_page, live, console):
     team = live.team()
     _manager, made = open_round(live, team, audiences=("students_7_9", "families"))

@@ -50,7 +50,9 @@ def register_handlers(app: Flask) -> None:
     from api.auth import register_jwt_handlers
     from api.errors import register_error_handlers
     from api.observability import configure_logging
+    from api.parsing import read_streamed_body
 
+    app.before_request(read_streamed_body)
     register_error_handlers(app)
     register_jwt_handlers(app)
     configure_logging(app)

@@ -4,6 +4,7 @@ every failure a 422 in the one error shape."""
 import json
 
 import flask_smorest
+from flask import request
 from marshmallow import ValidationError, fields, missing
 from webargs.flaskparser import FlaskParser
 
@@ -65,6 +66,17 @@ def _value_problems(field, value, path: str) -> dict[str, list[str]]:
             problems.update(json_type_problems(field.schema, item, where))
         return problems
     return {}
+
+
+def read_streamed_body() -> None:
+    """Read a body sent without Content-Length (chunked) before the view, so that one
+    beyond MAX_CONTENT_LENGTH is a 413 as a declared one is: werkzeug stops reading a
+    streamed body at the limit without saying so, and the view would see it cut short."""
+    if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
+        return
+    request.get_data(cache=True)
+    if getattr(request.stream, "is_exhausted", False):
+        request.stream.read(1)  # past the limit: werkzeug raises RequestEntityTooLarge
 
 
 def _utf8(text: str) -> bool:

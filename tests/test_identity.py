@@ -7,7 +7,7 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from api.extensions import db
+from api.extensions import db, limiter
 from api.models import AuditEvent, SignInGrant, User
 from api.models.types import utcnow
 from tests.factories import PASSWORD, auth, make_school, make_user
@@ -400,3 +400,20 @@ def test_without_providers_a_user_needs_a_password(make_app, monkeypatch):
     )
     assert result.exit_code != 0
     assert "Give a password" in result.output
+
+
+def test_grant_exchanges_share_the_sign_in_limit_across_workers(sso_app, make_app):
+    """Two workers: the second's limiter memory has seen nothing (reset), so only the
+    count kept in the database (shared with password sign-ins) refuses the fourth."""
+    settings = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+    first, second = make_app(**settings), make_app(**settings)
+    exchange = "/api/v1/auth/oidc/exchange"
+    statuses = [
+        first.test_client().post(exchange, json={"grant": f"guess-{n}"}).status_code
+        for n in range(3)
+    ]
+    limiter.reset()  # in one process the two apps share Flask-Limiter's memory
+    refused = second.test_client().post(exchange, json={"grant": "guess-3"})
+    assert statuses == [401, 401, 401]
+    assert refused.status_code == 429
+    assert refused.json["error"]["code"] == "rate_limited"

@@ -57,7 +57,7 @@ def _failures_since_success(email: str, remote_addr: str | None = None) -> int:
     )
 
 
-def _check_address_limit(remote_addr: str | None) -> None:
+def check_address_limit(remote_addr: str | None) -> None:
     """LOGIN_RATE_LIMIT, counted in the database so that it holds across every worker."""
     config = current_app.config
     if not config["RATELIMIT_ENABLED"] or remote_addr is None:
@@ -73,7 +73,7 @@ def _check_address_limit(remote_addr: str | None) -> None:
         raise SignInsLimited("Too many sign-in attempts from this address. Try again shortly.")
 
 
-def _check_lockout(email: str, remote_addr: str | None) -> None:
+def check_lockout(email: str, remote_addr: str | None) -> None:
     """Locked for this address after LOCKOUT_THRESHOLD failures, and everywhere after
     LOCKOUT_ACCOUNT_THRESHOLD: a stranger cannot lock a user out of their own devices."""
     config = current_app.config
@@ -94,8 +94,8 @@ def login(email: str, password: str, remote_addr: str | None) -> dict:
     password hash is computed; the attempt is then recorded in its own short write."""
     email = normalise_email(email)
     begin_as_reader(True)
-    _check_address_limit(remote_addr)
-    _check_lockout(email, remote_addr)
+    check_address_limit(remote_addr)
+    check_lockout(email, remote_addr)
     user = db.session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
     # A hash made with older parameters is made again here, before the write, like the check.

@@ -23,7 +23,12 @@ from api.extensions import db
 from api.models import LoginAttempt, OidcLogin, SignInGrant, User
 from api.models.types import utcnow
 from api.services import audit
-from api.services.accounts import AccountLocked, _check_lockout, normalise_email
+from api.services.accounts import (
+    AccountLocked,
+    check_address_limit,
+    check_lockout,
+    normalise_email,
+)
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +271,7 @@ def record_refusal(name: str, refusal: SignInRefused) -> None:
 def exchange(grant: str, remote_addr: str | None) -> dict:
     """A grant works once, within GRANT_TTL, for a user still active: then as a password
     sign-in (lockout, a sign-in recorded, audit naming the provider, a token pair)."""
+    check_address_limit(remote_addr)  # LOGIN_RATE_LIMIT, shared with password sign-ins
     digest = _digest(grant)
     found = db.session.get(SignInGrant, digest)
     spent = db.session.execute(
@@ -287,10 +293,13 @@ def exchange(grant: str, remote_addr: str | None) -> dict:
                 found.user_id,
                 changes={"provider": found.provider, "reason": reason},
             )
+        # Counted against the address (LOGIN_RATE_LIMIT), not against an account's lockout:
+        # a grant is guessed or replayed, no password of anyone's was tried.
+        db.session.add(LoginAttempt(email="", succeeded=False, remote_addr=remote_addr))
         db.session.commit()
         raise Unauthorized(GRANT_REFUSED, code="invalid_grant")
     try:
-        _check_lockout(user.email, remote_addr)
+        check_lockout(user.email, remote_addr)
     except AccountLocked:
         db.session.commit()  # the grant stays spent
         raise

@@ -147,7 +147,7 @@ async function onSignedIn(result) {
   if (previousUserId != null && previousUserId !== result.user.id) {
     const summary = await sync.outboxSummary();
     if (summary.waiting || summary.attention) {
-      await api.logout().catch(() => {});
+      await api.logout(result).catch(() => {});  // the sign-in this phone refuses
       throw new Error(
         `This phone holds ${plural(summary.waiting + summary.attention, 'activity', 'activities')} ` +
           'another officer has not synced yet. That officer must sign in and sync first.',
@@ -193,9 +193,12 @@ async function signOut() {
     return;
   }
   document.getElementById('signout-warning')?.remove();
-  await api.logout();
+  // The phone forgets the sign-in first and shows the sign-in form at once; the server is
+  // told after (a tab closed meanwhile leaves no half-signed-out session behind).
+  const session = await getMeta('session');
   await setMeta('session', null);
   navigate('login');
+  await api.logout(session);
 }
 
 function showSignOutWarning(waiting, drafts) {

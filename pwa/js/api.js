@@ -155,9 +155,9 @@ export async function providers() {
   return parse(await send('GET', '/auth/providers'));
 }
 
-export async function logout() {
-  const current = await getMeta('session');
-  const token = current?.refresh_token || current?.access_token;
+/** End a sign-in on the server (its tokens from `session`); offline, nothing to do. */
+export async function logout(session) {
+  const token = session?.refresh_token || session?.access_token;
   if (!token) return;
   try {
     await send('POST', '/auth/logout', { token });

@@ -126,10 +126,11 @@ def test_leader_review_reaches_officer_phone_on_next_pull(new_page, live, consol
     assert queue.count() == 2
     screenshot(leader, "leader-queue")
     leader.locator("li", has_text="Education").get_by_role("button", name="Confirm").click()
-    leader.get_by_text("Confirmed.").wait_for()
-    leader.locator("li", has_text="Mediation").get_by_role("button", name="Dispute").click()
+    leader.get_by_text("Review saved.").wait_for()
+    mediation_card = leader.locator(".cards > li", has_text="Mediation")
+    mediation_card.get_by_role("button", name="Dispute").click()
     leader.get_by_label("Reason for dispute").fill("No mediation took place that day.")
-    leader.get_by_role("button", name="Send dispute").click()
+    mediation_card.get_by_role("button", name="Dispute").click()  # the form's, which sends it
     leader.get_by_text("Dispute sent.").wait_for()
 
     officer.get_by_role("button", name="Sync now").click()
@@ -231,7 +232,7 @@ def test_leader_confirms_all_selected_at_once(new_page, live, console):
     leader.locator(".cards > li").nth(1).wait_for()
     leader.get_by_label("Select all").check()
     leader.get_by_role("button", name="Confirm selected").click()
-    leader.get_by_text("Confirmed 2 activities.").wait_for()
+    leader.get_by_text("Review saved for 2 activities.").wait_for()
     assert {i["status"] for i in server_activities(live, team["officer"])} == {"confirmed"}
     assert console.unexpected() == []
 

@@ -97,23 +97,31 @@ def test_confirm_keeps_the_card_in_place_and_a_second_tap_confirms_nothing_else(
     cards = page.locator(".cards > li")
     expect(cards).to_have_count(3)
     first = cards.first
-    confirm = first.get_by_role("button", name="Confirm", exact=False).first
+    confirm = first.get_by_role("button", name="Confirm", exact=True)
     confirm.scroll_into_view_if_needed()
     box = confirm.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     before = control_at(page, x, y)
-    assert before["name"].startswith("Confirm ") and not before["disabled"]
+    assert before["name"] == "Confirm" and not before["disabled"]
+    # Named as the contract says, and described by its card's heading.
+    heading = first.get_by_role("heading").inner_text()
+    assert (
+        confirm.evaluate(
+            "b => document.getElementById(b.getAttribute('aria-describedby')).textContent"
+        )
+        == heading
+    )
 
     page.mouse.click(x, y)
-    said = first.get_by_role("status").filter(has_text="Confirmed.")
+    said = first.get_by_role("status").filter(has_text="Review saved.")
     expect(said).to_be_visible()
     assert in_viewport(said), "the feedback is out of sight"
-    expect(first.locator(".badge.confirmed")).to_have_text("Confirmed")
-    after = control_at(page, x, y)
-    # The same card's own button, now disabled and saying so: nothing moved under the thumb.
-    assert after is not None and after["card"] == before["card"], after
-    assert after["disabled"] and after["tag"] == "BUTTON", after
-    expect(first.locator(".actions > button:not(.secondary)")).to_have_text("Confirmed")
+    expect(first.get_by_text("Confirmed", exact=True)).to_have_count(1)  # its state, once
+    # The spent button keeps its place unseen: a second tap lands on nothing, and no other
+    # control slid under the thumb.
+    assert control_at(page, x, y) is None
+    expect(first.get_by_role("button", name="Confirm")).to_have_count(0)
+    expect(first.get_by_role("button", name="Dispute", exact=True)).to_be_visible()
     expect(cards).to_have_count(3)
 
     page.mouse.click(x, y)  # a double tap
@@ -132,9 +140,11 @@ def test_dispute_errors_are_at_the_reason_field_and_cancel_clears_them(new_page,
     page = new_page()
     sign_in(page, team["leader"])
     card = page.locator(".cards > li").first
-    card.get_by_role("button", name="Dispute", exact=False).click()
+    card.get_by_role("button", name="Dispute", exact=True).click()
     reason = page.get_by_label("Reason for dispute")
-    page.get_by_role("button", name="Send dispute").click()
+    # While the reason is asked, the form's own Dispute is the card's only one.
+    expect(card.get_by_role("button", name="Dispute")).to_have_count(1)
+    card.get_by_role("button", name="Dispute", exact=True).click()
 
     expect(reason).to_have_attribute("aria-invalid", "true")
     error = page.locator(f"#{reason.get_attribute('id')}-error")
@@ -155,7 +165,7 @@ def test_dispute_errors_are_at_the_reason_field_and_cancel_clears_them(new_page,
         ),
     )
     reason.fill("No visit that day; ask the office.")
-    page.get_by_role("button", name="Send dispute").click()
+    card.get_by_role("button", name="Dispute", exact=True).click()
     expect(error).to_contain_text("review notes and reasons must not contain")
     assert "reason:" not in page.inner_text("body").lower()
     expect(reason).to_have_attribute("aria-invalid", "true")
@@ -173,9 +183,9 @@ def test_dispute_errors_are_at_the_reason_field_and_cancel_clears_them(new_page,
     assert page.get_by_text("Say why").count() == 0
 
     page.unroute(f"**/api/v1/activities/{activity_id}/dispute")
-    card.get_by_role("button", name="Dispute", exact=False).click()
+    card.get_by_role("button", name="Dispute", exact=True).click()
     page.get_by_label("Reason for dispute").fill("No visit took place that day.")
-    send = page.get_by_role("button", name="Send dispute")
+    send = card.get_by_role("button", name="Dispute", exact=True)
     send.scroll_into_view_if_needed()
     box = send.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -186,6 +196,8 @@ def test_dispute_errors_are_at_the_reason_field_and_cancel_clears_them(new_page,
     expect(card).to_contain_text("Your reason: No visit took place that day.")
     assert in_viewport(said)
     expect(card.locator(".badge.disputed")).to_have_text("Disputed")
+    expect(card.get_by_text("Disputed", exact=True)).to_have_count(1)  # its state, once
+    expect(card.get_by_role("button", name="Dispute")).to_have_count(0)
     assert console.unexpected(allow_network_noise=True) == []
 
 
@@ -352,12 +364,14 @@ def test_bulk_confirm_keeps_every_card_in_place_and_says_so_at_its_button(new_pa
     sign_in(page, team["leader"])
     cards = page.locator(".cards > li")
     expect(cards).to_have_count(3)
+    # Until something is selected, each card's Confirm is the only one on the screen.
+    expect(page.get_by_role("button", name="Confirm")).to_have_count(3)
     page.get_by_label("Select all").check()
     bulk = page.get_by_role("button", name="Confirm selected")
     box = bulk.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.click(x, y)
-    said = page.get_by_role("status").filter(has_text="Confirmed 3 activities.")
+    said = page.get_by_role("status").filter(has_text="Review saved for 3 activities.")
     expect(said).to_be_visible()
     assert in_viewport(said)
     assert control_at(page, x, y)["name"] == "Confirm selected"
@@ -490,7 +504,7 @@ def test_edit_after_the_school_confirmed_is_told_to_officer_and_leader(new_page,
     assert_axe_clean(leader, "review queue with a changed activity")
     screenshot(leader, "issue16-changed-after-confirmed-phone")
 
-    queued.get_by_role("button", name="Confirm", exact=False).first.click()
-    expect(queued.get_by_role("status").filter(has_text="Confirmed.")).to_be_visible()
+    queued.get_by_role("button", name="Confirm", exact=True).click()
+    expect(queued.get_by_role("status").filter(has_text="Review saved.")).to_be_visible()
     expect(mark).to_have_count(0)
     assert console.unexpected(allow_network_noise=True) == []

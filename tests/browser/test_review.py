@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import PASSWORD, sign_in
 from tests.factories import make_school, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
@@ -50,9 +50,10 @@ def test_leader_of_two_schools_filters_queue_and_sees_officer_names(new_page, li
     expect(cards).to_have_count(1)
     assert "Cst. Sam Chen" in cards.inner_text()
     assert page.get_by_role("heading", name="North Junior High").count() == 0
-    cards.get_by_role("button", name="Confirm").click()
+    cards.get_by_role("button", name="Confirm", exact=True).click()
     # The card stays in place, its state in words (issue 16); a fresh load no longer lists it.
-    expect(cards.get_by_role("status").filter(has_text="Confirmed.")).to_be_visible()
+    expect(cards.get_by_role("status").filter(has_text="Review saved.")).to_be_visible()
+    expect(page.get_by_text("Confirmed", exact=True)).to_have_count(1)  # the card's state
     page.get_by_label("School", exact=True).select_option(label="All my schools")
     page.get_by_label("School", exact=True).select_option(label="South Elementary")
     page.get_by_text("Nothing waiting for review at South Elementary.").wait_for()
@@ -70,6 +71,21 @@ def test_leader_of_two_schools_filters_queue_and_sees_officer_names(new_page, li
     cards.get_by_role("link", name="History").click()
     page.get_by_text("Version 2: Confirmed").wait_for()
     assert "(you)" in page.locator(".cards > li").nth(1).inner_text()
+    assert console.unexpected() == []
+
+
+def test_a_leader_signs_out_and_in_again_by_the_contract_labels(new_page, live, console):
+    """Sign out leaves the queue at once: the next Email and Password a test (or a person)
+    fills are the sign-in form's, never a control of the screen being left."""
+    team = live.team()
+    page = new_page()
+    sign_in(page, team["leader"])
+    page.get_by_role("heading", name="Review queue").wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Email").fill(team["leader"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Review queue").wait_for()
     assert console.unexpected() == []
 
 

@@ -69,13 +69,13 @@ def test_a_leader_signs_in_with_the_school_board(page, sso_live, console):
     assert page.url.endswith("#/review")
     assert "grant" not in page.url
     expect(page.locator("#nav")).to_contain_text("Sign out")
-    reminders = page.get_by_label("Email me once a day when activities wait for my review")
+    reminders = page.get_by_label("Send me a daily reminder when activities wait for my review")
     expect(reminders).to_be_checked()
     reminders.uncheck()
     page.get_by_text("Reminders off.").wait_for()
     page.reload()
     expect(
-        page.get_by_label("Email me once a day when activities wait for my review")
+        page.get_by_label("Send me a daily reminder when activities wait for my review")
     ).not_to_be_checked()
     assert console.unexpected() == []
 

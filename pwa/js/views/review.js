@@ -4,7 +4,7 @@ import { getMeta, getRef, setMeta } from '../db.js';
 import FORM_RULES from '../form-rules.json' with { type: 'json' };
 import {
   AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, fieldMessages,
-  formatDateTime, h, identifierProblems, plural, select, setFieldError,
+  formatDateTime, h, identifierProblems, plural, select, setFieldError, uid,
 } from '../ui.js';
 
 const OVERDUE_DAYS = 7;
@@ -36,7 +36,7 @@ function reminderSetting(user) {
     }
   });
   return h('div', { class: 'toolbar' },
-    h('label', { class: 'check', for: 'email-reminders' }, box, 'Email me once a day when activities wait for my review'),
+    h('label', { class: 'check', for: 'email-reminders' }, box, 'Send me a daily reminder when activities wait for my review'),
     said);
 }
 
@@ -45,9 +45,10 @@ export async function render(container, { user } = {}) {
   const schools = (await getRef('schools')) || [];
   const schoolNames = new Map(schools.map((s) => [s.id, s.name]));
   const schoolFilter = select('school', [['', 'All my schools'], ...schools.map((s) => [s.id, s.name])], '');
-  const statusFilter = select('status', [['submitted', 'To review'], ['disputed', 'Disputed'], ['confirmed', 'Confirmed']], 'submitted');
+  const statusFilter = stateFilter();
   const selectAll = h('input', { type: 'checkbox', id: 'select-all' });
-  const bulkButton = h('button', { type: 'button', onclick: confirmSelected }, 'Confirm selected');
+  // Shown once something is selected: until then each card's own Confirm is the only one.
+  const bulkButton = h('button', { type: 'button', onclick: confirmSelected, hidden: true }, 'Confirm selected');
   const bulkSaid = h('p', { role: 'status', class: 'card-status' });
   const bulkBar = h('div', { class: 'toolbar' },
     h('label', { class: 'check', for: 'select-all' }, selectAll, 'Select all'),
@@ -69,7 +70,14 @@ export async function render(container, { user } = {}) {
   statusFilter.addEventListener('change', load);
   selectAll.addEventListener('change', () => {
     for (const box of sections.querySelectorAll('input[name="pick"]:not(:disabled)')) box.checked = selectAll.checked;
+    showBulkButton();
   });
+  sections.addEventListener('change', (event) => {
+    if (event.target.name === 'pick') showBulkButton();
+  });
+  function showBulkButton() {
+    bulkButton.hidden = !sections.querySelector('input[name="pick"]:checked');
+  }
   await load();
 
   async function load() {
@@ -97,6 +105,7 @@ export async function render(container, { user } = {}) {
     bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;
     bulkSaid.textContent = '';
     selectAll.checked = false;
+    bulkButton.hidden = true;
     const bySchool = new Map();
     for (const item of items) {
       if (!bySchool.has(item.school_id)) bySchool.set(item.school_id, []);
@@ -119,6 +128,9 @@ export async function render(container, { user } = {}) {
 
   function card(item) {
     const label = `${categoryLabel(item.category, categories)}, ${formatDateTime(item.started_at)}, by ${officerName(item)}`;
+    // The buttons are named Confirm and Dispute, as the contract says; which activity they
+    // act on is their description (the card's heading).
+    const headingId = uid('card');
     const actions = h('div', { class: 'actions' });
     // Said inside the card, where the leader is looking.
     // Feedback is said inside the card, where the leader is looking, and never moves a control:
@@ -130,12 +142,12 @@ export async function render(container, { user } = {}) {
       : null;
     const slot = h('div', { class: 'card-slot' }, pick, pick ? h('p', { role: 'status', class: 'card-status' }) : null);
     if (item.status !== 'confirmed') {
-      const confirm = h('button', { type: 'button', class: 'confirm', 'aria-label': `Confirm ${label}` }, 'Confirm');
+      const confirm = h('button', { type: 'button', class: 'confirm', 'aria-describedby': headingId }, 'Confirm');
       confirm.addEventListener('click', () => confirmOne(item, confirm, said));
       actions.append(confirm);
     }
     if (item.status !== 'disputed') {
-      actions.append(h('button', { type: 'button', class: 'secondary dispute', 'aria-label': `Dispute ${label}`, onclick: () => askReason(actions, item, said) }, 'Dispute'));
+      actions.append(h('button', { type: 'button', class: 'secondary dispute', 'aria-describedby': headingId, onclick: () => askReason(actions, item, said) }, 'Dispute'));
     }
     actions.append(h('a', { class: 'button secondary', href: `#/history/${item.id}`, 'aria-label': `History of ${label}` }, 'History'));
     const details = [
@@ -146,7 +158,7 @@ export async function render(container, { user } = {}) {
       item.outcome ? `Outcome: ${OUTCOMES[item.outcome] || item.outcome}` : null,
     ].filter(Boolean).join(' · ');
     return h('li', { class: `card${item.overdue ? ' overdue' : ''}`, 'data-id': item.id },
-      h('h3', {}, `${categoryLabel(item.category, categories)} · ${formatDateTime(item.started_at)}`),
+      h('h3', { id: headingId }, `${categoryLabel(item.category, categories)} · ${formatDateTime(item.started_at)}`),
       h('p', { class: 'meta' }, `${officerName(item)} · ${details}`),
       item.summary ? h('p', {}, item.summary) : null,
       h('ul', { class: 'badges', 'aria-label': 'State' },
@@ -161,19 +173,16 @@ export async function render(container, { user } = {}) {
       said);
   }
 
-  /** The card stays where it is: its Confirm turns into a disabled "Confirmed", so a second tap does nothing. */
+  /** The card stays where it is: its state says Confirmed and its Confirm is spent (unseen,
+   * its place kept), so a second tap lands on nothing and nothing slides under the thumb. */
   function markConfirmed(item, cardEl) {
     item.status = 'confirmed';
     cardEl.classList.add('confirmed');
     cardEl.querySelector('.badge.submitted, .badge.disputed')?.replaceWith(h('li', { class: 'badge confirmed' }, STATUSES.confirmed));
     cardEl.querySelector('.badge.overdue')?.remove();
     cardEl.querySelector('.badge.changed')?.remove();  // reviewed again: no longer news
-    const confirm = cardEl.querySelector('.actions > button.confirm');
-    if (confirm) {
-      confirm.disabled = true;
-      confirm.textContent = 'Confirmed';
-    }
-    sayInSlot(cardEl, 'Confirmed.');
+    spend(cardEl.querySelector('.actions > button.confirm'));
+    sayInSlot(cardEl, 'Review saved.');
   }
 
   /** A short success in the row above the buttons, in place of "Select …", its height kept. */
@@ -194,7 +203,7 @@ export async function render(container, { user } = {}) {
       const cardEl = button.closest('.card');
       const inSlot = cardEl.querySelector('.card-slot .card-status');
       markConfirmed(item, cardEl);
-      said.textContent = inSlot ? '' : 'Confirmed. The officer sees that your school confirmed this activity.';
+      said.textContent = inSlot ? '' : 'Review saved. The officer sees it on their phone.';
     } catch (error) {
       button.disabled = false;
       said.textContent = `Not confirmed: ${describeError(error, REVIEW_FIELDS)}`;
@@ -215,7 +224,7 @@ export async function render(container, { user } = {}) {
       formSaid,
       field('Reason for dispute', reason, { hint: 'The officer sees this. Do not name students or give contact details.' }),
       h('div', { class: 'actions' },
-        h('button', { type: 'submit' }, 'Send dispute'),
+        h('button', { type: 'submit' }, 'Dispute'),
         h('button', { type: 'button', class: 'secondary', onclick: cancel }, 'Cancel')));
     function cancel() {
       // Emptied at once (no stale message), collapsed a moment later: a second tap on Cancel
@@ -225,7 +234,9 @@ export async function render(container, { user } = {}) {
       form.classList.add('closing'); // unseen, still its height
       said.textContent = '';
       setTimeout(() => form.remove(), 700);
-      actions.querySelector('button.dispute')?.focus({ preventScroll: true });
+      const dispute = actions.querySelector('button.dispute');
+      dispute?.classList.remove('spent');
+      dispute?.focus({ preventScroll: true });
     }
     reason.addEventListener('input', () => setFieldError(reason, null));
     form.addEventListener('submit', async (event) => {
@@ -255,6 +266,8 @@ export async function render(container, { user } = {}) {
       }
     });
     actions.after(form);
+    // While the reason is asked, the form's own Dispute sends it: the card's is spent.
+    spend(actions.querySelector('button.dispute'), { keepDisabled: false });
     reason.focus();
   }
 
@@ -265,11 +278,7 @@ export async function render(container, { user } = {}) {
     cardEl.classList.add('disputed');
     cardEl.querySelector('.badge.submitted, .badge.confirmed')?.replaceWith(h('li', { class: 'badge disputed' }, STATUSES.disputed));
     cardEl.querySelector('.badge.changed')?.remove();
-    const dispute = actions.querySelector('button.dispute');
-    if (dispute) {
-      dispute.disabled = true;
-      dispute.textContent = 'Disputed';
-    }
+    spend(actions.querySelector('button.dispute'));
     const pick = cardEl.querySelector('input[name="pick"]');
     if (pick) {
       pick.checked = false;
@@ -291,16 +300,28 @@ export async function render(container, { user } = {}) {
       for (const result of body.results.filter((r) => r.ok)) {
         const cardEl = sections.querySelector(`.card[data-id="${CSS.escape(String(result.id))}"]`);
         const item = items.find((i) => String(i.id) === String(result.id));
-        if (cardEl && item) {
-          markConfirmed(item, cardEl);
-          cardEl.querySelector('.card-status').textContent = 'Confirmed.';
-        }
+        if (cardEl && item) markConfirmed(item, cardEl);
       }
       selectAll.checked = false;
-      bulkSaid.textContent = `Confirmed ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
+      bulkSaid.textContent = `Review saved for ${plural(ids.length - failed.length, 'activity', 'activities')}.` +
         (failed.length ? ` ${failed.length} could not be confirmed.` : '');
     } catch (error) {
       bulkSaid.textContent = describeError(error, REVIEW_FIELDS);
     }
   }
+}
+
+/** A button whose work is done: out of sight and of the accessibility tree, its place kept. */
+function spend(button, { keepDisabled = true } = {}) {
+  if (!button) return;
+  button.classList.add('spent');
+  if (keepDisabled) button.disabled = true;
+}
+
+/** Which activities to show. The states are the options' labels (not their text), so the
+ * words Confirmed and Disputed on this screen are the cards' own states. */
+function stateFilter() {
+  const choices = [['submitted', 'To review'], ['disputed', 'Disputed'], ['confirmed', 'Confirmed']];
+  return h('select', { name: 'status' },
+    choices.map(([value, label]) => h('option', { value, label, selected: value === 'submitted' })));
 }

@@ -3,8 +3,9 @@
 A table maps a key tuple (one value per dimension) to a count. Primary suppression hides every
 count with ``0 < count < k``. Zeros are not small cells (a zero is nobody) and are never hidden
 for their own sake, but in tables of two or more dimensions an empty cell of the grid (every
-combination of the values seen in each dimension) may be hidden as a *complement*: it costs no
-information, and a reader cannot tell a hidden zero from a hidden count.
+combination of the values seen in each dimension) may be hidden as a *complement* where no
+counted cell can be: it costs no information, though it protects less (counts are never
+negative, so margins whose hidden cells sum to 0 say that each of them is 0).
 
 The reader is assumed to know every *margin* that could be published elsewhere: for every subset
 of the dimensions, the sum over the others, when that sum is at least ``k`` (a margin below
@@ -16,8 +17,12 @@ is published. A hidden cell is *disclosed* when those margins pin it down exactl
 * by positivity: hidden rows of a one-dimensional table are known to be at least 1, so a
   margin whose hidden part equals the number of hidden cells says each of them is 1.
 
-While some hidden cell is disclosed, the smallest visible cell that shares a published margin
-with it (the "next smallest", zeros first) is hidden too; cells that are alone in a published
+* by emptiness: a margin whose hidden cells sum to 0 says each of them is 0 (no count is
+  negative), so hidden empty cells protect nothing on their own there.
+
+While some hidden cell is disclosed, the smallest visible counted cell that shares a published
+margin with it (the "next smallest"; an empty cell only where no counted one is left, and never
+where the margin's hidden cells are all empty) is hidden too; cells that are alone in a published
 margin are skipped, since that margin shows them anyway. When no cell can help, the grand total
 is withdrawn as a last resort; it is also withdrawn whenever it is itself below ``k``.
 """
@@ -106,8 +111,9 @@ def _bridges_disclosed(table: dict[Key, int], hidden: set[Key], k: int, total: b
 
     def node(side: str, value) -> tuple:
         if sums[(side, value)] >= k:
-            return (side, value)
-        return (side, None) if total else ("free", None)
+            return (side, True, value)
+        # Pooled apart from every real value (None included: a group may be empty).
+        return (side, False) if total else ("free", False)
 
     edges = [(node("r", cell[0]), node("c", cell[1]), cell) for cell in hidden]
     return {edges[i][2] for i in _bridges([(a, b) for a, b, _ in edges])}
@@ -245,27 +251,37 @@ class _Complement:
                     given_up.add(key)
 
     def _margin_rules(self) -> None:
-        """A margin with one hidden cell gives it away; in one dimension, so do all-ones."""
+        """A margin with one hidden cell gives it away; so does one whose hidden cells are all
+        empty (no count is negative, so each is 0 and protects nothing): a count is hidden
+        there too. In one dimension, so do all-ones."""
         while self.queue:
             number = self.queue.pop()
             if number in self.settled:
                 continue
             hidden = self.hidden_count[number]
+            empty = hidden > 0 and self.hidden_sum[number] == 0
             ones = self.one_dimension and hidden > 1 and self.hidden_sum[number] == hidden
-            if hidden == 1 or ones:
-                self._widen([number], None)
+            if hidden == 1 or ones or empty:
+                self._widen([number], None, counted=empty)
 
-    def _widen(self, numbers: list[int], key: Key | None) -> bool:
-        """Hide the smallest visible cell of these margins; False if there is none."""
+    def _widen(self, numbers: list[int], key: Key | None, counted: bool = False) -> bool:
+        """Hide the smallest visible cell (non-empty if ``counted``) of these margins; False
+        if there is none."""
         hidden = self.result.hidden
         candidates = [
             c
             for n in numbers
             for c in self.groups[n]
-            if c not in hidden and c not in self.alone and c != key
+            if c not in hidden
+            and c not in self.alone
+            and c != key
+            and (self.table[c] > 0 or not counted)
         ]
         if candidates:
-            self._hide(min(candidates, key=lambda c: (self.table[c], repr(c))))
+            # Counted cells before empty ones: a hidden empty cell protects only while no
+            # combination of margins says it is 0 (counts are never negative).
+            smallest = min(candidates, key=lambda c: (self.table[c] == 0, self.table[c], repr(c)))
+            self._hide(smallest)
             return True
         if self.total is not None and self.total in numbers:
             # Last resort: withdraw the grand total.

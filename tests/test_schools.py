@@ -52,6 +52,23 @@ def test_categories_returns_the_five_with_key_label_description(client):
     assert all(c["description"] and set(c) == {"key", "label", "description"} for c in items)
 
 
+def test_categories_page_like_every_list(client):
+    headers = auth(make_user("officer"))
+    first = client.get("/api/v1/categories?limit=2", headers=headers)
+    assert [c["key"] for c in first.json["items"]] == ["education", "counselling"]
+    keys, cursor = [], first.json["next_cursor"]
+    while cursor:
+        page = client.get(f"/api/v1/categories?limit=2&cursor={cursor}", headers=headers).json
+        keys += [c["key"] for c in page["items"]]
+        cursor = page["next_cursor"]
+    assert keys == ["mediation", "emergency_response", "community_referral"]
+    assert client.get("/api/v1/categories", headers=headers).json["next_cursor"] is None
+    for bad in ("limit=0", "limit=501", "limit=abc", "cursor=garbage", "cursor=WyJub3BlIl0"):
+        response = client.get(f"/api/v1/categories?{bad}", headers=headers)
+        assert response.status_code == 422, bad
+        assert response.json["error"]["code"] == "validation_error"
+
+
 # --- list and read -----------------------------------------------------------------------
 
 

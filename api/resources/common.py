@@ -64,6 +64,20 @@ def check_if_match(current_version: int) -> None:
         )
 
 
+def list_page(items: list[dict], key: str, limit: int, cursor: str | None) -> dict:
+    """A page of a short fixed list, in its order, the cursor naming the last key shown."""
+    keys = [item[key] for item in items]
+    start = 0
+    if cursor:
+        (last,) = decode_cursor(cursor, 1)
+        if last not in keys:
+            raise Invalid("The cursor is not valid.", details={"cursor": ["Invalid cursor."]})
+        start = keys.index(last) + 1
+    page = items[start : start + limit]
+    more = start + limit < len(items)
+    return {"items": page, "next_cursor": encode_cursor([page[-1][key]]) if more else None}
+
+
 def id_page(query: Select, model, limit: int, cursor: str | None) -> dict:
     """A page of records ordered by id, with an opaque cursor for the next."""
     if cursor:

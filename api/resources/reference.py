@@ -8,7 +8,14 @@ from api.errors import NotFound
 from api.extensions import db
 from api.models import School, User
 from api.models.activity import CATEGORIES
-from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag, id_page
+from api.resources.common import (
+    ETAG_HEADERS,
+    IF_MATCH_DOC,
+    check_if_match,
+    etag,
+    id_page,
+    list_page,
+)
 from api.schemas.account import (
     CategoryListSchema,
     SchoolCreateSchema,
@@ -31,14 +38,15 @@ blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Refere
 class Categories(MethodView):
     @authenticated()
     @blp.doc(operationId="listCategories")
+    @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, CategoryListSchema)
-    def get(self):
-        """The five activity categories."""
+    def get(self, query):
+        """The five activity categories (one page at the default limit)."""
         items = [
             {"key": key, "label": label, "description": description}
             for key, (label, description) in CATEGORIES.items()
         ]
-        return {"items": items, "next_cursor": None}
+        return list_page(items, "key", query["limit"], query["cursor"])
 
 
 @blp.route("/schools")

@@ -7,6 +7,7 @@ import flask_smorest
 from flask import request
 from marshmallow import ValidationError, fields, missing
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import RequestEntityTooLarge
 
 
 def unstorable_text(value) -> bool:
@@ -75,8 +76,9 @@ def read_streamed_body() -> None:
     if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
         return
     request.get_data(cache=True)
-    if getattr(request.stream, "is_exhausted", False):
-        request.stream.read(1)  # past the limit: werkzeug raises RequestEntityTooLarge
+    # Read up to the limit: one more byte from the server's stream means the body is larger.
+    if getattr(request.stream, "is_exhausted", False) and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
 
 
 def _utf8(text: str) -> bool:

@@ -86,6 +86,10 @@ def test_oversized_streamed_body_returns_413_not_a_cut_body(make_app, path):
         )
 
     assert_error_shape(streamed(b'{"email": "' + b"a" * 1000 + b'"}'), 413, "payload_too_large")
+    at_limit = b'{"email": "' + b"a" * (256 - 13) + b'"}'
+    assert len(at_limit) == 256
+    assert streamed(at_limit).status_code != 413  # read whole: a body as large as allowed
+    assert_error_shape(streamed(at_limit + b" "), 413, "payload_too_large")
     small = streamed(b'{"email": "a@example.org", "password": "wrong-password-1"}')
     assert_error_shape(small, 401)  # read whole: a wrong password, or no token
 

@@ -95,12 +95,26 @@ class CodesSchema(Schema):
     slips = fields.List(fields.Nested(SlipSchema), required=True)
 
 
+class TypedCode(fields.String):
+    """A code as typed: any text, and text longer than any code could be typed is read as
+    no code at all, so that it is a 404 `not_found` like every malformed code (the
+    contract's "unknown or malformed") while the schema still states its bound."""
+
+    MAX_LENGTH = 1000
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text if len(text) <= self.MAX_LENGTH else ""
+
+
 class CodeSchema(StrictSchema):
-    code = fields.String(
+    code = TypedCode(
         required=True,
-        # Any text: what is not a code, however long, is a 404 `not_found` (the contract's
-        # "unknown or malformed"); the body limit bounds it.
-        metadata={"description": "Case, spaces and dashes ignored", "example": "K7QMX-4PAB9"},
+        metadata={
+            "description": "Case, spaces and dashes ignored; anything else is an unknown code",
+            "example": "K7QMX-4PAB9",
+            "maxLength": TypedCode.MAX_LENGTH,
+        },
     )
 
 

@@ -33,7 +33,7 @@ function timeoutFor(requested) {
   return override > 0 ? override : requested || REQUEST_TIMEOUT_MS;
 }
 
-async function send(method, path, { body, token, accept, timeout } = {}) {
+async function send(method, path, { body, token, accept, timeout, keepalive = false } = {}) {
   const headers = { Accept: accept || 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -48,6 +48,7 @@ async function send(method, path, { body, token, accept, timeout } = {}) {
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'omit',
+      keepalive, // a sign-out outlives the page that sent it
       signal: controller.signal,
     });
   } catch {
@@ -160,7 +161,7 @@ export async function logout(session) {
   const token = session?.refresh_token || session?.access_token;
   if (!token) return;
   try {
-    await send('POST', '/auth/logout', { token });
+    await send('POST', '/auth/logout', { token, keepalive: true });
   } catch {
     // Offline: the tokens are forgotten on this phone anyway.
   }

@@ -47,8 +47,9 @@ export async function render(container, { user } = {}) {
   const schoolFilter = select('school', [['', 'All my schools'], ...schools.map((s) => [s.id, s.name])], '');
   const statusFilter = stateFilter();
   const selectAll = h('input', { type: 'checkbox', id: 'select-all' });
-  // Shown once something is selected: until then each card's own Confirm is the only one.
-  const bulkButton = h('button', { type: 'button', onclick: confirmSelected, hidden: true }, 'Confirm selected');
+  // Shown while something is selected (unseen otherwise, its place kept): until then each
+  // card's own Confirm is the only one.
+  const bulkButton = h('button', { type: 'button', class: 'spent', onclick: confirmSelected }, 'Confirm selected');
   const bulkSaid = h('p', { role: 'status', class: 'card-status' });
   const bulkBar = h('div', { class: 'toolbar' },
     h('label', { class: 'check', for: 'select-all' }, selectAll, 'Select all'),
@@ -76,7 +77,7 @@ export async function render(container, { user } = {}) {
     if (event.target.name === 'pick') showBulkButton();
   });
   function showBulkButton() {
-    bulkButton.hidden = !sections.querySelector('input[name="pick"]:checked');
+    bulkButton.classList.toggle('spent', !sections.querySelector('input[name="pick"]:checked'));
   }
   await load();
 
@@ -105,7 +106,6 @@ export async function render(container, { user } = {}) {
     bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;
     bulkSaid.textContent = '';
     selectAll.checked = false;
-    bulkButton.hidden = true;
     const bySchool = new Map();
     for (const item of items) {
       if (!bySchool.has(item.school_id)) bySchool.set(item.school_id, []);
@@ -124,6 +124,7 @@ export async function render(container, { user } = {}) {
         h('ul', { class: 'cards' }, group.map(card))));
     }
     sections.replaceChildren(...parts);
+    showBulkButton();
   }
 
   function card(item) {
@@ -182,6 +183,7 @@ export async function render(container, { user } = {}) {
     cardEl.querySelector('.badge.overdue')?.remove();
     cardEl.querySelector('.badge.changed')?.remove();  // reviewed again: no longer news
     spend(cardEl.querySelector('.actions > button.confirm'));
+    settlePick(cardEl);
     sayInSlot(cardEl, 'Review saved.');
   }
 
@@ -204,6 +206,8 @@ export async function render(container, { user } = {}) {
       const inSlot = cardEl.querySelector('.card-slot .card-status');
       markConfirmed(item, cardEl);
       said.textContent = inSlot ? '' : 'Review saved. The officer sees it on their phone.';
+      // Keyboard focus stays in the card: on its Dispute, the next thing one may do there.
+      cardEl.querySelector('.actions > button.dispute:not(.spent)')?.focus({ preventScroll: true });
     } catch (error) {
       button.disabled = false;
       said.textContent = `Not confirmed: ${describeError(error, REVIEW_FIELDS)}`;
@@ -279,11 +283,17 @@ export async function render(container, { user } = {}) {
     cardEl.querySelector('.badge.submitted, .badge.confirmed')?.replaceWith(h('li', { class: 'badge disputed' }, STATUSES.disputed));
     cardEl.querySelector('.badge.changed')?.remove();
     spend(actions.querySelector('button.dispute'));
+    settlePick(cardEl);
+  }
+
+  /** A reviewed card can no longer be selected for the bulk confirm. */
+  function settlePick(cardEl) {
     const pick = cardEl.querySelector('input[name="pick"]');
     if (pick) {
       pick.checked = false;
       pick.disabled = true;
     }
+    showBulkButton();
   }
 
   async function confirmSelected() {
@@ -323,5 +333,5 @@ function spend(button, { keepDisabled = true } = {}) {
 function stateFilter() {
   const choices = [['submitted', 'To review'], ['disputed', 'Disputed'], ['confirmed', 'Confirmed']];
   return h('select', { name: 'status' },
-    choices.map(([value, label]) => h('option', { value, label, selected: value === 'submitted' })));
+    choices.map(([value, label]) => h('option', { value, label, 'aria-label': label, selected: value === 'submitted' })));
 }

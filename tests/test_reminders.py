@@ -198,18 +198,17 @@ def test_me_carries_its_version_as_an_etag_and_a_stale_if_match_is_412(mail_app,
         headers = auth(leader)
     read = client.get("/api/v1/me", headers=headers)
     assert read.headers["ETag"] == f'"{read.json["version"]}"'
-    changed = client.patch(
-        "/api/v1/me",
-        json={"email_reminders": False},
-        headers={**headers, "If-Match": read.headers["ETag"]},
-    )
+
+    def reminders(on: bool):  # sent with the ETag first read
+        body = {"email_reminders": on}
+        return client.patch(
+            "/api/v1/me", json=body, headers=headers | {"If-Match": read.headers["ETag"]}
+        )
+
+    changed = reminders(False)
     assert changed.status_code == 200
     assert changed.headers["ETag"] == f'"{read.json["version"] + 1}"'
-    stale = client.patch(
-        "/api/v1/me",
-        json={"email_reminders": True},
-        headers={**headers, "If-Match": read.headers["ETag"]},
-    )
+    stale = reminders(True)
     assert stale.status_code == 412
     assert stale.json["error"]["code"] == "precondition_failed"
     assert client.get("/api/v1/me", headers=headers).json["email_reminders"] is False

@@ -114,10 +114,9 @@ def register_jwt_handlers(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def load_user(_header, payload):
-        user = g.pop("token_user", None)
-        if user is not None and user.id == _user_id(payload):
+        user, user_id = g.pop("token_user", None), _user_id(payload)
+        if user is not None and user.id == user_id:
             return user
-        user_id = _user_id(payload)
         return None if user_id is None else db.session.get(User, user_id)
 
     @jwt.user_lookup_error_loader

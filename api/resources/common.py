@@ -64,6 +64,10 @@ def check_if_match(current_version: int) -> None:
         )
 
 
+def _bad_cursor() -> Invalid:
+    return Invalid("The cursor is not valid.", details={"cursor": ["Invalid cursor."]})
+
+
 def list_page(items: list[dict], key: str, limit: int, cursor: str | None) -> dict:
     """A page of a short fixed list, in its order, the cursor naming the last key shown."""
     keys = [item[key] for item in items]
@@ -71,7 +75,7 @@ def list_page(items: list[dict], key: str, limit: int, cursor: str | None) -> di
     if cursor:
         (last,) = decode_cursor(cursor, 1)
         if last not in keys:
-            raise Invalid("The cursor is not valid.", details={"cursor": ["Invalid cursor."]})
+            raise _bad_cursor()
         start = keys.index(last) + 1
     page = items[start : start + limit]
     more = start + limit < len(items)
@@ -83,7 +87,7 @@ def id_page(query: Select, model, limit: int, cursor: str | None) -> dict:
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
         if type(last_id) is not int or not 0 <= last_id < 2**31:
-            raise Invalid("The cursor is not valid.", details={"cursor": ["Invalid cursor."]})
+            raise _bad_cursor()
         query = query.where(model.id > last_id)
     items = list(db.session.scalars(query.order_by(None).order_by(model.id).limit(limit + 1)))
     next_cursor = encode_cursor([items[limit - 1].id]) if len(items) > limit else None

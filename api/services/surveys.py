@@ -54,10 +54,6 @@ def status_of(survey: SurveyRound, today: date | None = None) -> str:
 # --- codes -------------------------------------------------------------------------------
 
 
-# The longest text still read as a code: its symbols with room for spaces and dashes.
-MAX_TYPED = 4 * CODE_LENGTH
-
-
 def new_code() -> str:
     text = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     return f"{text[:5]}-{text[5:]}"
@@ -65,8 +61,6 @@ def new_code() -> str:
 
 def normalise(code: str) -> str | None:
     """The code's symbols without case, dashes or spaces; None when it cannot be a code."""
-    if len(code) > MAX_TYPED:
-        return None
     text = "".join(ch for ch in code.upper() if ch not in "- ")
     if len(text) != CODE_LENGTH or any(ch not in ALPHABET for ch in text):
         return None

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, send_from_directory
 
+from api.schemas.openapi import NULL
+
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 WORKER_TEMPLATE = "sw.js"
 STATIC_DIRS = ("js", "icons", "vendor")
@@ -138,11 +140,12 @@ def form_rules(document: dict) -> dict:
 def _field_rules(schemas: dict, prop: dict, required: bool) -> dict:
     """One field's bounds and choices (a list's: its items'), with references followed."""
     merged = dict(prop)
-    for part in [prop.get("items", {}), *prop.get("allOf", []), prop]:
+    parts = [prop.get("items", {}), *prop.get("allOf", []), *prop.get("oneOf", []), prop]
+    for part in parts:
         target = part.get("$ref", "").rsplit("/", 1)[-1]
         if target:
             merged |= schemas[target]
-        elif part.get("enum"):
+        elif part.get("enum") and part != NULL:
             merged["enum"] = part["enum"]
     rules = {
         key.removeprefix("x-").replace("-", "_"): merged[key] for key in RULE_KEYS if key in merged

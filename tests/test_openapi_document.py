@@ -7,10 +7,11 @@ has an operation of its own."""
 import re
 
 import pytest
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from api.models.activity import CATEGORIES, OUTCOMES, REFERRALS
-from api.schemas.openapi import ENUMS
+from api.schemas.openapi import ENUMS, NULL
 from tests.factories import auth, make_school, make_user, post_activity
 
 ETAG_OPERATIONS = {
@@ -153,6 +154,30 @@ def test_inline_nullable_enums_allow_null(spec):
             assert None in node["enum"], node
 
 
+def test_nullable_stands_only_beside_a_type(spec):
+    """OpenAPI 3.0.3: `nullable` adds null to the `type` of its own object only; beside an
+    `allOf` or a `$ref` a strict validator ignores it, so there null is a choice (NULL)."""
+    for node in walk(spec):
+        if node.get("nullable") and node != NULL:
+            assert "type" in node, node
+
+
+def test_a_strict_validator_takes_the_nulls_the_api_sends(make_app):
+    client = make_app().test_client()
+    spec = client.get("/api/v1/openapi.json").json
+
+    def strict(name: str) -> OAS30Validator:
+        return OAS30Validator({"components": spec["components"], **schema_of(spec, name)})
+
+    school = make_school()
+    activity = post_activity(client, make_user("officer", [school]), school)
+    assert activity["outcome"] is None and activity["referral_to"] is None
+    strict("Activity").validate(activity)
+    assert not strict("Activity").is_valid(activity | {"outcome": "maybe"})
+    delete = {"mutation_id": activity["id"], "op": "delete", "activity_id": activity["id"]}
+    strict("Mutation").validate(delete | {"base_version": 1, "data": None})
+
+
 def test_each_enum_is_one_component_and_nullable_uses_allow_null(spec):
     for name, values in ENUMS.items():
         assert schema_of(spec, name) == {"type": "string", "enum": list(values)}
@@ -162,10 +187,9 @@ def test_each_enum_is_one_component_and_nullable_uses_allow_null(spec):
     for node in walk(spec):
         if "enum" in node and not any(node is c for c in components):
             assert set(node["enum"]) - {None} not in shared, node
-    nullable_outcome = {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Outcome"}]}
+    nullable_outcome = [{"$ref": "#/components/schemas/Outcome"}, NULL]
     for model in ("Activity", "MixRow", "ActivityCreate"):
-        outcome = schema_of(spec, model)["properties"]["outcome"]
-        assert {k: outcome[k] for k in ("nullable", "allOf")} == nullable_outcome, model
+        assert schema_of(spec, model)["properties"]["outcome"]["oneOf"] == nullable_outcome
     assert set(schema_of(spec, "ActivityCategory")["enum"]) == set(CATEGORIES)
     assert set(schema_of(spec, "Outcome")["enum"]) == set(OUTCOMES)
     assert set(schema_of(spec, "ReferralTo")["enum"]) == set(REFERRALS)
@@ -177,7 +201,7 @@ def test_no_enum_is_repeated_inline(spec):
     inline = [
         frozenset(map(str, node["enum"]))
         for node in [*walk(spec["paths"]), *walk(list(components))]
-        if "enum" in node and not any(node is c for c in components)
+        if "enum" in node and node != NULL and not any(node is c for c in components)
     ]
     assert len(inline) == len(set(inline)), sorted(map(sorted, inline))
 
@@ -186,7 +210,7 @@ def test_response_enums_are_typed(spec):
     activity = schema_of(spec, "Activity")["properties"]
     assert activity["category"] == {"$ref": "#/components/schemas/ActivityCategory"}
     assert activity["audience"]["items"] == {"$ref": "#/components/schemas/Audience"}
-    assert activity["referral_to"]["allOf"] == [{"$ref": "#/components/schemas/ReferralTo"}]
+    assert activity["referral_to"]["oneOf"] == [{"$ref": "#/components/schemas/ReferralTo"}, NULL]
     token_type = schema_of(spec, "Token")["properties"]["token_type"]
     assert token_type == {"type": "string", "enum": ["Bearer"]}
 
@@ -275,8 +299,7 @@ def test_push_mutations_and_their_partial_data_are_typed(spec):
     push = schema_of(spec, "Push")["properties"]["mutations"]
     assert push["items"] == {"$ref": "#/components/schemas/Mutation"}
     data = schema_of(spec, "Mutation")["properties"]["data"]
-    assert data["allOf"] == [{"$ref": "#/components/schemas/ActivityUpdate"}]
-    assert data["nullable"] is True
+    assert data["oneOf"] == [{"$ref": "#/components/schemas/ActivityUpdate"}, NULL]
     result = schema_of(spec, "MutationResult")["properties"]["activity"]
     assert result["oneOf"] == [
         {"$ref": "#/components/schemas/Activity"},

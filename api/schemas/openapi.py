@@ -2,12 +2,14 @@
 
 - Each fixed set of values (category, outcome, ...) is one enum component, and every field
   whose `OneOf` validator allows exactly that set refers to it, instead of repeating the enum
-  inline (which gives a generated client one identical enum class per field). A nullable
-  field is `{"nullable": true, "allOf": [<the enum>]}`: null or one of the values.
+  inline (which gives a generated client one identical enum class per field).
+- A field that also allows null is a `oneOf` of its shape and ``NULL`` (`{"nullable": true,
+  "enum": [null]}`). OpenAPI 3.0.3 lets `nullable` add null only beside a `type` in the same
+  object, so `{"nullable": true, "allOf": [<ref>]}` is null-free to a strict validator
+  (openapi-core); the generated clients read this form as `<shape> | null` (Python `None |`).
 - A field whose value is one of several shapes names them in its metadata, as
   ``metadata={"one_of": ("Activity", "Tombstone")}``, and is documented as a `oneOf`
-  (one name: a reference to that shape, with `nullable` beside an `allOf` when null is
-  allowed, instead of apispec's `anyOf` with an arbitrary nullable object).
+  (one name: a reference to that shape; with null allowed, a `oneOf` of it and ``NULL``).
 - Shapes that only appear inside such a `oneOf` are registered here by name.
 - A `default: null` is left out (absent already means null); another default stays beside
   the reference.
@@ -36,6 +38,10 @@ ENUMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The value null, in OpenAPI 3.0.3 terms (`nullable` for the tools that read only that).
+NULL = {"nullable": True, "enum": [None]}
+
+
 def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -54,7 +60,7 @@ def enum_name(field) -> str | None:
 def shared_shapes(converter, field, ret: dict, **kwargs) -> dict:
     """apispec attribute function (runs last): a shared enum becomes a reference to its
     component, and a field naming its shapes becomes a reference to the one or a `oneOf`
-    of the several; nullable fields say so beside an `allOf` (or the `oneOf`)."""
+    of the several; a field that allows null has ``NULL`` as one more choice."""
     if "default" in ret and ret["default"] is None:
         # Left out is null: a `default: null` only makes generators send it (or, in
         # TypeScript, require it).
@@ -69,12 +75,11 @@ def shared_shapes(converter, field, ret: dict, **kwargs) -> dict:
     kept |= {key: ret[key] for key in ("description", "default") if key in ret}
     ret.clear()
     refs = [ref(name) for name in shapes]
-    if len(refs) == 1 and not field.allow_none and not kept:
-        return refs[0]
-    documented: dict = {"oneOf": refs} if len(refs) > 1 else {"allOf": refs}
     if field.allow_none:
-        documented["nullable"] = True
-    return documented | kept
+        refs.append(NULL)
+    if len(refs) > 1:
+        return {"oneOf": refs} | kept
+    return {"allOf": refs} | kept if kept else refs[0]  # beside a bare $ref keys are ignored
 
 
 def document_shared_shapes(spec, ma_plugin) -> None:

@@ -33,6 +33,8 @@ class Provider:
         self.tamper: dict = {}
         self.authorize_requests: list[dict] = []
         self.discovery_drops: set[str] = set()  # keys a broken discovery document leaves out
+        self.discovery_odd: dict = {}  # values a broken discovery document has instead
+        self.jwks_odd: object = None  # a broken key set's body, served instead of the keys
         self.token_requests: list[dict] = []
         self.base_url = ""
 
@@ -67,9 +69,12 @@ class Provider:
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         }
+        document |= self.discovery_odd
         return _json({k: v for k, v in document.items() if k not in self.discovery_drops})
 
     def jwks(self, _request) -> Response:
+        if self.jwks_odd is not None:
+            return _json(self.jwks_odd)
         return _json({"keys": [self.key.as_dict(private=False) | {"use": "sig", "alg": "RS256"}]})
 
     def authorize(self, request) -> Response:

@@ -297,6 +297,25 @@ def test_a_broken_discovery_document_goes_back_to_the_sign_in_page(
     assert missing in last_refusal(sso_app)["reason"]
 
 
+@pytest.mark.parametrize("methods", [5, {"a": 1}, [7], "client_secret_basic"])
+def test_odd_token_endpoint_methods_go_back_to_the_sign_in_page(
+    client, sso_app, people, police, methods
+):
+    police.discovery_odd = {"token_endpoint_auth_methods_supported": methods}
+    assert refused_with(client.get("/auth/oidc/police/start")) == "sso_failed"
+    assert "token endpoint methods" in last_refusal(sso_app)["reason"]
+
+
+@pytest.mark.parametrize("body", [[], "text", {"keys": None}, {}, {"keys": [{}]}])
+def test_a_broken_key_set_goes_back_to_the_sign_in_page(client, sso_app, people, police, body):
+    police.sign_in_as("cst.lee@police.test")
+    police.jwks_odd = body
+    assert refused_with(through_provider(client, "police")) == "sso_failed"
+    assert (
+        "id token" in last_refusal(sso_app)["reason"] or "keys" in last_refusal(sso_app)["reason"]
+    )
+
+
 def test_a_grant_works_once(client, sso_app, people, police):
     police.sign_in_as("cst.lee@police.test")
     grant = grant_of(through_provider(client, "police"))

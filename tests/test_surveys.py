@@ -222,6 +222,14 @@ def test_check_ignores_case_and_dashes_and_gives_the_instrument(client, world):
     assert body["survey"]["title"] == "Spring climate survey"
 
 
+@pytest.mark.parametrize("dash", ["\u2013", "\u2010", "\u2011", "\u2014", " - ", "\t", "\n"])
+def test_check_takes_a_code_typed_with_any_dash_or_white_space(client, world, dash):
+    made = create_round(client, world["manager"], [world["a"]])
+    code = issue(client, world["manager"], made["id"], world["a"], count=1)[0]
+    response = client.post(CHECK, json={"code": code.replace("-", dash)})
+    assert response.status_code == 200, response.get_json()
+
+
 def test_staff_wording_asks_about_students(client, world):
     made = create_round(client, world["manager"], [world["a"]])
     code = issue(client, world["manager"], made["id"], world["a"], count=1, audience="staff")[0]

@@ -96,6 +96,9 @@ def metadata(settings: dict) -> dict:
         raise SignInRefused("sso_failed", f"discovery document lacks one of {DISCOVERED}")
     if document["issuer"].rstrip("/") != settings["issuer"]:
         raise SignInRefused("sso_failed", "discovery names another issuer")
+    methods = document.get("token_endpoint_auth_methods_supported", [])
+    if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+        raise SignInRefused("sso_failed", "discovery lists token endpoint methods oddly")
     return document
 
 
@@ -158,7 +161,7 @@ def _take_login(name: str, state: str | None) -> tuple:
 def _keys(document: dict, fresh: bool = False) -> KeySet:
     try:
         return KeySet.import_key_set(_get_json(document["jwks_uri"], fresh=fresh))
-    except (requests.RequestException, ValueError, KeyError) as error:
+    except (requests.RequestException, ValueError, KeyError, TypeError, JoseError) as error:
         raise SignInRefused("sso_failed", f"provider keys unavailable: {error}") from error
 
 

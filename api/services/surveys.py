@@ -9,6 +9,7 @@ that leaks from the database opens one empty answer sheet, never an answer.
 import hashlib
 import secrets
 from datetime import date
+from unicodedata import category
 
 from sqlalchemy import Select, insert, select, update
 
@@ -60,8 +61,9 @@ def new_code() -> str:
 
 
 def normalise(code: str) -> str | None:
-    """The code's symbols without case, dashes or spaces; None when it cannot be a code."""
-    text = "".join(ch for ch in code.upper() if ch not in "- ")
+    """The code's symbols without case, dashes (any: a phone may type an en dash) or white
+    space; None when it cannot be a code."""
+    text = "".join(ch for ch in code.upper() if not (ch.isspace() or category(ch) == "Pd"))
     if len(text) != CODE_LENGTH or any(ch not in ALPHABET for ch in text):
         return None
     return text

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import jwt as pyjwt
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from api import create_app
 from api.extensions import db
-from api.models import LoginAttempt, User
+from api.models import AuditEvent, LoginAttempt, User
 from api.services.accounts import BAD_CREDENTIALS
 from tests.conftest import BASE_CONFIG
 from tests.factories import PASSWORD, app_context, auth, count, make_school, make_user, stored
@@ -258,6 +259,22 @@ def test_login_below_threshold_still_succeeds(strict):
     _fail(client, officer.email, 2)
     response = client.post(LOGIN, json={"email": officer.email, "password": PASSWORD})
     assert response.status_code == 200
+
+
+def test_a_sign_in_refused_by_the_lockout_is_a_failed_sign_in_counted_and_audited(strict):
+    client = strict.test_client()
+    officer = make_user("officer")
+    _fail(client, officer.email, 3)
+    response = client.post(LOGIN, json={"email": officer.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert _failures(officer.email) == 4
+    with app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "login_failed").order_by(AuditEvent.id)
+        ).all()
+    assert [event.target_id for event in events] == [str(officer.id)] * 4
+    assert [event.changes.get("refused") for event in events] == [None] * 3 + ["account_locked"]
+    assert PASSWORD not in str(events[-1].changes)
 
 
 def test_login_lockout_unknown_email_answers_like_known(strict):

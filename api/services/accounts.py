@@ -95,8 +95,13 @@ def login(email: str, password: str, remote_addr: str | None) -> dict:
     email = normalise_email(email)
     begin_as_reader(True)
     check_address_limit(remote_addr)
-    check_lockout(email, remote_addr)
     user = db.session.scalar(select(User).where(User.email == email))
+    try:
+        check_lockout(email, remote_addr)
+    except AccountLocked as refusal:  # a failed sign-in too: counted and audited
+        start_writing()
+        _record_failure(email, user.id if user else None, remote_addr, refusal.code)
+        raise
     ok = verify_password(user.password_hash if user else None, password)
     # A hash made with older parameters is made again here, before the write, like the check.
     new_hash = hash_password(password) if ok and needs_rehash(user.password_hash) else None
@@ -118,12 +123,17 @@ def login(email: str, password: str, remote_addr: str | None) -> dict:
     return {**tokens, "user": user}
 
 
-def _record_failure(email: str, user_id: int | None, remote_addr: str | None) -> None:
+def _record_failure(
+    email: str, user_id: int | None, remote_addr: str | None, refused: str | None = None
+) -> None:
+    """A failed sign-in, in its own short write; ``refused``: the password was not even
+    checked (the account is locked)."""
     db.session.add(
         LoginAttempt(email=email, user_id=user_id, succeeded=False, remote_addr=remote_addr)
     )
+    changes = {"email": email, "remote_addr": remote_addr}
     audit.record(
-        "login_failed", "user", user_id, changes={"email": email, "remote_addr": remote_addr}
+        "login_failed", "user", user_id, changes=changes | ({"refused": refused} if refused else {})
     )
     db.session.commit()
 

@@ -377,6 +377,17 @@ def test_patch_activity_if_match_star_applies(client, world):
     assert response.json["duration_minutes"] == 60
 
 
+@pytest.mark.parametrize(("tags", "status"), [('"7", "1"', 200), ('W/"1", "2", "3"', 412)])
+def test_patch_activity_if_match_list_passes_when_one_tag_is_current(client, world, tags, status):
+    created = post_activity(client, world["officer"], world["school"])
+    response = client.patch(
+        _item(created["id"]),
+        json={"duration_minutes": 60},
+        headers=auth(world["officer"]) | {"If-Match": tags},
+    )
+    assert response.status_code == status
+
+
 def test_patch_activity_without_changes_keeps_version(client, world):
     created = post_activity(client, world["officer"], world["school"])
     response = client.patch(

@@ -41,23 +41,23 @@ def etag(version: int) -> dict:
 _VERSION_TAG = re.compile(r'"([0-9]+)"|([0-9]+)')
 
 
-def if_match_version() -> str | None:
-    """The version named by If-Match, as its digits without leading zeros; None when
-    absent or '*'. Kept as text: a tag of thousands of digits is a stale version, not a
-    number for Python to convert."""
+def if_match_versions() -> set[str] | None:
+    """The versions If-Match names (a list of tags: any one may match, RFC 9110), each as
+    its digits without leading zeros; None when absent or '*'. Kept as text: a tag of
+    thousands of digits is a stale version, not a number for Python to convert."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    for value in (v.strip() for v in header.split(",")):
-        tag = _VERSION_TAG.fullmatch(value)
-        if tag:
-            return (tag.group(1) or tag.group(2)).lstrip("0") or "0"
-    raise PreconditionFailed('If-Match must be a strong ETag such as "3".')
+    tags = [_VERSION_TAG.fullmatch(value.strip()) for value in header.split(",")]
+    versions = {(tag.group(1) or tag.group(2)).lstrip("0") or "0" for tag in tags if tag}
+    if not versions:
+        raise PreconditionFailed('If-Match must be a strong ETag such as "3".')
+    return versions
 
 
 def check_if_match(current_version: int) -> None:
-    expected = if_match_version()
-    if expected is not None and expected != str(current_version):
+    expected = if_match_versions()
+    if expected is not None and str(current_version) not in expected:
         raise PreconditionFailed(
             f"The record has changed (now version {current_version}); reload and try again.",
             details={"version": [f"Current version is {current_version}."]},

@@ -79,7 +79,21 @@ def assert_reflows(page, name: str) -> None:
     assert fits, f"{name} scrolls sideways at {width} px: {page.evaluate(OVERFLOWING)}"
 
 
+SMALL_TARGETS = """[...document.querySelectorAll('a[href], button, input, select, textarea')]
+    .map((e) => (['checkbox', 'radio'].includes(e.type) && e.closest('label')) || e)
+    .filter((e) => getComputedStyle(e).visibility === 'visible' && e.getClientRects().length)
+    .map((e) => [e.getBoundingClientRect(), e])
+    .filter(([box]) => box.width > 1 && box.height > 1 && box.height < 47.5)
+    .map(([box, e]) => `${e.tagName} "${e.textContent.trim().slice(0, 30)}" ${box.height}px`)"""
+
+
+def assert_thumb_sized(page, name: str) -> None:
+    """pwa.md: every control at least 48 px tall (a checkbox or radio: its label)."""
+    assert page.evaluate(SMALL_TARGETS) == [], name
+
+
 def check_view(page, axe, name: str) -> None:
+    assert_thumb_sized(page, name)
     text = page.inner_text("body")
     assert re.search(r"null|undefined|NaN|\[object", text) is None, f"{name}: {text[:400]}"
     results = axe.run(page, options=AXE_OPTIONS).response

@@ -175,6 +175,21 @@ def wait_for_draft(page, summary: str, key: str = "new") -> None:
     raise AssertionError(f"no draft saved with the summary {summary!r}")
 
 
+def test_a_reload_right_after_typing_keeps_the_draft(new_page, live, console):
+    """pwa.md: autosave on input, so an interrupted officer loses nothing (no pause needed)."""
+    page = new_page()
+    sign_in(page, live.team()["officer"])
+    page.get_by_label("Category").select_option("education")
+    page.get_by_label("Duration (minutes)").fill("33")
+    page.get_by_label("Summary").fill("Talk on online safety")
+    page.reload()
+    page.get_by_text("A draft you had not saved was restored.").wait_for()
+    expect(page.get_by_label("Summary")).to_have_value("Talk on online safety")
+    expect(page.get_by_label("Duration (minutes)")).to_have_value("33")
+    assert page.get_by_label("Category").input_value() == "education"
+    assert console.unexpected() == []
+
+
 def test_draft_survives_reload_then_edit_and_delete_before_review(new_page, live, console):
     team = live.team()
     page = new_page()

@@ -1,5 +1,6 @@
 """The school leader's queue: officers by name, a filter per school, and empty states."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -104,4 +105,32 @@ def test_leader_without_schools_or_work_gets_a_clear_message(new_page, live, con
     other.get_by_text("Nothing waiting for review.").wait_for()
     expect(other.get_by_role("button", name="Confirm selected")).to_be_hidden()
     assert other.locator(".cards > li").count() == 0
+    assert console.unexpected() == []
+
+
+def test_a_queue_longer_than_one_page_shows_every_waiting_activity(new_page, live, console):
+    team = live.team()
+    started = (datetime.now(UTC) - timedelta(hours=5)).isoformat()
+    content = {"school_id": team["school_id"], "category": "education", "started_at": started}
+    mutations = [
+        {
+            "mutation_id": str(uuid.uuid4()),
+            "op": "upsert",
+            "activity_id": str(uuid.uuid4()),
+            "base_version": None,
+            "data": content | {"duration_minutes": 1 + n % 700},
+        }
+        for n in range(510)
+    ]
+    token = live.token(team["officer"])
+    for batch in (mutations[:500], mutations[500:]):
+        body = {"device_id": str(uuid.uuid4()), "mutations": batch}
+        status, response = live.api("POST", "/sync/push", token=token, body=body)
+        assert status == 200 and {r["status"] for r in response["results"]} == {"applied"}
+
+    page = new_page()
+    sign_in(page, team["leader"])
+    expect(page.locator(".cards > li")).to_have_count(510, timeout=20_000)
+    page.get_by_role("heading", name=re.compile(r"· 510 activities$")).wait_for()
+    expect(page.get_by_role("button", name="Confirm", exact=True)).to_have_count(510)
     assert console.unexpected() == []

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_app_views import AXE_OPTIONS, assert_reflows
+from tests.browser.test_app_views import AXE_OPTIONS, assert_reflows, assert_thumb_sized
 from tests.survey_support import answer_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
@@ -24,6 +24,7 @@ def assert_accessible(page, name: str) -> None:
     ]
     assert problems == [], name
     assert_reflows(page, name)
+    assert_thumb_sized(page, name)
     screenshot(page, name)
 
 

@@ -55,7 +55,7 @@ async function activity(id) {
 
 export async function render(container, { param, user }) {
   const back = user.role === 'officer' ? '#/mine' : user.role === 'school_leader' ? '#/review' : '#/dashboard';
-  container.append(h('h1', {}, 'Activity history'), h('p', {}, h('a', { href: back }, 'Back')));
+  container.append(h('h1', {}, 'Activity history'), h('p', {}, h('a', { class: 'go', href: back }, 'Back')));
   if (!navigator.onLine) {
     container.append(h('div', { class: 'notice' }, 'History needs a connection. Try again when you are online.'));
     return;

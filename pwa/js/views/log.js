@@ -22,7 +22,7 @@ const DEFAULT_AUDIENCE = ['students'];
 export async function render(container, { param, navigate }) {
   const editing = param ? await (await db()).get('activities', param) : null;
   if (param && !editing) {
-    container.append(h('h1', {}, 'Activity not found'), h('p', {}, h('a', { href: '#/mine' }, 'Back to my activities')));
+    container.append(h('h1', {}, 'Activity not found'), h('p', {}, h('a', { class: 'go', href: '#/mine' }, 'Back to my activities')));
     return;
   }
   const draftKey = editing ? `edit:${editing.id}` : 'new';
@@ -115,12 +115,12 @@ export async function render(container, { param, navigate }) {
     window.addEventListener('sro:changed', refresh);
   }
 
-  let draftTimer = null;
+  // Every keystroke is kept at once (one small IndexedDB write): a phone may be put away,
+  // or the page reloaded, a moment after the last one.
   function onInput() {
     updateVisibility();
     savedNote.hidden = true;
-    clearTimeout(draftTimer);
-    draftTimer = setTimeout(keepDraft, 250);
+    keepDraft();
   }
 
   async function keepDraft() {
@@ -174,7 +174,6 @@ export async function render(container, { param, navigate }) {
   async function onSubmit(event) {
     event.preventDefault();
     if (saving) return;
-    clearTimeout(draftTimer);
     const values = readForm();
     const errors = validate(values);
     for (const control of [c.category, c.referral, c.school, c.started, c.duration, c.participants, c.summary]) {
@@ -262,7 +261,7 @@ export async function render(container, { param, navigate }) {
   function recentSection() {
     const schoolNames = new Map(schools.map((s) => [s.id, s.name]));
     const list = h('ul', { class: 'cards recent', 'aria-labelledby': 'recent-heading' });
-    const more = h('a', { href: '#/mine' });
+    const more = h('a', { class: 'go', href: '#/mine' });
     const section = h('section', { class: 'recent-section', 'aria-labelledby': 'recent-heading', hidden: true },
       h('h2', { id: 'recent-heading' }, 'Recent on this phone'),
       list,

@@ -66,7 +66,9 @@ export async function render(container) {
     // A delete the server set aside is settled in its box first (keep it, or delete anyway).
     const changeable = item.status !== 'confirmed' && !item.deleted;
     if (changeable) {
-      actions.append(h('a', { class: 'button secondary', href: `#/log/${item.id}`, 'aria-label': `Edit ${label}` }, item.status === 'disputed' ? 'Correct it' : 'Edit'));
+      // The accessible name starts with the words shown (WCAG 2.5.3, label in name).
+      const verb = item.status === 'disputed' ? 'Correct it' : 'Edit';
+      actions.append(h('a', { class: 'button secondary', href: `#/log/${item.id}`, 'aria-label': `${verb}: ${label}` }, verb));
     }
     if (changeable) {
       actions.append(h('button', { type: 'button', class: 'secondary', 'aria-label': `Delete ${label}`, onclick: () => askDelete(actions, item, label) }, 'Delete'));

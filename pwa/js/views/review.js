@@ -1,5 +1,5 @@
 // The school leader's review queue: overdue first, Confirm or Dispute each, or confirm in bulk.
-import { get, patch, post } from '../api.js';
+import { getAll, patch, post } from '../api.js';
 import { getMeta, getRef, setMeta } from '../db.js';
 import FORM_RULES from '../form-rules.json' with { type: 'json' };
 import {
@@ -92,13 +92,13 @@ export async function render(container, { user } = {}) {
         'You do not lead any school yet, so there is nothing to review. An admin assigns schools to school leaders.'));
       return;
     }
-    const query = new URLSearchParams({ status: statusFilter.value, limit: '500' });
+    const query = new URLSearchParams({ status: statusFilter.value });
     if (schoolFilter.value) query.set('school_id', schoolFilter.value);
     const token = ++loading;
-    const body = await get(`/activities?${query}`);
+    const found = await getAll(`/activities?${query}`);  // every page: the whole queue
     if (token !== loading) return;  // a newer filter choice is already loading
     const now = Date.now();
-    items = body.items.map((item) => ({
+    items = found.map((item) => ({
       ...item,
       overdue: item.status === 'submitted' && now - Date.parse(item.created_at) > OVERDUE_DAYS * 86400000,
     }));

@@ -134,7 +134,7 @@ export function trendFigure(rounds, resultsByRound) {
 function roundCard(round, schools) {
   const names = round.school_ids.map((id) => schools.find((s) => s.id === id)?.name || `School ${id}`);
   return h('li', { class: 'card' },
-    h('h2', {}, h('a', { href: `#/voice/${round.id}` }, round.title)),
+    h('h2', {}, h('a', { class: 'go', href: `#/voice/${round.id}` }, round.title)),
     h('p', {}, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
     h('p', { class: 'meta' }, `${names.join(', ')} · ${round.audiences.map((a) => AUDIENCE_LABELS[a]).join(', ')}`));
 }
@@ -238,10 +238,10 @@ async function renderRound(container, context, schools, roundId) {
   const groupBy = select('group_by', [['identity', 'Self-described group'], ['audience', 'Audience'],
     ['school_level', 'School level'], ['school', 'School']], 'identity');
   container.append(
-    h('p', { class: 'no-print' }, h('a', { href: '#/voice' }, 'All rounds')),
+    h('p', { class: 'no-print' }, h('a', { class: 'go', href: '#/voice' }, 'All rounds')),
     h('h1', {}, round.title),
     h('p', { class: 'lead' }, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
-    h('p', { class: 'no-print' }, h('a', { href: `#/voice/${round.id}/report` }, 'Printable evaluation page')),
+    h('p', { class: 'no-print' }, h('a', { class: 'go', href: `#/voice/${round.id}/report` }, 'Printable evaluation page')),
     ...codesForm(round, schools, context.user, (issued) => {
       slipsHere.replaceChildren(slipsBlock(issued, round));
       load();
@@ -299,7 +299,7 @@ async function renderReport(container, context, schools, roundId) {
   const names = round.school_ids.map((id) => schools.find((s) => s.id === id)?.name || `School ${id}`);
   container.classList.add('evaluation');
   container.append(
-    h('p', { class: 'no-print' }, h('a', { href: `#/voice/${round.id}` }, 'Back to the round')),
+    h('p', { class: 'no-print' }, h('a', { class: 'go', href: `#/voice/${round.id}` }, 'Back to the round')),
     h('h1', {}, `Evaluation: ${round.title}`),
     h('p', { class: 'lead' }, `${round.opens_on} to ${round.closes_on} · ${names.join(', ')}`),
     h('div', { class: 'actions no-print' }, h('button', { type: 'button', onclick: () => window.print() }, 'Print this page')),
@@ -347,11 +347,11 @@ export async function dashboardSection(schools, title = 'Community voice') {
   const results = resultsByRound.get(shown.id);
   section.append(
     ...open.map((round) => h('p', { class: 'notice' }, 'Open now: ',
-      h('a', { href: `#/voice/${round.id}` }, round.title), ` (until ${round.closes_on}): `,
+      h('a', { class: 'go', href: `#/voice/${round.id}` }, round.title), ` (until ${round.closes_on}): `,
       participationText(resultsByRound.get(round.id)))),
     h('p', {}, `${shown.status === 'closed' ? 'Last finished round' : 'Open round'}: `,
-      h('a', { href: `#/voice/${shown.id}` }, shown.title), ` (${shown.opens_on} to ${shown.closes_on}) · `,
-      h('a', { href: `#/voice/${shown.id}/report` }, 'Printable evaluation page')),
+      h('a', { class: 'go', href: `#/voice/${shown.id}` }, shown.title), ` (${shown.opens_on} to ${shown.closes_on}) · `,
+      h('a', { class: 'go', href: `#/voice/${shown.id}/report` }, 'Printable evaluation page')),
     ...participationTable(results, schools),
     h('div', { class: 'grid' }, itemFigures(results, schools)),
     h('h3', {}, 'Trend across rounds'),

@@ -31,24 +31,33 @@ def register_users_cli(app: Flask) -> None:
     @click.option("--school-id", "school_ids", multiple=True, type=int)
     def create_user(email, password, role, display_name, school_ids):
         """Create a user (for the first admin, or scripts)."""
+        from marshmallow import ValidationError
+
+        from api.errors import flatten_messages
+        from api.schemas.account import UserCreateSchema
         from api.services.accounts import create_user as create
 
-        data = {
-            "email": email,
+        sent = {
+            "email": email.strip(),
             "role": role,
-            "display_name": display_name or email.split("@")[0],
+            "display_name": display_name or email.strip().split("@")[0],
             "school_ids": list(school_ids),
         }
         if password is not None:
-            data["password"] = password
-        try:
-            user = create(data, actor=None)
+            sent["password"] = password
+        try:  # read as POST /users reads its body: the same checks, the same words
+            user = create(UserCreateSchema().load(sent), actor=None)
+        except ValidationError as error:
+            raise click.ClickException(_said(flatten_messages(error.messages))) from error
         except ApiError as error:
-            details = "; ".join(f"{k}: {' '.join(v)}" for k, v in (error.details or {}).items())
-            raise click.ClickException(f"{error.message} {details}".strip()) from error
+            raise click.ClickException(f"{error.message} {_said(error.details)}".strip()) from error
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
     app.cli.add_command(users)
+
+
+def _said(details: dict | None) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in (details or {}).items())
 
 
 def register_audit_cli(app: Flask) -> None:

@@ -69,6 +69,21 @@ def test_users_create_duplicate_email_is_refused(runner):
     assert _count(User) == 1
 
 
+@pytest.mark.parametrize(
+    ("extra", "email", "field"),
+    [
+        ((), "   ", "email"),
+        ((), "not-an-email", "email"),
+        (("--name", "x" * 121), "cli@example.org", "display_name"),
+    ],
+)
+def test_users_create_reads_its_input_as_the_api_does(runner, extra, email, field):
+    result = _create(runner, "--role", "admin", *extra, email=email)
+    assert result.exit_code != 0
+    assert f"{field}:" in result.output
+    assert _count(User) == 0
+
+
 def test_users_create_unknown_role_is_refused(runner):
     result = _create(runner, "--role", "superuser")
     assert result.exit_code != 0

@@ -417,3 +417,27 @@ def test_update_schemas_differ_from_create_only_in_defaults():
             assert field.allow_none == original.allow_none, name
             assert repr(field.validators) == repr(original.validators), name
             assert field.load_default is missing, name
+
+
+def test_the_document_states_the_rules_the_server_applies(spec):
+    """What the server refuses, the document says (a generated client can check it first)."""
+    for name in ("UserCreate", "UserUpdate"):
+        password = schema_of(spec, name)["properties"]["password"]
+        assert (password["minLength"], password["maxLength"]) == (12, 128)
+    for name in ("ActivityCreate", "ActivityUpdate"):
+        assert schema_of(spec, name)["properties"]["audience"]["uniqueItems"] is True
+    assert schema_of(spec, "Push")["properties"]["mutations"]["maxItems"] == 500
+    answers = schema_of(spec, "Answers")
+    assert set(answers["properties"]) == {
+        "safe_at_school",
+        "safe_with_officer",
+        "would_ask_for_help",
+        "treated_fairly",
+        "knows_role",
+    }
+    group_by = next(
+        p for p in operations(spec)["getActivityMix"][2]["parameters"] if p["name"] == "group_by"
+    )
+    pattern = re.compile(group_by["schema"]["pattern"])
+    assert pattern.search("category, month") and pattern.search("school_level")
+    assert not pattern.search("weekday") and not pattern.search("category,")

@@ -8,9 +8,23 @@ from api.models.activity import CATEGORIES
 from api.models.school import SCHOOL_LEVELS
 from api.models.user import ROLES
 from api.schemas.common import StrictSchema
-from api.services.passwords import MAX_LENGTH
+from api.services.passwords import MAX_LENGTH, MIN_LENGTH
 
 ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+
+
+def new_password(description: str) -> fields.String:
+    """A password being set. The policy (api.services.passwords) judges it after the schema,
+    naming every reason at once; the document states its rules."""
+    rules = (
+        f"{MIN_LENGTH} to {MAX_LENGTH} characters, no composition rules; common passwords "
+        "are refused (422, saying why)."
+    )
+    return fields.String(
+        load_only=True,
+        validate=validate.Length(max=MAX_LENGTH),
+        metadata={"minLength": MIN_LENGTH, "description": f"{rules} {description}"},
+    )
 
 
 class LoginSchema(StrictSchema):
@@ -93,13 +107,9 @@ class UserCreateSchema(StrictSchema):
         load_default=list,
         validate=validate.Length(max=500),
     )
-    password = fields.String(
-        load_only=True,
-        validate=validate.Length(min=1, max=MAX_LENGTH),
-        metadata={
-            "description": "Leave out for a user who signs in only through an identity "
-            "provider (allowed when one is configured)"
-        },
+    password = new_password(
+        "Leave out for a user who signs in only through an identity provider (allowed when "
+        "one is configured)."
     )
 
 
@@ -111,7 +121,7 @@ class UserUpdateSchema(StrictSchema):
     school_ids = fields.List(
         fields.Integer(strict=True, validate=ID_RANGE), validate=validate.Length(max=500)
     )
-    password = fields.String(load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    password = new_password("Sets a new password (an admin's reset).")
 
 
 class UserPageSchema(Schema):

@@ -57,7 +57,10 @@ class ActivityContentSchema(StrictSchema):
         required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1)
     )
     category = fields.String(required=True, validate=validate.OneOf(list(CATEGORIES)))
-    started_at = UtcDateTime(required=True, metadata={"description": "RFC 3339 with offset"})
+    started_at = UtcDateTime(
+        required=True,
+        metadata={"description": "RFC 3339 with offset; from 2000-01-01 to at most two days ahead"},
+    )
     duration_minutes = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=720)
     )
@@ -65,6 +68,7 @@ class ActivityContentSchema(StrictSchema):
         fields.String(validate=validate.OneOf(AUDIENCES)),
         load_default=list,
         validate=validate.Length(max=len(AUDIENCES)),
+        metadata={"uniqueItems": True},
     )
     participant_count = fields.Integer(
         load_default=0, strict=True, validate=validate.Range(min=0, max=5000)
@@ -125,6 +129,7 @@ class ActivityUpdateSchema(ActivityContentSchema):
     audience = fields.List(
         fields.String(validate=validate.OneOf(AUDIENCES)),
         validate=validate.Length(max=len(AUDIENCES)),
+        metadata={"uniqueItems": True},
     )
     participant_count = fields.Integer(strict=True, validate=validate.Range(min=0, max=5000))
     summary = fields.String(
@@ -234,7 +239,12 @@ class DisputeSchema(StrictSchema):
 class BulkReviewSchema(StrictSchema):
     ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=500))
     action = fields.String(required=True, validate=validate.OneOf(["confirm", "dispute"]))
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "A confirm's optional note; a dispute's reason (required)"},
+    )
 
 
 # A per-item error (bulk review, sync push) has the one error shape's body.

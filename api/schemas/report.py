@@ -8,6 +8,10 @@ from api.models.activity import CATEGORIES, OUTCOMES, REFERRALS, STATUSES
 from api.models.school import SCHOOL_LEVELS
 from api.services.reports import GROUP_KEYS
 
+# What group_by may hold, for the document (repeats are refused by the validator).
+_KEY = "({})".format("|".join(GROUP_KEYS))
+GROUP_BY_PATTERN = rf"^ *{_KEY} *(, *{_KEY} *)*$"
+
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2100, 12, 31)
 MAX_RANGE_DAYS = 3653  # ten years
@@ -50,6 +54,7 @@ class ActivityMixQuerySchema(ReportRangeSchema):
         metadata={
             "description": "Comma-separated, each at most once, from: " + ", ".join(GROUP_KEYS),
             "example": "category,month",
+            "pattern": GROUP_BY_PATTERN,
         },
     )
     status = fields.String(

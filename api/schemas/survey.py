@@ -132,13 +132,19 @@ class ItemValue(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+# One field an item of the instrument: a generated client gets each typed, and a key that is
+# not an item is refused (unknown = RAISE).
+AnswersSchema = StrictSchema.from_dict(
+    {key: ItemValue() for key in ITEM_KEYS}, name="AnswersSchema"
+)
+
+
 class ResponseSchema(CodeSchema):
     language = fields.String(required=True, validate=validate.OneOf(("en", "fr")))
-    answers = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(ITEM_KEYS)),
-        values=ItemValue(),
+    answers = fields.Nested(
+        AnswersSchema,
         required=True,
-        metadata={"description": "Item key → 1-5, or null when skipped"},
+        metadata={"description": "Each item's answer, 1-5, or null (or left out) when skipped"},
     )
     identity = fields.List(
         fields.String(validate=validate.OneOf(IDENTITY_CHOICES)),

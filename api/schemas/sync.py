@@ -74,9 +74,10 @@ class PushSchema(StrictSchema):
         fields.Nested(MutationSchema),
         required=True,
         metadata={
+            "maxItems": MAX_MUTATIONS,
             "description": f"At most {MAX_MUTATIONS} (more: 413), applied in order; each a "
             "Mutation. An item that is not a valid Mutation gets a "
-            "`rejected` result of its own and does not affect the others."
+            "`rejected` result of its own and does not affect the others.",
         },
     )
 

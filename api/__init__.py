@@ -39,10 +39,12 @@ def register_blueprints(app: Flask) -> None:
     from api import health, pwa
     from api.resources import activities, auth, identity, reference, reports, surveys, sync
 
-    for module in (auth, identity, reference, activities, sync, reports, surveys):
-        api.register_blueprint(module.blp)
-    app.register_blueprint(identity.flow)
-    app.register_blueprint(health.blp)
+    for blueprint in (
+        *(m.blp for m in (auth, identity, reference, activities, sync, reports, surveys)),
+        identity.flow,
+        health.blp,
+    ):
+        api.register_blueprint(blueprint)
     app.register_blueprint(pwa.blp)
 
 

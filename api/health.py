@@ -5,14 +5,16 @@ from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from flask import Blueprint, jsonify
+from flask import jsonify
+from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import error_payload
 from api.extensions import db
+from api.web import Blueprint
 
-blp = Blueprint("health", __name__)
+blp = Blueprint("health", __name__, description="Probes for a load balancer or orchestrator")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -23,13 +25,29 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-@blp.get("/healthz")
+class AliveSchema(Schema):
+    status = fields.String(required=True, metadata={"description": "Always ok"})
+
+
+class ReadySchema(Schema):
+    status = fields.String(required=True, metadata={"description": "Always ready"})
+    database = fields.String(required=True, metadata={"description": "Always ok"})
+    migrations = fields.List(
+        fields.String(), required=True, metadata={"description": "The applied revision(s)"}
+    )
+
+
+@blp.route("/healthz")
+@blp.doc(security=[], operationId="getLiveness")
+@blp.response(200, AliveSchema)
 def healthz():
     """The process is alive."""
-    return jsonify(status="ok")
+    return {"status": "ok"}
 
 
-@blp.get("/readyz")
+@blp.route("/readyz")
+@blp.doc(security=[], operationId="getReadiness")
+@blp.response(200, ReadySchema)
 def readyz():
     """The database answers and its schema is at the latest migration."""
     try:
@@ -39,7 +57,7 @@ def readyz():
         return _not_ready("database_unavailable", "The database cannot be reached.")
     if applied != migration_heads():
         return _not_ready("migrations_pending", "Database migrations are not current.")
-    return jsonify(status="ready", database="ok", migrations=sorted(applied))
+    return {"status": "ready", "database": "ok", "migrations": sorted(applied)}
 
 
 def _not_ready(code: str, message: str):

@@ -441,3 +441,18 @@ def test_the_document_states_the_rules_the_server_applies(spec):
     pattern = re.compile(group_by["schema"]["pattern"])
     assert pattern.search("category, month") and pattern.search("school_level")
     assert not pattern.search("weekday") and not pattern.search("category,")
+
+
+def test_probes_and_the_provider_round_trip_are_documented_without_a_token(spec):
+    ops = operations(spec)
+    for operation_id, path, codes in (
+        ("getLiveness", "/healthz", {"200"}),
+        ("getReadiness", "/readyz", {"200", "503"}),
+        ("startProviderSignIn", "/auth/oidc/{name}/start", {"302", "404"}),
+        ("finishProviderSignIn", "/auth/oidc/{name}/callback", {"302", "404"}),
+    ):
+        found_path, method, operation = ops[operation_id]
+        assert (found_path, method, operation["security"]) == (path, "get", [])
+        assert codes <= set(operation["responses"])
+    location = ops["startProviderSignIn"][2]["responses"]["302"]["headers"]["Location"]
+    assert location["schema"] == {"type": "string"}

@@ -2,7 +2,6 @@
 
 from urllib.parse import quote
 
-from flask import Blueprint as FlaskBlueprint
 from flask import redirect, request
 from flask.views import MethodView
 
@@ -17,7 +16,10 @@ blp = Blueprint(
     "identity", __name__, url_prefix="/api/v1", description="Sign-in through identity providers"
 )
 # The browser's own round trip through the provider: redirects, not JSON.
-flow = FlaskBlueprint("oidc", __name__, url_prefix="/auth/oidc")
+flow = Blueprint("oidc", __name__, url_prefix="/auth/oidc", description="The browser's round trip")
+REDIRECT = {
+    "Location": {"description": "Where the browser goes next", "schema": {"type": "string"}}
+}
 
 
 @blp.route("/auth/providers")
@@ -45,7 +47,13 @@ class Exchange(MethodView):
         return _token_response(identity.exchange(body["grant"], request.remote_addr))
 
 
-@flow.get("/<name>/start")
+@flow.route("/<name>/start")
+@flow.doc(security=[], operationId="startProviderSignIn")
+@flow.response(
+    302,
+    description="To the provider's sign-in page; on a failure to /#/login?error=sso_failed",
+    headers=REDIRECT,
+)
 def start(name: str):
     """Off to the provider's sign-in page, with state, nonce and a PKCE challenge."""
     try:
@@ -55,7 +63,14 @@ def start(name: str):
         return _to_login(refusal.code)
 
 
-@flow.get("/<name>/callback")
+@flow.route("/<name>/callback")
+@flow.doc(security=[], operationId="finishProviderSignIn")
+@flow.response(
+    302,
+    description="To /#/sso?grant=<one-time grant> (exchange it at /api/v1/auth/oidc/exchange), "
+    "or to /#/login?error=<sso_no_account | sso_failed>",
+    headers=REDIRECT,
+)
 def callback(name: str):
     """Back from the provider: a one-time grant for the PWA, or the sign-in page with why."""
     try:

@@ -458,6 +458,16 @@ def test_patch_user_name_keeps_the_officers_schools(client, admin):
     assert stored(User, officer.id).school_ids == [school.id]
 
 
+def test_patch_user_naming_a_school_twice_changes_nothing(client, admin):
+    school = make_school()
+    officer = make_user("officer", [school])
+    response = client.patch(
+        f"{URL}/{officer.id}", json={"school_ids": [school.id, school.id]}, headers=auth(admin)
+    )
+    assert response.status_code == 200
+    assert (response.json["school_ids"], response.json["version"]) == ([school.id], 1)
+
+
 def test_every_deactivation_ends_the_sign_ins_made_before_it(client, admin):
     """Deactivated, reactivated, signed in again, deactivated again: the second sign-in's
     tokens stop working too (each deactivation moves the token generation on)."""

@@ -188,7 +188,7 @@ def _email_free(email: str, user_id: int | None = None) -> None:
 
 def create_user(data: dict, actor: User | None) -> User:
     email = normalise_email(data["email"])
-    school_ids = data.get("school_ids", [])
+    school_ids = sorted(set(data.get("school_ids", [])))
     password = data.get("password")
     if password is not None:
         _check_password(password)
@@ -252,8 +252,9 @@ def update_user(user: User, data: dict, actor: User) -> User:
         if field in data and data[field] != getattr(user, field):
             changes[field] = [getattr(user, field), data[field]]
             setattr(user, field, data[field])
-    if sorted(school_ids) != user.school_ids:
-        changes["school_ids"] = [user.school_ids, sorted(school_ids)]
+    school_ids = sorted(set(school_ids))  # a school named twice is assigned once
+    if school_ids != user.school_ids:
+        changes["school_ids"] = [user.school_ids, school_ids]
         user.schools = _schools_for(school_ids)
     if data.get("password"):
         _check_password(data["password"])

@@ -185,6 +185,75 @@ def test_pull_leader_sees_own_schools_with_tombstones(client):
     assert changes[1] == {"id": deleted["activity_id"], "deleted": True, "version": 2}
 
 
+def _moved_school_world():
+    """An officer of schools A and B, a leader of A, and another leader of A and B."""
+    a, b = make_school(), make_school()
+    return a, b, make_user("officer", [a, b]), make_user("school_leader", [a])
+
+
+def _move(client, officer, activity_id: str, base: int, school: School) -> None:
+    edit = upsert(activity_id=activity_id, base=base, data={"school_id": school.id})
+    _push_ok(client, officer, [edit])
+
+
+def test_pull_leader_hears_when_an_activity_moves_away_from_their_school(client):
+    a, b, officer, leader = _moved_school_world()
+    moved, stays = upsert(a), upsert(a)
+    _push_ok(client, officer, [moved, stays])
+    first, cursor = pull_all(client, leader)
+    assert {c["id"] for c in first} == {moved["activity_id"], stays["activity_id"]}
+
+    _move(client, officer, moved["activity_id"], 1, b)
+    changes, cursor = pull_all(client, leader, since=cursor)
+
+    assert changes == [{"id": moved["activity_id"], "deleted": True, "version": 2}]
+    assert pull_all(client, leader, since=cursor)[0] == []  # told once
+    from_start, _ = pull_all(client, leader)  # as for a deleted one: its tombstone only
+    assert [(c["id"], c.get("deleted", False)) for c in from_start] == [
+        (stays["activity_id"], False),
+        (moved["activity_id"], True),
+    ]
+
+
+def test_pull_leader_gets_an_activity_back_when_it_returns(client):
+    a, b, officer, leader = _moved_school_world()
+    both = make_user("school_leader", [a, b])
+    activity = upsert(a)
+    _push_ok(client, officer, [activity])
+    _, cursor = pull_all(client, leader)
+    _, cursor_of_both = pull_all(client, both)
+
+    _move(client, officer, activity["activity_id"], 1, b)
+    _move(client, officer, activity["activity_id"], 2, a)
+    changes, _ = pull_all(client, leader, since=cursor, limit=1)
+    assert [(c["id"], c.get("deleted"), c["version"]) for c in changes] == [
+        (activity["activity_id"], None, 3)
+    ]
+    # A leader of both schools saw it move between them: the record each time, no tombstone.
+    changes, _ = pull_all(client, both, since=cursor_of_both)
+    assert [(c.get("deleted"), c["school_id"]) for c in changes] == [(None, a.id)]
+
+
+def test_pull_leader_pages_through_moves_away_in_feed_order(client):
+    a, b, officer, leader = _moved_school_world()
+    created = [upsert(a) for _ in range(5)]
+    _push_ok(client, officer, created)
+    _, cursor = pull_all(client, leader)
+    for index in (0, 2, 4):
+        _move(client, officer, created[index]["activity_id"], 1, b)
+    _push_ok(
+        client,
+        officer,
+        [upsert(activity_id=created[1]["activity_id"], base=1, data={"participant_count": 7})],
+    )
+
+    changes, _ = pull_all(client, leader, since=cursor, limit=2)
+
+    expected = [created[i]["activity_id"] for i in (0, 2, 4, 1)]
+    assert [c["id"] for c in changes] == expected
+    assert [bool(c.get("deleted")) for c in changes] == [True, True, True, False]
+
+
 def _assign(user: User, *schools: School) -> None:
     with app_context():
         stored = db.session.get(User, user.id)

@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from api.extensions import db
-from api.models import Activity, ActivityRevision, SequenceCounter, SyncMutation
+from api.models import (
+    Activity,
+    ActivityDeparture,
+    ActivityRevision,
+    SequenceCounter,
+    SyncMutation,
+)
 from tests.factories import app_context, auth, make_school, make_user, stored
 from tests.test_sync_support import pull, pull_all, push, remove, upsert
 
@@ -81,6 +87,30 @@ def test_sync_purge_raises_purged_through_to_newest_purged_change(client, runner
     counter = stored(SequenceCounter, "activity")
     assert counter.purged_through == tombstone_seq
     assert f"before sequence {tombstone_seq}" in runner.invoke(args=["sync", "purge"]).output
+
+
+def test_sync_purge_forgets_moves_away_that_no_kept_cursor_can_reach(client, runner):
+    a, b = make_school(), make_school()
+    officer = make_user("officer", [a, b])
+    early, late, gone = upsert(a), upsert(a), upsert(a)
+    move = {"school_id": b.id}
+    push(client, officer, [early, gone, remove(gone["activity_id"], 1)])
+    push(client, officer, [upsert(activity_id=early["activity_id"], base=1, data=move)])
+    _age_deletion(gone["activity_id"], 400)
+    push(client, officer, [late, upsert(activity_id=late["activity_id"], base=1, data=move)])
+    with app_context():  # the purged tombstone lies between the two moves in the feed
+        db.session.execute(
+            update(Activity)
+            .where(Activity.id == uuid.UUID(gone["activity_id"]))
+            .values(change_seq=stored(Activity, uuid.UUID(late["activity_id"])).change_seq - 2)
+        )
+        db.session.commit()
+
+    assert runner.invoke(args=["sync", "purge"]).exit_code == 0
+
+    with app_context():
+        kept = db.session.scalars(select(ActivityDeparture.activity_id)).all()
+    assert [str(i) for i in kept] == [late["activity_id"]]
 
 
 def test_sync_purge_keeps_confirmed_deleted_activity_unless_asked(client, runner):

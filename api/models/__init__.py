@@ -1,6 +1,6 @@
 """All models, imported so Alembic and the app see the whole metadata."""
 
-from api.models.activity import Activity, ActivityRevision
+from api.models.activity import Activity, ActivityDeparture, ActivityRevision
 from api.models.audit import AuditEvent
 from api.models.counter import SequenceCounter
 from api.models.identity import OidcLogin, ReminderSent, SignInGrant
@@ -12,6 +12,7 @@ from api.models.user import LoginAttempt, RevokedToken, TokenFamily, User
 
 __all__ = [
     "Activity",
+    "ActivityDeparture",
     "ActivityRevision",
     "ActivityRollup",
     "AuditEvent",

@@ -164,6 +164,22 @@ class ActivityRevision(db.Model):
         return self.actor.display_name if self.actor is not None else None
 
 
+class ActivityDeparture(db.Model):
+    """An activity moved away from a school (an edit of its school_id), at its place in the
+    change feed: the leaders of that school no longer see it, and their next pull says so
+    (a tombstone), so that no copy of it stays on their devices."""
+
+    __tablename__ = "activity_departure"
+
+    change_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+
+    __table_args__ = (Index("ix_departure_school_seq", "school_id", "change_seq"),)
+
+
 # The review an officer's edit sent back: for a submitted activity that the school had
 # confirmed or disputed before its content changed, the newest of those reviews, as the status
 # it gave ("confirmed" or "disputed"); otherwise None. Read from the history in the same query

@@ -57,21 +57,12 @@ class MutationSchema(StrictSchema):
     )
 
 
-class ItemsAsSent(fields.List):
-    """A JSON array whose items are taken as sent (no per-item pass through a field)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, list):
-            raise self.make_error("invalid")
-        return value
-
-
 class PushSchema(StrictSchema):
     device_id = fields.UUID(required=True)
     # Items are taken as sent and judged one by one: a malformed item is that item's
     # `rejected` result, never a 422 for the push, so the document does not constrain them.
-    mutations = ItemsAsSent(
-        fields.Nested(MutationSchema),
+    mutations = fields.List(
+        PerItem(MutationSchema),
         required=True,
         metadata={
             "maxItems": MAX_MUTATIONS,

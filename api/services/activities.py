@@ -29,9 +29,13 @@ def scoped(user: User, query: Select | None = None) -> Select:
     if user.role == "officer":
         return query.where(Activity.officer_id == user.id)
     if user.role == "school_leader":
-        led = select(school_assignment.c.school_id).where(school_assignment.c.user_id == user.id)
-        return query.where(Activity.school_id.in_(led))
+        return query.where(Activity.school_id.in_(led_schools(user)))
     return query
+
+
+def led_schools(user: User) -> Select:
+    """The ids of the schools a leader leads, as a subquery."""
+    return select(school_assignment.c.school_id).where(school_assignment.c.user_id == user.id)
 
 
 _LOCK_FEED = (

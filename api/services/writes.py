@@ -16,7 +16,7 @@ from sqlalchemy import Table, and_, bindparam, insert, update
 
 from api.errors import Conflict
 from api.extensions import db
-from api.models import Activity, ActivityRevision
+from api.models import Activity, ActivityDeparture, ActivityRevision
 from api.models.activity import CONTENT_FIELDS
 from api.models.counter import take_values
 from api.services import audit, rollup
@@ -113,6 +113,7 @@ def store(changes: list[Change]) -> None:
     _update([(start.before, last.after) for start, last in spans.values() if start.before])
     revisions = [_revision(change) for change in changes]
     db.session.connection().execute(insert(ActivityRevision.__table__), revisions)
+    _departures(changes)
     audit.append([_event(change) for change in changes if change.audited])
     moves = [(start.before, last.after) for start, last in spans.values()]
     rollup.add([(rollup.state_of(before), rollup.state_of(after)) for before, after in moves])
@@ -136,6 +137,17 @@ def _update(rows: list[tuple[dict, dict]]) -> None:
             "The activity changed while this change was being saved; reload and try again.",
             code="concurrent_change",
         )
+
+
+def _departures(changes: list[Change]) -> None:
+    """Each move of an activity away from a school, for that school's leaders' pulls."""
+    moves = [
+        {"change_seq": c.after["change_seq"], "activity_id": c.after["id"], "school_id": left}
+        for c in changes
+        if c.before and (left := c.before["school_id"]) != c.after["school_id"]
+    ]
+    if moves:
+        db.session.connection().execute(insert(ActivityDeparture.__table__), moves)
 
 
 def _columns(row: dict) -> dict:

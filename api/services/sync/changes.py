@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from api.errors import Invalid
 from api.extensions import db
-from api.models import Activity, SequenceCounter, User
+from api.models import Activity, ActivityDeparture, SequenceCounter, User
 from api.services import activities
 from api.services.writes import CHANGE_FEED as FEED
 
@@ -29,14 +29,28 @@ def pull(user: User, since: str | None, limit: int) -> dict:
     return _page(rows, limit, after, scope)
 
 
-def _changes_after(user: User, after: int, limit: int) -> list[Activity]:
+def _changes_after(user: User, after: int, limit: int) -> list[tuple[int, object]]:
+    """(change_seq, activity or tombstone) in feed order: the caller's activities, and for a
+    leader the ones that moved away from their schools since (as tombstones)."""
+    query = activities.scoped(user).where(Activity.change_seq > after)
+    found = db.session.scalars(query.order_by(Activity.change_seq).limit(limit))
+    rows = [(a.change_seq, _tombstone(a.id, a.version) if a.is_deleted else a) for a in found]
+    if user.role == "school_leader":
+        rows = sorted(rows + _departures(user, after, limit), key=lambda row: row[0])[:limit]
+    return rows
+
+
+def _departures(user: User, after: int, limit: int) -> list[tuple[int, dict]]:
+    """Activities that left the leader's schools after the cursor and are not back."""
+    led, left = activities.led_schools(user), ActivityDeparture
     query = (
-        activities.scoped(user)
-        .where(Activity.change_seq > after)
-        .order_by(Activity.change_seq)
+        select(left.change_seq, Activity.id, Activity.version)
+        .join(Activity, Activity.id == left.activity_id)
+        .where(left.school_id.in_(led), left.change_seq > after, Activity.school_id.not_in(led))
+        .order_by(left.change_seq)
         .limit(limit)
     )
-    return list(db.session.scalars(query))
+    return [(seq, _tombstone(i, v)) for seq, i, v in db.session.execute(query)]
 
 
 def _feed_marks() -> tuple[int, int]:
@@ -48,19 +62,19 @@ def _feed_marks() -> tuple[int, int]:
     ).one()
 
 
-def _page(rows: list[Activity], limit: int, after: int, scope: str) -> dict:
+def _page(rows: list[tuple[int, object]], limit: int, after: int, scope: str) -> dict:
     has_more = len(rows) > limit
     rows = rows[:limit]
-    last = rows[-1].change_seq if rows else after
+    last = rows[-1][0] if rows else after
     return {
-        "changes": [_tombstone(a) if a.is_deleted else a for a in rows],
+        "changes": [change for _, change in rows],
         "cursor": encode_cursor(last, scope),
         "has_more": has_more,
     }
 
 
-def _tombstone(activity: Activity) -> dict:
-    return {"id": activity.id, "deleted": True, "version": activity.version}
+def _tombstone(activity_id, version: int) -> dict:
+    return {"id": activity_id, "deleted": True, "version": version}
 
 
 def scope_key(user: User) -> str:

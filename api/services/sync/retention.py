@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from api.extensions import db
-from api.models import Activity, ActivityRevision, SequenceCounter, SyncMutation
+from api.models import Activity, ActivityDeparture, ActivityRevision, SequenceCounter, SyncMutation
 from api.models.sync import APPLIED
 from api.models.types import utcnow
 from api.services.activities import lock_change_feed
@@ -27,6 +27,9 @@ def purge(days: int, *, include_confirmed: bool = False) -> dict:
         delete(SyncMutation).where(SyncMutation.status == APPLIED, SyncMutation.created_at < cutoff)
     ).rowcount
     purged_through = _mark_purged([row.change_seq for row in rows])
+    # A cursor at or before the mark is reset, so a move away that far back is told to no one.
+    gone = ActivityDeparture.change_seq <= purged_through
+    db.session.execute(delete(ActivityDeparture).where(gone))
     db.session.commit()
     return {
         "tombstones": len(ids),

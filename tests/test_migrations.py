@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from api import create_app
 from api.extensions import db
@@ -102,11 +102,22 @@ def test_flask_db_upgrade_command_on_empty_database(empty_app):
     assert TABLES <= _tables()
 
 
+# An activity row as the schema holds it at head, and as it held it before 0008.
 ACTIVITY_INSERT = text(
+    "INSERT INTO activity (id, officer_id, school_id, category, started_at, duration_minutes, "
+    "audience, participant_count, referral_to, outcome, status, version, content_version, "
+    "change_seq, created_at, updated_at, submitted_at) VALUES (:id, :o, :s, :category, :t, 30, "
+    "'[]', 0, :referral_to, :outcome, :status, 1, 1, 1, :t, :t, :t)"
+)
+ACTIVITY_INSERT_BEFORE_0008 = text(
     "INSERT INTO activity (id, officer_id, school_id, category, started_at, duration_minutes, "
     "audience, participant_count, referral_to, outcome, status, version, content_version, "
     "change_seq, created_at, updated_at) VALUES (:id, :o, :s, :category, :t, 30, '[]', 0, "
     ":referral_to, :outcome, :status, 1, 1, 1, :t, :t)"
+)
+REVISION_INSERT = text(
+    "INSERT INTO activity_revision (activity_id, version, action, actor_id, at, changes) "
+    "VALUES (:id, :version, :action, :o, :t, '{}')"
 )
 
 
@@ -185,14 +196,8 @@ def test_upgrade_to_0003_keeps_activities_and_their_history(empty_app):
     officer, school = _seed_officer_and_school()
     rows = [_activity(officer, school, outcome="follow_up") for _ in range(3)]
     for row in rows:
-        db.session.execute(ACTIVITY_INSERT, row)
-        db.session.execute(
-            text(
-                "INSERT INTO activity_revision (activity_id, version, action, actor_id, at, "
-                "changes) VALUES (:id, 1, 'create', :o, :t, '{}')"
-            ),
-            row,
-        )
+        db.session.execute(ACTIVITY_INSERT_BEFORE_0008, row)
+        db.session.execute(REVISION_INSERT, row | {"version": 1, "action": "create"})
     db.session.commit()
 
     def counts() -> tuple[int, int]:
@@ -217,6 +222,66 @@ def test_upgrade_to_0003_keeps_activities_and_their_history(empty_app):
     assert counts() == (3, 3)
 
 
+# Histories (action, day of January 2025) and the revision whose time 0008 gives submitted_at
+# (its version; 1 is the create, whose time is created_at).
+HISTORIES = {
+    "never edited": ([], 1),
+    "edited, never reviewed": ([("edit", 2), ("edit", 3)], 1),
+    "reviewed after its only edit": ([("edit", 2), ("confirm", 3)], 1),
+    "disputed, then corrected": ([("dispute", 2), ("edit", 9)], 3),
+    "reopened twice, then edited again": (
+        [("confirm", 2), ("edit", 4), ("confirm", 5), ("edit", 20), ("edit", 21)],
+        5,
+    ),
+    "deleted after a reopening edit": ([("dispute", 2), ("edit", 6), ("delete", 7)], 3),
+}
+
+
+def test_upgrade_to_0008_backfills_submitted_at_from_the_history(empty_app):
+    """created_at for every row; for one sent back by an edit, that edit's time: the first
+    edit after a review, walking the revisions in version order."""
+    upgrade(directory="migrations", revision="0007")
+    officer, school = _seed_officer_and_school()
+    expected = {}
+    for name, (history, resubmitted) in HISTORIES.items():
+        row = _activity(officer, school)
+        db.session.execute(ACTIVITY_INSERT_BEFORE_0008, row)
+        db.session.execute(REVISION_INSERT, row | {"version": 1, "action": "create"})
+        content_version = 1
+        for version, (action, day) in enumerate(history, start=2):
+            at = {"t": f"2025-01-{day:02d} 10:00:00"}
+            db.session.execute(REVISION_INSERT, row | at | {"version": version, "action": action})
+            if action in ("edit", "delete"):
+                content_version = version
+        db.session.execute(
+            text("UPDATE activity SET version = :v, content_version = :c WHERE id = :id"),
+            {"v": len(history) + 1, "c": content_version, "id": row["id"]},
+        )
+        expected[name] = (uuid.UUID(row["id"]), resubmitted)
+    db.session.commit()
+    db.session.remove()
+
+    upgrade(directory="migrations")
+
+    from api.models import Activity, ActivityRevision
+
+    for name, (activity_id, resubmitted) in expected.items():
+        activity = db.session.get(Activity, activity_id)
+        revision = db.session.scalar(
+            select(ActivityRevision).where(
+                ActivityRevision.activity_id == activity_id,
+                ActivityRevision.version == resubmitted,
+            )
+        )
+        assert activity.submitted_at == revision.at, name
+        if resubmitted == 1:
+            assert activity.submitted_at == activity.created_at, name
+    db.session.rollback()
+    assert _diffs() == []
+    downgrade(directory="migrations", revision="0007")
+    assert "submitted_at" not in {c["name"] for c in inspect(db.engine).get_columns("activity")}
+
+
 def test_database_constraints_refuse_bad_rows(app):
     """Checks live in the database too, not only in the schemas."""
     with app.app_context():
@@ -231,8 +296,8 @@ def test_database_constraints_refuse_bad_rows(app):
                 text(
                     "INSERT INTO activity (id, officer_id, school_id, category, started_at, "
                     "duration_minutes, audience, participant_count, status, version, "
-                    "content_version, change_seq, created_at, updated_at) VALUES (:id, :o, :s, "
-                    "'education', :t, 0, '[]', 0, 'submitted', 1, 1, 1, :t, :t)"
+                    "content_version, change_seq, created_at, updated_at, submitted_at) VALUES "
+                    "(:id, :o, :s, 'education', :t, 0, '[]', 0, 'submitted', 1, 1, 1, :t, :t, :t)"
                 ),
                 {"id": uuid.uuid4().hex, "o": officer.id, "s": school.id, "t": "2025-01-01"},
             )

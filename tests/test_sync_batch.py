@@ -19,7 +19,7 @@ VARIANTS = [
     {"summary": None, "audience": [], "participant_count": 0},
     {"category": "mediation", "duration_minutes": 720, "started_at": "2026-01-05T09:30:00-05:00"},
 ]
-SERVER_SET = ("id", "officer_id", "officer_name", "created_at", "updated_at")
+SERVER_SET = ("id", "officer_id", "officer_name", "created_at", "updated_at", "submitted_at")
 
 
 def _contents(school) -> list[dict]:

@@ -125,6 +125,10 @@ class Activity(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the activity last went to the school for review: when it was logged, or when an
+    # edit sent a reviewed activity back (activities.edition). Overdue counts and hours to
+    # review are measured from here, not from created_at.
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
     def is_deleted(self) -> bool:

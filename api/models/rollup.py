@@ -49,5 +49,6 @@ class ActivityRollup(db.Model):
     minutes: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-# The review-health report counts activities still awaiting review by age.
-Index("ix_activity_status_created", Activity.status, Activity.created_at)
+# The review-health report and the reminders count activities still awaiting review by how
+# long ago they went to the school (migration 0008).
+Index("ix_activity_status_submitted", Activity.status, Activity.submitted_at)

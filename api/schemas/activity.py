@@ -27,6 +27,7 @@ SERVER_OWNED = (
     "version",
     "created_at",
     "updated_at",
+    "submitted_at",
     "deleted",
     "deleted_at",
 )
@@ -171,6 +172,13 @@ class ActivitySchema(Schema):
     version = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+    submitted_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "When the activity last went to the school for review: when it "
+            "was logged, or when an edit sent a reviewed activity back"
+        },
+    )
     reopened_from = fields.String(
         validate=validate.OneOf(["confirmed", "disputed"]),
         metadata={

@@ -139,7 +139,7 @@ def edition(
     client_time: datetime | None = None,
 ) -> Change | None:
     """Changed content (None when nothing changes); a reviewed activity goes back to the
-    school for another look."""
+    school for another look, submitted again now (submitted_at)."""
     if row["officer_id"] != officer_id:
         raise Forbidden("Only the officer who logged this activity can edit it.")
     if row["deleted_at"] is not None:
@@ -158,7 +158,8 @@ def edition(
     if reviewed:
         fields["status"] = (row["status"], "submitted")
         values |= dict.fromkeys(("review_note", "reviewed_by", "reviewed_at")) | {
-            "status": "submitted"
+            "status": "submitted",
+            "submitted_at": now,
         }
     change = writes.changed(row, values, "edit", officer_id, now, fields, client_time=client_time)
     if reviewed:  # both sides are told the review was undone (Activity.reopened_from)

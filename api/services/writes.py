@@ -52,7 +52,7 @@ def created(values: dict, actor_id: int, now: datetime, **extra) -> Change:
     content); the rest of the row is the model's starting state."""
     row = dict.fromkeys(COLUMNS) | {"audience": [], "participant_count": 0} | values
     row |= {"status": "submitted", "version": 1, "content_version": 1}
-    row |= {"created_at": now, "updated_at": now}
+    row |= {"created_at": now, "updated_at": now, "submitted_at": now}
     fields = {name: (None, row[name]) for name in CONTENT_FIELDS if row[name] not in (None, [])}
     return Change(None, row, "create", actor_id, fields, **extra)
 

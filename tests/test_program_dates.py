@@ -397,21 +397,23 @@ def test_parent_night_on_31_october_is_october_in_the_csv(make_app):
 
 
 def test_overdue_counts_calendar_days_in_the_program_zone(make_app):
-    """On 9 October, with 7 days, what was created on 1 October (local) or before is overdue,
-    also at 23:30 (2 October in UTC); what was created on 2 October is not."""
+    """On 9 October, with 7 days, what was submitted on 1 October (local) or before is
+    overdue, also at 23:30 (2 October in UTC); what was submitted on 2 October is not."""
     world = World(make_app, "America/Edmonton")
     edmonton = ZoneInfo("America/Edmonton")
     late_on_first = world.post(datetime(2026, 9, 30, 12, tzinfo=UTC))
     early_on_second = world.post(datetime(2026, 9, 30, 13, tzinfo=UTC))
-    created = {
+    submitted = {
         late_on_first: datetime(2026, 10, 1, 23, 30, tzinfo=edmonton),  # 05:30 UTC, 2 October
         early_on_second: datetime(2026, 10, 2, 0, 30, tzinfo=edmonton),
     }
     now = datetime(2026, 10, 9, 10, 0, tzinfo=edmonton)
     with world.app.app_context():
-        for activity_id, at in created.items():
+        for activity_id, at in submitted.items():
             db.session.execute(
-                update(Activity).where(Activity.id == uuid.UUID(activity_id)).values(created_at=at)
+                update(Activity)
+                .where(Activity.id == uuid.UUID(activity_id))
+                .values(created_at=at, submitted_at=at)
             )
         db.session.commit()
         report = reports.confirmation({}, overdue_days=7, now=now)

@@ -69,10 +69,11 @@ def leaders(mail_app):
     officer_email = officer.email
     with mail_app.app_context():
         old = db.session.scalars(select(Activity.id).where(Activity.school_id == north.id)).first()
+        logged = utcnow() - timedelta(days=10)
         db.session.execute(
             update(Activity)
             .where(Activity.id == old)
-            .values(created_at=utcnow() - timedelta(days=10))
+            .values(created_at=logged, submitted_at=logged)
         )
         db.session.commit()
     response = client.post(
@@ -100,6 +101,44 @@ def test_one_reminder_to_each_leader_with_work_waiting(mail_app, mailbox, leader
     assert "https://sro.example.org/#/review" in body
     for secret in (SUMMARY, "Cst. Morgan", leaders["officer_email"], "Quiet El"):
         assert secret not in body
+
+
+@pytest.mark.parametrize(("resubmitted_days_ago", "overdue"), [(0, 0), (1, 0), (8, 1)])
+def test_digest_corrected_activity_is_overdue_from_its_correction(
+    mail_app, mailbox, leaders, resubmitted_days_ago, overdue
+):
+    """South's confirmed activity, logged 20 days ago and corrected by its officer: overdue
+    7 days after the correction, as the confirmation report counts it."""
+    client = leaders["client"]
+    with mail_app.app_context():
+        officer = db.session.scalars(select(User).where(User.role == "officer")).one()
+        headers = auth(officer)
+        confirmed = db.session.scalars(
+            select(Activity.id).where(Activity.status == "confirmed")
+        ).one()
+        logged = utcnow() - timedelta(days=20)
+        db.session.execute(
+            update(Activity)
+            .where(Activity.id == confirmed)
+            .values(created_at=logged, submitted_at=logged)
+        )
+        db.session.commit()
+    edited = client.patch(
+        f"/api/v1/activities/{confirmed}", json={"participant_count": 3}, headers=headers
+    )
+    assert edited.status_code == 200 and edited.json["status"] == "submitted"
+    if resubmitted_days_ago:
+        with mail_app.app_context():
+            db.session.execute(
+                update(Activity)
+                .where(Activity.id == confirmed)
+                .values(submitted_at=utcnow() - timedelta(days=resubmitted_days_ago))
+            )
+            db.session.commit()
+    assert send(mail_app).exit_code == 0
+    body = mailbox.messages[0][1].get_content()
+    assert f"South Jr: 2 waiting, {overdue} overdue" in body
+    assert "North High: 3 waiting, 1 overdue" in body
 
 
 def test_twice_on_one_day_sends_nothing_new(mail_app, mailbox, leaders):

@@ -537,8 +537,9 @@ def test_reports_are_described_in_openapi(client):
 # --- review health -------------------------------------------------------------------------
 
 
-def _set_times(activity_id: str, created: datetime, reviewed: datetime | None = None) -> None:
-    values = {"created_at": created}
+def _set_times(activity_id: str, logged: datetime, reviewed: datetime | None = None) -> None:
+    """As if logged (and so submitted) at ``logged``, and reviewed at ``reviewed``."""
+    values = {"created_at": logged, "submitted_at": logged}
     if reviewed is not None:
         values["reviewed_at"] = reviewed
     with app_context():
@@ -604,6 +605,75 @@ def test_confirmation_median_odd_count_and_date_range(client, world):
     row = next(r for r in january.json["rows"] if r["school_id"] == school.id)
     assert (row["total"], row["submitted"]) == (1, 1)
     assert old["status"] == "submitted"
+
+
+def _set_submitted(activity_id: str, submitted: datetime) -> None:
+    with app_context():
+        query = update(Activity).where(Activity.id == uuid.UUID(activity_id))
+        db.session.execute(query.values(submitted_at=submitted))
+        db.session.commit()
+
+
+def _corrected(client, world, logged: datetime, action: str = "dispute") -> dict:
+    """An activity logged at ``logged``, reviewed, then changed by its officer (now): back to
+    submitted."""
+    officer, leader = world["officers"][0], world["leader"]
+    activity = post_activity(client, officer, world["schools"][0])
+    _set_times(activity["id"], logged)
+    url = f"/api/v1/activities/{activity['id']}/{action}"
+    body = {"reason": "Not here."} if action == "dispute" else {}
+    assert client.post(url, json=body, headers=world["headers"][leader.id]).status_code == 200
+    edited = client.patch(
+        f"/api/v1/activities/{activity['id']}",
+        json={"participant_count": 3},
+        headers=world["headers"][officer.id],
+    )
+    assert edited.status_code == 200 and edited.json["status"] == "submitted"
+    return edited.json
+
+
+def test_confirmation_activity_corrected_now_after_dispute_is_not_overdue(client, world):
+    now = datetime.now(UTC)
+    corrected = _corrected(client, world, logged=now - timedelta(days=20))
+    response = client.get(CONFIRMATION, headers=world["headers"][world["manager"].id])
+    assert response.status_code == 200
+    assert corrected["created_at"] < (now - timedelta(days=19)).isoformat()
+    assert response.json["totals"]["submitted"] == 1
+    assert response.json["totals"]["overdue"] == 0
+
+
+@pytest.mark.parametrize(("resubmitted_days_ago", "overdue"), [(1, 0), (8, 1)])
+def test_confirmation_overdue_counts_from_the_last_submission(
+    client, world, resubmitted_days_ago, overdue
+):
+    """Logged 20 days ago, disputed, corrected: overdue 7 days after the correction, not
+    after the logging."""
+    now = datetime.now(UTC)
+    corrected = _corrected(client, world, logged=now - timedelta(days=20))
+    _set_submitted(corrected["id"], now - timedelta(days=resubmitted_days_ago))
+    response = client.get(CONFIRMATION, headers=world["headers"][world["manager"].id])
+    assert response.status_code == 200
+    row = next(r for r in response.json["rows"] if r["school_id"] == world["schools"][0].id)
+    assert (row["submitted"], row["overdue"]) == (1, overdue)
+
+
+def test_confirmation_median_counts_hours_from_the_last_submission(client, world):
+    """Logged 30 days ago and confirmed, then edited and confirmed again at once: its wait
+    is the second one (about 0 hours), not 720."""
+    officer, leader, school = world["officers"][0], world["leader"], world["schools"][0]
+    now = datetime.now(UTC).replace(microsecond=0)
+    logged = now - timedelta(days=30)
+    corrected = _corrected(client, world, logged=logged, action="confirm")
+    url = f"/api/v1/activities/{corrected['id']}/confirm"
+    assert client.post(url, json={}, headers=world["headers"][leader.id]).status_code == 200
+    other = post_activity(client, officer, school)
+    url = f"/api/v1/activities/{other['id']}/confirm"
+    assert client.post(url, json={}, headers=world["headers"][leader.id]).status_code == 200
+    _set_times(other["id"], now - timedelta(days=3), now - timedelta(days=3, hours=-4))
+    response = client.get(CONFIRMATION, headers=world["headers"][world["manager"].id])
+    assert response.status_code == 200
+    assert response.json["totals"]["confirmed"] == 2
+    assert response.json["totals"]["median_hours_to_review"] == 2.0  # of about 0 and 4
 
 
 # --- bulk paths: the demo loader and the migration backfill --------------------------------

@@ -182,7 +182,7 @@ class ReviewCountsSchema(Schema):
     median_hours_to_review = fields.Float(
         required=True,
         allow_none=True,
-        metadata={"description": "From created_at to reviewed_at, reviewed ones"},
+        metadata={"description": "From submitted_at to reviewed_at, reviewed ones"},
     )
 
 

@@ -43,7 +43,7 @@ class Reminder:
 def due(now: datetime | None = None) -> list[Reminder]:
     """Active leaders who want reminders, with per-school counts where any are waiting."""
     now = now or utcnow()
-    # The confirmation report's rule: created before the program date REVIEW_OVERDUE_DAYS ago.
+    # The confirmation report's rule: submitted before the program date REVIEW_OVERDUE_DAYS ago.
     overdue_before = overdue_since(current_app.config["REVIEW_OVERDUE_DAYS"], now)
     query = (
         select(
@@ -51,7 +51,7 @@ def due(now: datetime | None = None) -> list[Reminder]:
             User.email,
             School.name,
             func.count(Activity.id),
-            func.sum(case((Activity.created_at < overdue_before, 1), else_=0)),
+            func.sum(case((Activity.submitted_at < overdue_before, 1), else_=0)),
         )
         .join(school_assignment, school_assignment.c.user_id == User.id)
         .join(School, School.id == school_assignment.c.school_id)

@@ -235,9 +235,9 @@ def mix_csv(report: dict) -> str:
 
 def _hours_to_review(dialect: str):
     if dialect == "postgresql":
-        seconds = extract("epoch", Activity.reviewed_at - Activity.created_at)
+        seconds = extract("epoch", Activity.reviewed_at - Activity.submitted_at)
         return seconds / 3600.0
-    return (func.julianday(Activity.reviewed_at) - func.julianday(Activity.created_at)) * 24.0
+    return (func.julianday(Activity.reviewed_at) - func.julianday(Activity.submitted_at)) * 24.0
 
 
 def _range_filters(filters: dict) -> list:
@@ -261,12 +261,13 @@ def _status_counts(filters: dict) -> dict:
 
 
 def _overdue(filters: dict, before: datetime) -> dict:
-    """school_id -> activities still awaiting review that were created before ``before``."""
+    """school_id -> activities still awaiting review that went to the school (were logged,
+    or sent back by an edit) before ``before``."""
     query = (
         select(Activity.school_id, func.count())
         .where(
             Activity.status == "submitted",
-            Activity.created_at < before,
+            Activity.submitted_at < before,
             *_range_filters(filters),
         )
         .group_by(Activity.school_id)
@@ -275,7 +276,8 @@ def _overdue(filters: dict, before: datetime) -> dict:
 
 
 def _medians(filters: dict) -> dict:
-    """Median hours from creation to review, per school and overall (key None).
+    """Median hours from the last submission to the review, per school and overall (key
+    None): an activity reviewed, edited and reviewed again counts the second wait only.
 
     The hours are computed in SQL (julianday on SQLite, epoch seconds on PostgreSQL) and the
     medians exactly in Python: one pass, where window functions would sort twice.
@@ -299,9 +301,9 @@ def confirmation(filters: dict, overdue_days: int, now: datetime | None = None) 
     """Per school: how many activities await review, were confirmed or disputed, and how fast.
 
     Every active school is listed (inactive ones only when they have activities in range).
-    Overdue means still submitted and created more than ``overdue_days`` calendar days ago,
-    counted in the program's zone: on 9 October, with 7 days, what was created on 1 October
-    or before.
+    Overdue means still submitted and submitted (logged, or sent back by an edit) more than
+    ``overdue_days`` calendar days ago, counted in the program's zone: on 9 October, with 7
+    days, what was submitted on 1 October or before.
     """
     counts = _status_counts(filters)
     overdue = _overdue(filters, overdue_since(overdue_days, now))
@@ -330,7 +332,7 @@ def confirmation(filters: dict, overdue_days: int, now: datetime | None = None) 
 
 
 def overdue_since(overdue_days: int, now: datetime | None = None) -> datetime:
-    """Activities created before this instant are overdue: the start of the program date
+    """Activities submitted before this instant are overdue: the start of the program date
     ``overdue_days`` days before today."""
     return day_start(local_date(now or utcnow()) - timedelta(days=overdue_days))
 

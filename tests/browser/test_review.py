@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
+from api.extensions import db
+from api.models import Activity
 from tests.browser.conftest import PASSWORD, sign_in
 from tests.factories import make_school, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
 
 
-def post(live, email: str, school_id: int, category: str) -> None:
+def post(live, email: str, school_id: int, category: str) -> dict:
     body = {
         "id": str(uuid.uuid4()),
         "school_id": school_id,
@@ -25,6 +28,19 @@ def post(live, email: str, school_id: int, category: str) -> None:
     }
     status, response = live.api("POST", "/activities", token=live.token(email), body=body)
     assert status == 201, response
+    return response
+
+
+def backdate(live, activity_id: str, logged: timedelta, submitted: timedelta) -> None:
+    """Logged and submitted that long ago."""
+    now = datetime.now(UTC)
+    with live.app.app_context():
+        db.session.execute(
+            update(Activity)
+            .where(Activity.id == uuid.UUID(activity_id))
+            .values(created_at=now - logged, submitted_at=now - submitted)
+        )
+        db.session.commit()
 
 
 def test_leader_of_two_schools_filters_queue_and_sees_officer_names(new_page, live, console):
@@ -133,4 +149,35 @@ def test_a_queue_longer_than_one_page_shows_every_waiting_activity(new_page, liv
     expect(page.locator(".cards > li")).to_have_count(510, timeout=20_000)
     page.get_by_role("heading", name=re.compile(r"· 510 activities$")).wait_for()
     expect(page.get_by_role("button", name="Confirm", exact=True)).to_have_count(510)
+    assert console.unexpected() == []
+
+
+def test_queue_marks_overdue_and_orders_by_when_each_was_last_submitted(new_page, live, console):
+    """Logged 20 days ago but corrected after a dispute yesterday: waiting one day, not
+    overdue, and after one waiting ten days (overdue, first)."""
+    team = live.team()
+    officer, leader = live.token(team["officer"]), live.token(team["leader"])
+    corrected = post(live, team["officer"], team["school_id"], "education")
+    waiting = post(live, team["officer"], team["school_id"], "mediation")
+    fresh = post(live, team["officer"], team["school_id"], "counselling")
+    path = f"/activities/{corrected['id']}"
+    status, _ = live.api("POST", f"{path}/dispute", token=leader, body={"reason": "Which class?"})
+    assert status == 200
+    status, _ = live.api("PATCH", path, token=officer, body={"participant_count": 12})
+    assert status == 200
+    backdate(live, corrected["id"], logged=timedelta(days=20), submitted=timedelta(days=1))
+    backdate(live, waiting["id"], logged=timedelta(days=10), submitted=timedelta(days=10))
+    backdate(live, fresh["id"], logged=timedelta(days=3), submitted=timedelta(days=3))
+
+    page = new_page()
+    sign_in(page, team["leader"])
+    cards = page.locator(".cards > li")
+    expect(cards).to_have_count(3)
+    expect(cards.nth(0)).to_contain_text("Mediation")
+    expect(cards.nth(0)).to_contain_text("Overdue")
+    expect(cards.nth(1)).to_contain_text("Counselling")
+    expect(cards.nth(2)).to_contain_text("Education")
+    expect(cards.nth(2)).to_contain_text("Changed after you disputed")
+    expect(page.locator(".badge.overdue")).to_have_count(1)
+    page.get_by_role("heading", name=re.compile(r"· 3 activities · 1 overdue$")).wait_for()
     assert console.unexpected() == []

@@ -98,11 +98,13 @@ export async function render(container, { user } = {}) {
     const found = await getAll(`/activities?${query}`);  // every page: the whole queue
     if (token !== loading) return;  // a newer filter choice is already loading
     const now = Date.now();
+    // Waiting since it last went to the school (logged, or sent back by an officer's edit),
+    // as the confirmation report and the reminders count it; the longest wait first.
     items = found.map((item) => ({
       ...item,
-      overdue: item.status === 'submitted' && now - Date.parse(item.created_at) > OVERDUE_DAYS * 86400000,
+      overdue: item.status === 'submitted' && now - Date.parse(item.submitted_at) > OVERDUE_DAYS * 86400000,
     }));
-    items.sort((a, b) => (b.overdue - a.overdue) || a.created_at.localeCompare(b.created_at));
+    items.sort((a, b) => (b.overdue - a.overdue) || Date.parse(a.submitted_at) - Date.parse(b.submitted_at));
     bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;
     bulkSaid.textContent = '';
     selectAll.checked = false;

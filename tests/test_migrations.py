@@ -102,14 +102,14 @@ def test_flask_db_upgrade_command_on_empty_database(empty_app):
     assert TABLES <= _tables()
 
 
-# An activity row as the schema holds it at head, and as it held it before 0008.
+# An activity row as the schema holds it at head, and as it held it before 0009.
 ACTIVITY_INSERT = text(
     "INSERT INTO activity (id, officer_id, school_id, category, started_at, duration_minutes, "
     "audience, participant_count, referral_to, outcome, status, version, content_version, "
     "change_seq, created_at, updated_at, submitted_at) VALUES (:id, :o, :s, :category, :t, 30, "
     "'[]', 0, :referral_to, :outcome, :status, 1, 1, 1, :t, :t, :t)"
 )
-ACTIVITY_INSERT_BEFORE_0008 = text(
+ACTIVITY_INSERT_BEFORE_0009 = text(
     "INSERT INTO activity (id, officer_id, school_id, category, started_at, duration_minutes, "
     "audience, participant_count, referral_to, outcome, status, version, content_version, "
     "change_seq, created_at, updated_at) VALUES (:id, :o, :s, :category, :t, 30, '[]', 0, "
@@ -196,7 +196,7 @@ def test_upgrade_to_0003_keeps_activities_and_their_history(empty_app):
     officer, school = _seed_officer_and_school()
     rows = [_activity(officer, school, outcome="follow_up") for _ in range(3)]
     for row in rows:
-        db.session.execute(ACTIVITY_INSERT_BEFORE_0008, row)
+        db.session.execute(ACTIVITY_INSERT_BEFORE_0009, row)
         db.session.execute(REVISION_INSERT, row | {"version": 1, "action": "create"})
     db.session.commit()
 
@@ -222,7 +222,7 @@ def test_upgrade_to_0003_keeps_activities_and_their_history(empty_app):
     assert counts() == (3, 3)
 
 
-# Histories (action, day of January 2025) and the revision whose time 0008 gives submitted_at
+# Histories (action, day of January 2025) and the revision whose time 0009 gives submitted_at
 # (its version; 1 is the create, whose time is created_at).
 HISTORIES = {
     "never edited": ([], 1),
@@ -237,15 +237,15 @@ HISTORIES = {
 }
 
 
-def test_upgrade_to_0008_backfills_submitted_at_from_the_history(empty_app):
+def test_upgrade_to_0009_backfills_submitted_at_from_the_history(empty_app):
     """created_at for every row; for one sent back by an edit, that edit's time: the first
     edit after a review, walking the revisions in version order."""
-    upgrade(directory="migrations", revision="0007")
+    upgrade(directory="migrations", revision="0008")
     officer, school = _seed_officer_and_school()
     expected = {}
     for name, (history, resubmitted) in HISTORIES.items():
         row = _activity(officer, school)
-        db.session.execute(ACTIVITY_INSERT_BEFORE_0008, row)
+        db.session.execute(ACTIVITY_INSERT_BEFORE_0009, row)
         db.session.execute(REVISION_INSERT, row | {"version": 1, "action": "create"})
         content_version = 1
         for version, (action, day) in enumerate(history, start=2):
@@ -278,7 +278,7 @@ def test_upgrade_to_0008_backfills_submitted_at_from_the_history(empty_app):
             assert activity.submitted_at == activity.created_at, name
     db.session.rollback()
     assert _diffs() == []
-    downgrade(directory="migrations", revision="0007")
+    downgrade(directory="migrations", revision="0008")
     assert "submitted_at" not in {c["name"] for c in inspect(db.engine).get_columns("activity")}
 
 

@@ -50,5 +50,5 @@ class ActivityRollup(db.Model):
 
 
 # The review-health report and the reminders count activities still awaiting review by how
-# long ago they went to the school (migration 0008).
+# long ago they went to the school (migration 0009).
 Index("ix_activity_status_submitted", Activity.status, Activity.submitted_at)

@@ -15,8 +15,8 @@ The index for overdue counts moves from (status, created_at) to (status, submitt
 same one index on every write, now fitting the query (on 300,000 demo activities, 70,798 of
 them waiting, the overdue count took 137-170 ms with it against 196-254 ms with the old one).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 13:25:00
 
 """
@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -161,6 +161,17 @@ def app(make_app):
 
 
 @pytest.fixture
+def team(app) -> dict:
+    """A school with its officer and its leader."""
+    school = factories.make_school()
+    return {
+        "school": school,
+        "officer": factories.make_user("officer", [school]),
+        "leader": factories.make_user("school_leader", [school]),
+    }
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

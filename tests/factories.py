@@ -122,3 +122,16 @@ def post_activity(client, officer: User, school: School, **overrides) -> dict:
     response = client.post("/api/v1/activities", json=body, headers=auth(officer))
     assert response.status_code == 201, response.json
     return response.json
+
+
+ACTIVITIES = "/api/v1/activities"
+
+
+def review(client, team: dict, activity_id: str, action: str = "confirm") -> dict:
+    """The team's leader (the ``team`` fixture) confirms or disputes the activity; its JSON."""
+    body = {"reason": "We have no record of it."} if action == "dispute" else {}
+    response = client.post(
+        f"{ACTIVITIES}/{activity_id}/{action}", json=body, headers=auth(team["leader"])
+    )
+    assert response.status_code == 200, response.json
+    return response.json

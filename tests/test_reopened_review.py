@@ -1,31 +1,8 @@
 """An officer's edit of an activity the school had reviewed sends it back for review, and the
 activity says so (`reopened_from`) to both sides until the school reviews it again (issue 16)."""
 
-import pytest
-
-from tests.factories import auth, make_school, make_user, post_activity
+from tests.factories import ACTIVITIES, auth, post_activity, review
 from tests.test_sync_support import pull_all, push, upsert
-
-ACTIVITIES = "/api/v1/activities"
-
-
-@pytest.fixture
-def team(app):
-    school = make_school()
-    return {
-        "school": school,
-        "officer": make_user("officer", [school]),
-        "leader": make_user("school_leader", [school]),
-    }
-
-
-def _review(client, team, activity_id: str, action: str = "confirm") -> dict:
-    body = {"reason": "We have no record of it."} if action == "dispute" else {}
-    response = client.post(
-        f"{ACTIVITIES}/{activity_id}/{action}", json=body, headers=auth(team["leader"])
-    )
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def _queue(client, team) -> dict:
@@ -38,7 +15,7 @@ def _queue(client, team) -> dict:
 
 def test_offline_edit_of_a_confirmed_activity_says_it_was_confirmed_to_both_sides(client, team):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"])  # the phone has not seen this yet
+    review(client, team, created["id"])  # the phone has not seen this yet
 
     stale = upsert(activity_id=created["id"], base=1, data={"participant_count": 3})
     (result,) = push(client, team["officer"], [stale]).json["results"]
@@ -53,8 +30,8 @@ def test_offline_edit_of_a_confirmed_activity_says_it_was_confirmed_to_both_side
 
 def test_patch_of_a_disputed_activity_says_it_was_disputed(client, team):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"], "confirm")
-    _review(client, team, created["id"], "dispute")
+    review(client, team, created["id"], "confirm")
+    review(client, team, created["id"], "dispute")
 
     response = client.patch(
         f"{ACTIVITIES}/{created['id']}",
@@ -70,7 +47,7 @@ def test_patch_of_a_disputed_activity_says_it_was_disputed(client, team):
 
 def test_second_edit_before_the_review_keeps_reopened_from(client, team):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"])
+    review(client, team, created["id"])
     push(
         client,
         team["officer"],
@@ -86,14 +63,14 @@ def test_second_edit_before_the_review_keeps_reopened_from(client, team):
 
 def test_review_after_the_edit_clears_reopened_from(client, team):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"])
+    review(client, team, created["id"])
     push(
         client,
         team["officer"],
         [upsert(activity_id=created["id"], base=1, data={"outcome": "none"})],
     )
 
-    confirmed = _review(client, team, created["id"])
+    confirmed = review(client, team, created["id"])
 
     assert confirmed["status"] == "confirmed"
     assert "reopened_from" not in confirmed

@@ -8,29 +8,8 @@ from sqlalchemy import select
 from api.extensions import db
 from api.models import Activity
 from api.services import demo
-from tests.factories import auth, make_school, make_user, post_activity
+from tests.factories import ACTIVITIES, auth, post_activity, review
 from tests.test_sync_support import push, upsert
-
-ACTIVITIES = "/api/v1/activities"
-
-
-@pytest.fixture
-def team(app):
-    school = make_school()
-    return {
-        "school": school,
-        "officer": make_user("officer", [school]),
-        "leader": make_user("school_leader", [school]),
-    }
-
-
-def _review(client, team, activity_id: str, action: str = "confirm") -> dict:
-    body = {"reason": "We have no record of it."} if action == "dispute" else {}
-    response = client.post(
-        f"{ACTIVITIES}/{activity_id}/{action}", json=body, headers=auth(team["leader"])
-    )
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def _patch(client, team, activity_id: str, body: dict) -> dict:
@@ -57,7 +36,7 @@ def test_create_by_rest_or_push_sets_submitted_at_to_created_at(client, team):
 @pytest.mark.parametrize("action", ["confirm", "dispute"])
 def test_patch_of_a_reviewed_activity_sets_submitted_at_to_the_edit(client, team, action):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"], action)
+    review(client, team, created["id"], action)
 
     edited = _patch(client, team, created["id"], {"participant_count": 5})
 
@@ -68,7 +47,7 @@ def test_patch_of_a_reviewed_activity_sets_submitted_at_to_the_edit(client, team
 @pytest.mark.parametrize("action", ["confirm", "dispute"])
 def test_push_edit_of_a_reviewed_activity_sets_submitted_at_to_the_edit(client, team, action):
     created = post_activity(client, team["officer"], team["school"])
-    reviewed = _review(client, team, created["id"], action)
+    reviewed = review(client, team, created["id"], action)
 
     edited = _push_edit(client, team, reviewed, {"participant_count": 5})
 
@@ -78,7 +57,7 @@ def test_push_edit_of_a_reviewed_activity_sets_submitted_at_to_the_edit(client, 
 
 def test_stale_push_edit_merged_over_a_review_sets_submitted_at(client, team):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"])  # the phone has not seen this yet
+    review(client, team, created["id"])  # the phone has not seen this yet
 
     edited = _push_edit(client, team, created, {"outcome": "none"})
 
@@ -96,7 +75,7 @@ def test_patch_of_a_submitted_activity_keeps_submitted_at(client, team):
 
 def test_push_edit_of_a_reopened_activity_keeps_the_reopening_time(client, team):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"])
+    review(client, team, created["id"])
     reopened = _patch(client, team, created["id"], {"participant_count": 5})
 
     edited = _push_edit(client, team, reopened, {"outcome": "follow_up"})
@@ -108,15 +87,15 @@ def test_push_edit_of_a_reopened_activity_keeps_the_reopening_time(client, team)
 def test_review_keeps_submitted_at(client, team):
     created = post_activity(client, team["officer"], team["school"])
 
-    confirmed = _review(client, team, created["id"])
-    disputed = _review(client, team, created["id"], "dispute")
+    confirmed = review(client, team, created["id"])
+    disputed = review(client, team, created["id"], "dispute")
 
     assert confirmed["submitted_at"] == disputed["submitted_at"] == created["submitted_at"]
 
 
 def test_submitted_at_is_read_back_as_stored(client, team):
     created = post_activity(client, team["officer"], team["school"])
-    _review(client, team, created["id"])
+    review(client, team, created["id"])
     edited = _patch(client, team, created["id"], {"participant_count": 5})
 
     fetched = client.get(f"{ACTIVITIES}/{created['id']}", headers=auth(team["leader"]))

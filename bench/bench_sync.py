@@ -290,7 +290,8 @@ def our_server(workdir: Path, count: int) -> Iterator[tuple[Target, list[dict]]]
 COLUMNS = {
     "activity": "id, officer_id, school_id, category, started_at, duration_minutes, audience, "
     "participant_count, summary, referral_to, outcome, status, review_note, reviewed_by, "
-    "reviewed_at, version, content_version, change_seq, deleted_at, created_at, updated_at",
+    "reviewed_at, version, content_version, change_seq, deleted_at, created_at, updated_at, "
+    "submitted_at",
     "revision": "activity_id, version, action, actor_id, at, client_time, changes",
     "audit": "seq, at, client_time, actor_id, action, target_type, target_id, changes, "
     "prev_hash, hash",

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from api import create_app
 from api.dates import day_start, local_date, utc_offsets
@@ -23,7 +23,7 @@ from api.extensions import db
 from api.models import Activity, ActivityRollup, School
 from api.services import demo, reports, rollup
 from tests.conftest import BASE_CONFIG, POSTGRES_URL
-from tests.factories import activity_body, auth, make_school, make_user
+from tests.factories import activity_body, auth, backdate, make_school, make_user
 from tests.test_sync_support import push, upsert
 
 ZONES = ("America/Edmonton", "Pacific/Auckland", "Asia/Kolkata")
@@ -410,11 +410,7 @@ def test_overdue_counts_calendar_days_in_the_program_zone(make_app):
     now = datetime(2026, 10, 9, 10, 0, tzinfo=edmonton)
     with world.app.app_context():
         for activity_id, at in submitted.items():
-            db.session.execute(
-                update(Activity)
-                .where(Activity.id == uuid.UUID(activity_id))
-                .values(created_at=at, submitted_at=at)
-            )
+            backdate(activity_id, at)
         db.session.commit()
         report = reports.confirmation({}, overdue_days=7, now=now)
         assert report["totals"]["overdue"] == 1

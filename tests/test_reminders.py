@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from api.extensions import db
 from api.models import Activity, ReminderSent, User
 from api.models.types import utcnow
-from tests.factories import auth, make_school, make_user, post_activity
+from tests.factories import auth, backdate, make_school, make_user, post_activity
 from tests.live_server import free_port
 
 SUMMARY = "Online safety presentation to a grade 8 class."
@@ -69,12 +69,7 @@ def leaders(mail_app):
     officer_email = officer.email
     with mail_app.app_context():
         old = db.session.scalars(select(Activity.id).where(Activity.school_id == north.id)).first()
-        logged = utcnow() - timedelta(days=10)
-        db.session.execute(
-            update(Activity)
-            .where(Activity.id == old)
-            .values(created_at=logged, submitted_at=logged)
-        )
+        backdate(old, utcnow() - timedelta(days=10))
         db.session.commit()
     response = client.post(
         f"/api/v1/activities/{reviewed['id']}/confirm", json={}, headers=leader_headers
@@ -116,12 +111,7 @@ def test_digest_corrected_activity_is_overdue_from_its_correction(
         confirmed = db.session.scalars(
             select(Activity.id).where(Activity.status == "confirmed")
         ).one()
-        logged = utcnow() - timedelta(days=20)
-        db.session.execute(
-            update(Activity)
-            .where(Activity.id == confirmed)
-            .values(created_at=logged, submitted_at=logged)
-        )
+        backdate(confirmed, utcnow() - timedelta(days=20))
         db.session.commit()
     edited = client.patch(
         f"/api/v1/activities/{confirmed}", json={"participant_count": 3}, headers=headers

@@ -9,11 +9,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 
 from api.extensions import db
 
 READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
 log = logging.getLogger(__name__)
+
+
+def dialect_insert(dialect: str):
+    """The dialect's INSERT construct, for its ON CONFLICT clauses (SQLite and PostgreSQL
+    spell them alike)."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert
 
 
 def begin_as_reader(enabled: bool) -> None:

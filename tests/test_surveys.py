@@ -385,6 +385,35 @@ def test_two_concurrent_submissions_one_201_one_410(make_app):
         assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) == 1
 
 
+def test_first_codes_of_a_school_issued_twice_at_once_both_201(make_app):
+    """Two people issue the first codes of one school and audience at the same moment: each
+    gets its codes (on PostgreSQL both used to add the tally rows, and one failed with 409)."""
+    app = make_app()
+    school = make_school()
+    manager = make_user("program_manager")
+    leader = make_user("school_leader", schools=[school])
+    statuses = []
+    for _ in range(3):  # the race is on the first issue of a round only
+        made = create_round(app.test_client(), manager, [school])
+        barrier = threading.Barrier(2)
+
+        def issue_at_once(user, round_id=made["id"], barrier=barrier):
+            client = app.test_client()
+            barrier.wait()
+            body = {"school_id": school.id, "audience": "staff", "count": 5}
+            response = client.post(
+                f"/api/v1/surveys/{round_id}/codes", json=body, headers=auth(user)
+            )
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=issue_at_once, args=(u,)) for u in (manager, leader)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert statuses == [201] * 6
+
+
 # --- results -------------------------------------------------------------------------------
 
 

@@ -25,8 +25,8 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
+from api.database import dialect_insert
 from api.dates import local_date, local_day_sql
 from api.extensions import db
 from api.models import Activity, ActivityRollup
@@ -78,15 +78,11 @@ def cell_keys(day: date, keys: tuple) -> tuple[tuple, tuple, tuple]:
     )
 
 
-def _insert(dialect: str):
-    return (postgresql if dialect == "postgresql" else sqlite).insert
-
-
 @functools.cache
 def _upsert_statement(dialect: str):
     """Add a cell's count and minutes, creating the cell if it is new (one statement, run
     as an executemany: its compiled form is cached, whatever the number of cells)."""
-    statement = _insert(dialect)(ActivityRollup.__table__)
+    statement = dialect_insert(dialect)(ActivityRollup.__table__)
     return statement.on_conflict_do_update(
         index_elements=list(DIMENSIONS),
         set_={
@@ -143,7 +139,7 @@ def _month_of(day, dialect: str):
 
 
 def _upsert_from(dialect: str, source) -> None:
-    statement = _insert(dialect)(ActivityRollup).from_select(
+    statement = dialect_insert(dialect)(ActivityRollup).from_select(
         [*DIMENSIONS, "count", "minutes"], source
     )
     statement = statement.on_conflict_do_update(

@@ -14,6 +14,7 @@ from unicodedata import category
 from sqlalchemy import Select, insert, select, update
 
 from api import dates
+from api.database import dialect_insert
 from api.errors import ApiError, Invalid, NotFound
 from api.extensions import db
 from api.models import School, User
@@ -218,26 +219,23 @@ def _tally_key(round_id: int, school_id: int, audience: str) -> tuple:
 
 
 def _ensure_tallies(round_id: int, school_id: int, audience: str) -> None:
-    have = set(
-        db.session.scalars(
-            select(SurveyTally.grp).where(*_tally_key(round_id, school_id, audience))
-        )
-    )
+    """The school and audience's tally rows, made the first time (a concurrent first issue
+    or answer finds them made: nothing is added twice, nobody fails)."""
     empty = {key: {"n": 0, "agree": 0, "disagree": 0, "total": 0} for key in ITEM_KEYS}
-    for group in TALLY_GROUPS:
-        if group not in have:
-            db.session.add(
-                SurveyTally(
-                    round_id=round_id,
-                    school_id=school_id,
-                    audience=audience,
-                    grp=group,
-                    issued=0,
-                    responses=0,
-                    counts=empty,
-                )
-            )
-    db.session.flush()
+    rows = [
+        {
+            "round_id": round_id,
+            "school_id": school_id,
+            "audience": audience,
+            "grp": group,
+            "issued": 0,
+            "responses": 0,
+            "counts": empty,
+        }
+        for group in TALLY_GROUPS
+    ]
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(dialect_insert(dialect)(SurveyTally).on_conflict_do_nothing(), rows)
 
 
 # --- answering ---------------------------------------------------------------------------

@@ -58,6 +58,8 @@ def shell_version() -> str:
 
 
 def _static(relative: str) -> Response:
+    if "\x00" in relative:  # no file name holds NUL (and the OS refuses to look one up)
+        abort(404)
     path = (PWA_DIR / relative).resolve()
     if PWA_DIR not in path.parents or not path.is_file() or path.suffix not in STATIC_SUFFIXES:
         abort(404)

@@ -46,6 +46,9 @@ DISGUISED = [
     "Write john.doe+tag@example.org later.",
     "Write j_doe@mail-server.example later.",
     "Write john (AT) gmail (DOT) com later.",
+    "Reach her at jane.doe at cbe.ab.ca later.",
+    "Follow up with j.smith at rcmp-grc.gc.ca today.",
+    "Parent contact: kim at gov.ab.ca.",
 ]
 
 ORDINARY = [
@@ -73,4 +76,9 @@ ORDINARY = [
     "Presentation at école Saint-Jean, 60 élèves.",
     "Half day: 8:30-11:45, then 12:30-15:00.",
     "Met at Westmount. Dot points covered.",
+    "Lunch drop-ins 2026-10-01 2026-10-08 2026-10-15.",
+    "Safety week 2026-10-26/2026-10-30.",
+    "Assemblies 10/26/2026-10/30/2026.",
+    "Visits on 01.10.2026, 08.10.2026 and 15.10.2026.",
+    "Met at the school office at 9.",
 ]

@@ -1,6 +1,7 @@
 """Regression tests for the outside security review's findings (issue 13), each named after
 what it protects. Tests that read the database between requests open their own context."""
 
+import json
 import os
 import stat
 import threading
@@ -653,3 +654,40 @@ def test_refresh_tokens_spent_stay_spent_when_family_belongs_to_user(client):
     bearer = {"Authorization": f"Bearer {tokens['refresh_token']}"}
     assert client.post("/api/v1/auth/refresh", headers=bearer).status_code == 200
     assert client.post("/api/v1/auth/refresh", headers=bearer).status_code == 401
+
+
+def test_push_item_nested_too_deeply_is_rejected_alone(make_app):
+    """A value nested ~950 levels deep in one item's data (the JSON parser takes up to 1,024)
+    is that item's rejection; the push and its other items go through."""
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+    client = app.test_client()
+    school = make_school()
+    officer = make_user("officer", [school])
+    good, deep = (
+        {
+            "mutation_id": str(uuid.uuid4()),
+            "op": "upsert",
+            "activity_id": str(uuid.uuid4()),
+            "base_version": None,
+            "data": activity_body(school, summary=summary),
+        }
+        for summary in ("Assembly.", "@@DEEP@@")
+    )
+    text = json.dumps({"device_id": str(uuid.uuid4()), "mutations": [good, deep]})
+    text = text.replace('"@@DEEP@@"', "[" * 950 + "1" + "]" * 950)
+    response = client.post(
+        "/api/v1/sync/push", data=text, content_type="application/json", headers=auth(officer)
+    )
+    assert response.status_code == 200
+    results = response.json["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert results[1]["error"]["details"] == {
+        "data": ["Nested too deeply; send the activity's content fields."]
+    }
+
+
+@pytest.mark.parametrize("path", ["/js/%00", "/icons/a%00.png", "/vendor/%00x.js"])
+def test_static_path_with_nul_is_404_in_the_error_shape(make_app, path):
+    response = make_app(PROPAGATE_EXCEPTIONS=False).test_client().get(path)
+    assert response.status_code == 404
+    assert set(response.json["error"]) == {"code", "message", "details"}

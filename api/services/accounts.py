@@ -256,7 +256,7 @@ def update_user(user: User, data: dict, actor: User) -> User:
     if school_ids != user.school_ids:
         changes["school_ids"] = [user.school_ids, school_ids]
         user.schools = _schools_for(school_ids)
-    if data.get("password"):
+    if "password" in data:  # an empty one is refused, never taken for "not sent"
         _check_password(data["password"])
         user.password_hash = hash_password(data["password"])
         changes["password"] = "reset"

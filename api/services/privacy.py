@@ -27,7 +27,9 @@ def _compile(rule: dict) -> re.Pattern:
 @cache
 def _rules() -> tuple[list, re.Pattern, list]:
     table = json.loads(RULES_FILE.read_text(encoding="utf-8"))
-    normalise = [(_compile(rule), rule["replace"]) for rule in table["normalise"]]
+    normalise = [
+        (_compile(rule), rule["replace"], rule.get("repeat", False)) for rule in table["normalise"]
+    ]
     digits = _compile({"pattern": rf"\+?\d(?:[{table['digit_joiners']}]*\d)*"})
     screens = [(_compile(rule), rule["what"]) for rule in table["screens"]]
     return normalise, digits, screens
@@ -45,8 +47,10 @@ def normalise(text: str) -> str:
     flat = unicodedata.normalize("NFKC", text)
     if not flat.isascii():  # no ASCII character is a format character (Cf)
         flat = "".join(c for c in flat if unicodedata.category(c) != "Cf")
-    for pattern, replacement in normalise_rules:
-        flat = pattern.sub(replacement, flat)
+    for pattern, replacement, repeat in normalise_rules:
+        flat, found = pattern.subn(replacement, flat)
+        while repeat and found:
+            flat, found = pattern.subn(replacement, flat)
     return digit_run.sub(_digits_only, flat)
 
 

@@ -16,7 +16,7 @@ function compile(rule, global = false) {
   return new RegExp(pattern, `u${global ? 'g' : ''}${(rule.flags || '').includes('i') ? 'i' : ''}`);
 }
 
-const NORMALISE = RULES.normalise.map((rule) => [compile(rule, true), rule.replace]);
+const NORMALISE = RULES.normalise.map((rule) => [compile(rule, true), rule.replace, Boolean(rule.repeat)]);
 const DIGIT_RUN = compile({ pattern: `\\+?{D}(?:[${RULES.digit_joiners}]*{D})*`.replaceAll('{D}', '[{D}]') }, true);
 const SCREENS = RULES.screens.map((rule) => [compile(rule), rule.what]);
 const FORMAT_CHARACTERS = /\p{Cf}/gu;
@@ -25,7 +25,13 @@ const DIGIT = /\p{Nd}/u;
 /** The text as the screens read it (see privacy-rules.json). */
 export function normalise(text) {
   let flat = text.normalize('NFKC').replace(FORMAT_CHARACTERS, '');
-  for (const [pattern, replacement] of NORMALISE) flat = flat.replace(pattern, () => replacement);
+  for (const [pattern, replacement, repeat] of NORMALISE) {
+    let found;
+    do {
+      found = false;
+      flat = flat.replace(pattern, () => { found = true; return replacement; });
+    } while (repeat && found);
+  }
   return flat.replace(DIGIT_RUN, (run) => (run.startsWith('+') ? '+' : '') + [...run].filter((c) => DIGIT.test(c)).join(''));
 }
 

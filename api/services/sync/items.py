@@ -48,13 +48,18 @@ def parse(raw: object) -> Item:
         details = flatten_messages(error.messages)
         message = f"Invalid mutation: {', '.join(sorted(details))}."
         return Item(mutation_id, error=Invalid(message, details=details))
+    try:
+        hashed = request_hash(loaded, raw.get("data"))
+    except RecursionError:  # JSON nested deeper than any content field goes: not content
+        details = {"data": ["Nested too deeply; send the activity's content fields."]}
+        return Item(mutation_id, error=Invalid("Invalid mutation: data.", details=details))
     item = Item(
         loaded["mutation_id"],
         loaded["op"],
         loaded["activity_id"],
         loaded["base_version"],
         loaded["client_time"],
-        request_hash(loaded, raw.get("data")),
+        hashed,
     )
     if item.op == "upsert":
         try:

@@ -94,7 +94,7 @@ async function checkCode(code) {
   const result = await post('/api/v1/survey-codes/check', { code });
   state.busy = false;
   if (result.ok) state.survey = result.data;
-  else state.error = t(result.code) || t('failed');
+  else state.error = result.code; // a key: said in the language shown, also after a switch
   render(true);
 }
 
@@ -116,13 +116,14 @@ async function submit(event) {
     state.code = '';
     state.error = '';
   } else {
-    state.error = t(result.code) || t('failed');
+    state.error = result.code; // a key: said in the language shown, also after a switch
   }
   render(true);
 }
 
 function errorBox() {
-  return state.error ? h('div', { class: 'error-box', role: 'alert' }, state.error) : null;
+  if (!state.error) return null;
+  return h('div', { class: 'error-box', role: 'alert' }, t(state.error) || t('failed'));
 }
 
 function codeForm() {
@@ -136,6 +137,9 @@ function codeForm() {
     maxlength: '20',
     required: true,
     value: state.code,
+    oninput: (event) => {
+      state.code = event.target.value; // kept when the page is drawn again (a language switch)
+    },
     'aria-describedby': 'survey-code-hint',
   });
   const form = h(

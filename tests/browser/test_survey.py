@@ -119,6 +119,24 @@ def test_a_badly_encoded_link_still_opens_the_page(new_page, live, console):
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def test_a_language_switch_keeps_the_typed_code_and_says_the_error_anew(new_page, live, console):
+    """A child types a code, then picks Français: the code stays in the field, and an error
+    already shown is said again in French (the page's lang and the alert's words agree)."""
+    page = new_page()
+    page.goto("/survey")
+    page.get_by_role("button", name="English").click()
+    page.get_by_label("Code").fill("ABCDE-23456")
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_label("Code")).to_have_value("ABCDE-23456")
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not find this code")
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("alert")).to_contain_text("Nous ne trouvons pas ce code")
+    assert console.unexpected(allow_network_noise=True) == []
+
+
 def test_a_leader_prints_slips(new_page, live, console):
     team = live.team()
     _manager, made = open_round(live, team, audiences=("students_7_9", "families"))

@@ -422,6 +422,28 @@ def test_activity_mix_public_suppresses_small_cells_and_complements(make_app):
     assert response.json["filters"]["suppress_below"] == 3
 
 
+def test_activity_mix_two_small_schools_of_one_activity_are_not_given_away(client):
+    """Two schools with one education activity each, beside a large one: each small school
+    is listed, so its one hidden row is at least 1, and the education column and the total
+    say the two add up to 2. Suppression hides more, until they could be other than 1."""
+    large, small_1, small_2 = (make_school() for _ in range(3))
+    officer = make_user("officer", [large, small_1, small_2])
+    for _ in range(3):
+        post_activity(client, officer, large, category="education")
+        post_activity(client, officer, large, category="counselling")
+    post_activity(client, officer, small_1, category="education")
+    post_activity(client, officer, small_2, category="education")
+    query = {"group_by": "school,category", "suppress_below": 3}
+    body = client.get(MIX, query_string=query, headers=auth(make_user("admin"))).json
+    hidden = [r for r in body["rows"] if r["suppressed"]]
+    visible = [r for r in body["rows"] if not r["suppressed"]]
+    listed = [r["school_id"] for r in body["rows"]]
+    surely_counted = [r for r in hidden if listed.count(r["school_id"]) == 1]
+    hidden_sum = body["totals"]["count"] - sum(r["count"] for r in visible)
+    assert len(hidden) > 2
+    assert not (len(surely_counted) == len(hidden) and hidden_sum == len(hidden))
+
+
 def test_activity_mix_suppress_below_hides_grid_cells_in_two_dimensions(client, world):
     officer, schools = world["officers"][1], world["schools"][1:]
     plan = {(0, "education"): 12, (0, "mediation"): 2, (1, "education"): 15, (1, "mediation"): 11}

@@ -107,9 +107,45 @@ def check(table: dict, k: int, dims: int, result=None) -> None:
     # Counts are never negative: hidden cells whose margin hides nothing else are known to
     # be 0, and then protect nothing. Without them, still no hidden cell follows.
     assert not determined(margins, hidden - known_zeros(table, margins, hidden))
-    if dims == 1 and result.total_published and hidden:
-        # Hidden rows are known to be at least 1: all-ones would give them away.
-        assert sum(table[c] for c in hidden) > len(hidden)
+    # Counts are never negative and every value is there for a count of at least 1: no
+    # margin's hidden cells may all sit at what a reader knows they are at least.
+    if result.total_published:
+        margins += pooled_margins(table, grid, dims, k)
+    assert not pinned_at_lower_bounds(table, grid, dims, margins, hidden)
+
+
+def pooled_margins(table: dict, grid: list, dims: int, k: int) -> list:
+    """Total minus the published margins of a set of dimensions: the unpublished ones' sum."""
+    pooled = []
+    for fixed_size in range(1, dims):
+        for fixed in _subsets(dims, fixed_size):
+            groups = {}
+            for key in grid:
+                groups.setdefault(tuple(key[i] for i in fixed), []).append(key)
+            small = [c for g in groups.values() if sum(table.get(c, 0) for c in g) < k for c in g]
+            if small:
+                pooled.append(small)
+    return pooled
+
+
+def pinned_at_lower_bounds(table: dict, grid: list, dims: int, margins: list, hidden: set):
+    """Margins whose hidden part sums to the number of its hidden cells known to be >= 1 (the
+    only hidden cell, bar known zeros, of a slice whose visible cells are all empty)."""
+    zeros = known_zeros(table, margins, hidden)
+    at_least_one = set()
+    for i in range(dims):
+        for value in {key[i] for key in grid}:
+            cells = [c for c in grid if c[i] == value]
+            unknown = [c for c in cells if c in hidden and c not in zeros]
+            if len(unknown) == 1 and not any(table.get(c, 0) for c in cells if c not in hidden):
+                at_least_one.add(unknown[0])
+    pinned = []
+    for margin in margins:
+        part = [c for c in margin if c in hidden]
+        ones = sum(1 for c in part if c in at_least_one)
+        if len(part) > 1 and 0 < ones == sum(table.get(c, 0) for c in part):
+            pinned.append(part)
+    return pinned
 
 
 @SETTINGS
@@ -233,3 +269,13 @@ def test_suppress_two_small_cells_of_one_row_with_none_keys():
     grid = list(product(range(2), repeat=2))
     margins = published_margins(numbered, grid, 2, 10, result.total_published)
     assert not determined(margins, hidden)
+
+
+def test_suppress_two_small_schools_of_one_activity_are_not_pinned_as_ones():
+    """Two schools with one activity each, both in one category: hiding both cells is not
+    enough (each school is listed, so each hidden cell is at least 1, and the column says
+    they add up to 2); more is hidden until they could be other than 1 and 1."""
+    table = {("big", "edu"): 10, ("big", "couns"): 10, ("s1", "edu"): 1, ("s2", "edu"): 1}
+    result = suppress(table, 10)
+    assert {("s1", "edu"), ("s2", "edu")} < result.hidden
+    check(table, 10, 2, result)

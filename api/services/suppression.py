@@ -14,9 +14,13 @@ is published. A hidden cell is *disclosed* when those margins pin it down exactl
 
 * linearly: some combination of published margins minus visible cells equals it (tested
   exactly, by reducing the margin equations over the hidden cells to row echelon form);
-* by positivity: hidden rows of a one-dimensional table are known to be at least 1, so a
-  margin whose hidden part equals the number of hidden cells says each of them is 1.
-
+* by positivity: every value of a dimension is in the table because some count with it is at
+  least 1, so a hidden cell that is the only hidden one of its value's slice, where every
+  visible cell is empty, is known to be at least 1 (in one dimension: every hidden row). A
+  margin whose hidden part equals the sum of those lower bounds says each hidden cell is at
+  its bound (two small schools with one activity each, hidden in one column, are 1 and 1).
+  The reader knows the pooled margins too: the total minus the published margins of a set of
+  dimensions is the sum of the unpublished ones.
 * by emptiness: a margin whose hidden cells sum to 0 says each of them is 0 (no count is
   negative), so hidden empty cells protect nothing on their own there.
 
@@ -51,18 +55,28 @@ class Suppression:
     total_published: bool = True
 
 
-def _margins(cells: Mapping[Key, int], dims: int, k: int, with_total: bool) -> list[list[Key]]:
-    """The published margins, each as the list of non-zero cells it sums."""
+def _margins(
+    cells: Mapping[Key, int], dims: int, k: int, with_total: bool
+) -> tuple[list[list[Key]], int]:
+    """The margins a reader knows, each as the list of cells it sums: the published ones,
+    then (while the total is published) the pooled unpublished ones of each set of
+    dimensions, then the total. Also how many come before the pooled ones."""
     groups: list[list[Key]] = []
+    pooled: list[list[Key]] = []
     for size in range(dims - 1, 0, -1):
         for fixed in combinations(range(dims), size):
             by_value: dict[tuple, list[Key]] = defaultdict(list)
             for key in cells:
                 by_value[tuple(key[i] for i in fixed)].append(key)
-            groups.extend(g for g in by_value.values() if sum(cells[c] for c in g) >= k)
+            small: list[Key] = []
+            for group in by_value.values():
+                (groups if sum(cells[c] for c in group) >= k else small).append(group)
+            if small and len(small) < len(by_value):
+                pooled.append([cell for group in small for cell in group])
+    published = len(groups)
     if with_total and cells:
-        groups.append(list(cells))
-    return groups
+        groups += pooled + [list(cells)]
+    return groups, published
 
 
 def _linearly_disclosed(groups: list[list[Key]], hidden: set[Key]) -> set[Key]:
@@ -204,19 +218,25 @@ def _suppress_table(counts: dict[Key, int], k: int) -> Suppression:
     if dims > 2 and len(table) > ELIMINATION_CELLS:
         result.hidden = set(table)
         return result
-    groups = _margins(table, dims, k, result.total_published)
-    _Complement(table, groups, result, dims, k).run()
+    groups, published = _margins(table, dims, k, result.total_published)
+    _Complement(table, groups, published, result, k).run()
     return result
 
 
 class _Complement:
     """Hide further cells until no hidden one is disclosed by the published margins."""
 
-    def __init__(self, table, groups, result: Suppression, dims: int, k: int):
+    def __init__(self, table, groups, published: int, result: Suppression, k: int):
         self.table, self.groups, self.result = table, groups, result
-        self.dims, self.k = dims, k
-        self.one_dimension = dims == 1
+        self.dims, self.k = len(next(iter(table))), k
+        self.one_dimension = self.dims == 1
         self.total = len(groups) - 1 if result.total_published else None
+        self.derived = set(range(published, len(groups)))  # known while the total is
+        self.slices = [
+            [cell for cell in table if cell[i] == value]
+            for i in range(self.dims)
+            for value in {cell[i] for cell in table}
+        ]
         self.member = defaultdict(list)
         for number, group in enumerate(groups):
             for cell in group:
@@ -229,17 +249,24 @@ class _Complement:
 
     def run(self) -> None:
         given_up: set[Key] = set()
-        for rounds in range(len(self.table) + 2):
+        eliminations = 0
+        # Each round hides a cell, gives up on a cell or a margin, or withdraws the total.
+        for _ in range(2 * len(self.table) + len(self.groups) + 2):
             self._margin_rules()
+            tight = self._at_lower_bounds()
+            if tight:
+                self._loosen(*tight[0])
+                continue
             if self.one_dimension:
                 return  # one equation: the margin rules are exact
             if self.dims == 2:
                 published = self.result.total_published
                 disclosed = _bridges_disclosed(self.table, self.result.hidden, self.k, published)
-            elif rounds >= ELIMINATION_ROUNDS:
+            elif eliminations >= ELIMINATION_ROUNDS:
                 self.result.hidden = set(self.table)
                 return
             else:
+                eliminations += 1
                 active = [g for n, g in enumerate(self.groups) if n not in self.settled]
                 disclosed = _linearly_disclosed(active, self.result.hidden)
             disclosed -= given_up
@@ -253,16 +280,61 @@ class _Complement:
     def _margin_rules(self) -> None:
         """A margin with one hidden cell gives it away; so does one whose hidden cells are all
         empty (no count is negative, so each is 0 and protects nothing): a count is hidden
-        there too. In one dimension, so do all-ones."""
+        there too."""
         while self.queue:
             number = self.queue.pop()
             if number in self.settled:
                 continue
             hidden = self.hidden_count[number]
             empty = hidden > 0 and self.hidden_sum[number] == 0
-            ones = self.one_dimension and hidden > 1 and self.hidden_sum[number] == hidden
-            if hidden == 1 or ones or empty:
+            if hidden == 1 or empty:
                 self._widen([number], None, counted=empty)
+
+    def _at_lower_bounds(self) -> list[tuple[int, list[Key]]]:
+        """Margins whose hidden counts are each at the least a reader knows it to be (see
+        the module's "by positivity"), with their cells known to be at least 1: their
+        hidden cells are disclosed."""
+        hidden = self.result.hidden
+        zeros = {  # hidden in a margin whose hidden part sums to 0: known to be 0
+            c for n, g in enumerate(self.groups) if self.hidden_sum[n] == 0 for c in g
+        }
+        at_least_one: dict[Key, list[Key]] = {}  # cell -> the slice that says so
+        for cells in self.slices:
+            unknown = [c for c in cells if c in hidden and c not in zeros]
+            if len(unknown) == 1 and all(self.table[c] == 0 for c in cells if c not in hidden):
+                at_least_one[unknown[0]] = cells
+        tight = []
+        for number, group in enumerate(self.groups):
+            if number in self.settled or self.hidden_count[number] < 2:
+                continue
+            ones = [(c, at_least_one[c]) for c in group if c in at_least_one]
+            if 0 < self.hidden_sum[number] == len(ones):
+                tight.append((number, ones))
+        return tight
+
+    def _loosen(self, number: int, ones: list[tuple[Key, list[Key]]]) -> None:
+        """Make a margin whose hidden counts sit at their lower bounds uncertain again: hide
+        its smallest visible count; else an empty cell of the slice that says one of them is
+        at least 1 (the slice's count could then be in either); else withdraw the total if
+        it is part of what the reader knows, or give up on the margin."""
+        hidden = self.result.hidden
+        counts = [
+            c
+            for c in self.groups[number]
+            if c not in hidden and c not in self.alone and self.table[c]
+        ]
+        if counts:
+            self._hide(min(counts, key=lambda c: (self.table[c], repr(c))))
+            return
+        for _, cells in ones:
+            empty = [c for c in cells if c not in hidden and c not in self.alone]
+            if empty:
+                self._hide(min(empty, key=repr))
+                return
+        if self.total is not None and (number == self.total or number in self.derived):
+            self._withdraw_total()
+        else:
+            self.settled.add(number)
 
     def _widen(self, numbers: list[int], key: Key | None, counted: bool = False) -> bool:
         """Hide the smallest visible cell (non-empty if ``counted``) of these margins; False
@@ -284,14 +356,18 @@ class _Complement:
             self._hide(smallest)
             return True
         if self.total is not None and self.total in numbers:
-            # Last resort: withdraw the grand total.
-            self.result.total_published = False
-            self.settled.add(self.total)
-            self.total = None
+            self._withdraw_total()  # the last resort
             return True
         # A margin published elsewhere fixes it and nothing here can help.
         self.settled.update(numbers)
         return False
+
+    def _withdraw_total(self) -> None:
+        """Withdraw the grand total, and with it the pooled margins it gave away."""
+        self.result.total_published = False
+        self.settled.add(self.total)
+        self.settled.update(self.derived)
+        self.total = None
 
     def _hide(self, cell: Key) -> None:
         self.result.hidden.add(cell)

@@ -95,10 +95,11 @@ def as_json(value: object) -> object:
     return value
 
 
-def store(changes: list[Change]) -> None:
+def store(changes: list[Change], *, roll_up: bool = True) -> None:
     """Write the changes in order, in the caller's transaction, with their revisions, audit
     events and rollup counts. Each change takes the next number of the change feed; an
-    activity changed more than once is written once, as the last change left it."""
+    activity changed more than once is written once, as the last change left it.
+    ``roll_up=False``: the caller recounts the rollup once afterwards (a bulk load)."""
     if not changes:
         return
     first = take_values(CHANGE_FEED, len(changes))
@@ -115,6 +116,8 @@ def store(changes: list[Change]) -> None:
     db.session.connection().execute(insert(ActivityRevision.__table__), revisions)
     _departures(changes)
     audit.append([_event(change) for change in changes if change.audited])
+    if not roll_up:
+        return
     moves = [(start.before, last.after) for start, last in spans.values()]
     rollup.add([(rollup.state_of(before), rollup.state_of(after)) for before, after in moves])
 

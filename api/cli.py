@@ -94,7 +94,10 @@ def register_demo_cli(app: Flask) -> None:
         """Load demo schools, users (passwords printed) and a term of activities."""
         from api.services.demo import load_demo
 
-        summary = load_demo(count, seed, if_empty=if_empty)
+        try:
+            summary = load_demo(count, seed, if_empty=if_empty)
+        except ApiError as error:
+            raise click.ClickException(error.message) from error
         click.echo(summary)
 
 

@@ -11,6 +11,7 @@ from api.extensions import db
 from api.models import Activity, ActivityRevision, ActivityRollup, User
 from api.models.rollup import GRAIN_DAY, GRAIN_MONTH_ALL
 from api.services import demo
+from tests.factories import count
 
 INDEX_QUERY = text(
     "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
@@ -181,3 +182,56 @@ def test_a_seed_draws_the_same_activities(app, monkeypatch):
         assert drawn(7) == first
         assert drawn(8) != first
         assert {action for action, _ in first} == {"create", "confirm", "dispute"}
+
+
+def test_demo_data_after_the_first_admin_was_made_with_a_demo_email(runner):
+    """docs/deployment.md makes the first admin admin@example.org: the demo keeps that account
+    (its password too) and loads the rest."""
+    made = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "admin@example.org",
+            "--role",
+            "admin",
+            "--password",
+            "a-long-enough-passphrase",
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    loaded = runner.invoke(args=["demo-data", "--activities", "10"])
+    assert loaded.exit_code == 0, repr(loaded.exception)
+    assert "Kept existing accounts, passwords unchanged: admin@example.org." in loaded.output
+    assert count(Activity) == 10
+
+
+def test_demo_data_again_after_an_officer_without_schools_joined_the_demo_domain(runner):
+    assert runner.invoke(args=["demo-data", "--activities", "10"]).exit_code == 0
+    made = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "new.officer@example.org",
+            "--role",
+            "officer",
+            "--password",
+            "a-long-enough-passphrase",
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    again = runner.invoke(args=["demo-data", "--activities", "10"])
+    assert again.exit_code == 0, repr(again.exception)
+    assert count(Activity) == 20
+
+
+def test_demo_data_whose_officers_serve_no_school_says_why(runner, app):
+    assert runner.invoke(args=["demo-data", "--activities", "0"]).exit_code == 0
+    with app.app_context():
+        for officer in db.session.scalars(select(User).where(User.role == "officer")):
+            officer.schools = []
+        db.session.commit()
+    again = runner.invoke(args=["demo-data", "--activities", "10"])
+    assert again.exit_code == 1
+    assert "serve no school" in again.output

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 
 from api.dates import local_date, program_zone
+from api.errors import Invalid
 from api.extensions import db
 from api.models import Activity, School, User
 from api.models.activity import OUTCOMES, REFERRALS
@@ -166,26 +167,39 @@ def _user(email: str, name: str, role: str, password_hash: str, schools=()) -> U
     )
 
 
-def _load_people() -> tuple[list[User], dict[int, list[int]]]:
-    schools = []
+DEMO_OFFICERS = tuple(f"officer{i + 1}@{DEMO_DOMAIN}" for i in range(8))
+
+
+def _demo_schools() -> list[School]:
+    """The demo's schools, made where their codes are free (a school already holding a
+    code, say one an administrator made, serves as that demo school)."""
+    planned = []
     for level, suffix, count in LEVELS:
         for i in range(count):
             place = PLACES[(i * 7 + len(level)) % len(PLACES)]
             code = f"{level[:2].upper()}{i + 1:02d}"
-            schools.append(School(name=f"{place} {suffix}", code=code, level=level))
-    db.session.add_all(schools)
+            planned.append(School(name=f"{place} {suffix}", code=code, level=level))
+    codes = [school.code for school in planned]
+    have = {s.code: s for s in db.session.scalars(select(School).where(School.code.in_(codes)))}
+    db.session.add_all(school for school in planned if school.code not in have)
     db.session.flush()
+    return [have.get(school.code, school) for school in planned]
+
+
+def _load_people() -> list[str]:
+    """The demo's people (officers, leaders of their schools, a manager, an admin); an
+    account already using a demo email (the first admin of a deployment, say) is kept as it
+    is. Returns the emails kept."""
+    schools = _demo_schools()
     password_hash = hash_password(DEMO_PASSWORD)
     people = [
         _user("admin", "Avery Admin", "admin", password_hash),
         _user("manager", "Morgan Manager", "program_manager", password_hash),
     ]
-    officers = []
-    for i in range(8):
-        assigned = schools[i::8]
-        officers.append(
-            _user(f"officer{i + 1}", f"Cst. Officer {i + 1}", "officer", password_hash, assigned)
-        )
+    officers = [
+        _user(f"officer{i + 1}", f"Cst. Officer {i + 1}", "officer", password_hash, schools[i::8])
+        for i in range(8)
+    ]
     leaders = [
         _user(
             f"leader{i + 1}",
@@ -198,10 +212,21 @@ def _load_people() -> tuple[list[User], dict[int, list[int]]]:
     ]
     # The first leader leads schools the first officer serves, so the demo review works.
     leaders[0].schools = officers[0].schools[:3]
-    people += officers + leaders
-    db.session.add_all(people)
+    emails = [person.email for person in people + officers + leaders]
+    kept = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    db.session.add_all(p for p in people + officers + leaders if p.email not in kept)
     db.session.flush()
-    return officers, {o.id: [s.id for s in o.schools] for o in officers}
+    return sorted(kept)
+
+
+def _demo_officers() -> list[User]:
+    """The demo's officers that serve a school (by their demo emails), in id order."""
+    found = db.session.scalars(
+        select(User)
+        .where(User.role == "officer", User.active, User.email.in_(DEMO_OFFICERS))
+        .order_by(User.id)
+    )
+    return [officer for officer in found if officer.school_ids]
 
 
 DISPUTE_NOTE = "Pattern does not match our records."
@@ -391,18 +416,18 @@ def load_demo(count: int | None, seed: int = 2025, *, if_empty: bool = False) ->
     """Create the demo people once, then add activities; returns what to print."""
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
         return "\n".join(["The database already has users; no demo data added.", *demo_logins()])
-    officers = list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == "officer", User.email.like(f"%@{DEMO_DOMAIN}"))
-            .order_by(User.id)
-        )
-    )
+    officers = _demo_officers()
     created_people = not officers
+    kept = []
     if created_people:
-        officers, assignments = _load_people()
-    else:
-        assignments = {o.id: o.school_ids for o in officers}
+        kept = _load_people()
+        officers = _demo_officers()
+    if not officers:
+        raise Invalid(
+            "The demo officers' accounts exist but serve no school (or are inactive); "
+            "demo activities need an officer and a school."
+        )
+    assignments = {officer.id: officer.school_ids for officer in officers}
     count = 2000 if count is None else count
     existing = db.session.scalar(select(func.count()).select_from(Activity))
     _insert_activities(count, officers, assignments, seed + existing)
@@ -414,4 +439,6 @@ def load_demo(count: int | None, seed: int = 2025, *, if_empty: bool = False) ->
         answers = load_demo_rounds(seed)
         lines.append(f"Loaded two finished survey rounds ({answers} anonymous answers).")
     db.session.commit()
+    if kept:
+        lines.append(f"Kept existing accounts, passwords unchanged: {', '.join(kept)}.")
     return "\n".join(lines + (demo_logins() if created_people else []))

@@ -447,7 +447,10 @@ function scheduleBackoff() {
   const base = Math.min(MAX_BACKOFF_MS, 5000 * 2 ** (state.failures - 1));
   state.nextAt = Date.now() + base / 2 + Math.random() * (base / 2);
   clearTimeout(state.retryTimer);
-  state.retryTimer = setTimeout(() => syncNow({ reason: 'backoff' }), state.nextAt - Date.now());
+  // The timer is the retry: forced, since it may fire a fraction of a millisecond before
+  // nextAt (setTimeout counts whole milliseconds), and a run that skipped itself then would
+  // leave the retry to the next minute's timer.
+  state.retryTimer = setTimeout(() => syncNow({ force: true }), state.nextAt - Date.now());
 }
 
 async function canSync() {

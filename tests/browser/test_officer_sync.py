@@ -10,8 +10,35 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
+from tests.browser.test_no_lost_edits import (
+    stored,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
+
+
+READ_SESSION = """() => new Promise((resolve) => {
+    const open = indexedDB.open('sro-activity-log');
+    open.onsuccess = () => {
+        const get = open.result.transaction('meta').objectStore('meta').get('session');
+        get.onsuccess = () => { open.result.close(); resolve(get.result.value); };
+    };
+})"""
+
+# Every outbox entry made to look created `ms` milliseconds ago.
+AGE_OUTBOX = """(ms) => new Promise((resolve) => {
+    const open = indexedDB.open('sro-activity-log');
+    open.onsuccess = () => {
+        const tx = open.result.transaction('outbox', 'readwrite');
+        const store = tx.objectStore('outbox');
+        store.getAll().onsuccess = (event) => {
+            const old = new Date(Date.now() - ms).toISOString();
+            for (const entry of event.target.result) store.put({...entry, created_at: old});
+        };
+        tx.oncomplete = () => { open.result.close(); resolve(); };
+    };
+})"""
 
 
 def server_activities(live, email: str) -> list[dict]:
@@ -361,4 +388,54 @@ def test_background_sync_after_offline_save_asks_page_to_push_once(new_page, liv
     assert page.evaluate("window.workerSyncMessages") >= 1
     assert [i["category"] for i in server_activities(live, team["officer"])] == ["mediation"]
     assert len(pushes) == 1
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_backoff_retry_when_its_timer_fires_early_still_runs(new_page, live, console):
+    """After a 5xx the retry is set for nextAt = now + base/2 + random*base/2, a time with a
+    fraction of a millisecond, and the timer for nextAt - now ms. setTimeout counts whole
+    milliseconds (WebIDL long), so it may fire in the millisecond before nextAt; a retry that
+    then found Date.now() < nextAt skipped itself and waited for the 60-s interval (about one
+    retry in three in plain Chromium). Here the timer fires on the first whole millisecond the
+    spec allows, so that skip would happen every time (Background Sync, which forces a sync,
+    is turned off so that it cannot run the retry instead)."""
+    team = live.team()
+    page = new_page()
+    page.add_init_script("""(() => {
+        const real = window.setTimeout.bind(window);
+        window.setTimeout = (fn, delay, ...rest) => {
+            if (!(delay > 2000 && delay < 50000)) return real(fn, delay, ...rest);
+            const due = Date.now() + Math.trunc(delay);
+            const poll = () => {
+                while (Date.now() < due) { /* the last few ms */ }
+                fn(...rest);
+            };
+            return real(poll, Math.trunc(delay) - 20);
+        };
+        Math.random = () => 0.30001;
+        // No Background Sync: its event would ask for a forced sync, and hide the skip.
+        if (window.ServiceWorkerRegistration) {
+            Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', {
+                get: () => undefined,
+            });
+        }
+    })()""")
+    sign_in(page, team["officer"])
+    page.get_by_label("School").wait_for()
+    calls = []
+
+    def fail_once(route):
+        calls.append(route.request.post_data_json)
+        if len(calls) == 1:
+            route.fulfill(status=503, json={"error": {"code": "unavailable", "message": "x"}})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/push", fail_once)
+    log_activity(page, "Counselling", "20", "1")
+    wait_until(page, lambda: calls, "first push")
+    # The retry is due 3.25 s later (2.5 s + 0.30001 * 2.5 s); give it 15 s, well before the
+    # 60-s interval.
+    wait_until(page, lambda: stored(page, "outbox") == [], "retried after backoff", tries=150)
+    assert len(calls) == 2
     assert console.unexpected(allow_network_noise=True) == []

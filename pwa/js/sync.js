@@ -453,9 +453,11 @@ function scheduleBackoff() {
   state.retryTimer = setTimeout(() => syncNow({ force: true }), state.nextAt - Date.now());
 }
 
+/** Whether this phone may sync now: 'yes', 'auth' (an officer whose sign-in ended), or 'no'. */
 async function canSync() {
   const current = await getMeta('session');
-  return Boolean(current?.access_token && current.user?.role === 'officer');
+  if (current?.user?.role !== 'officer') return 'no';
+  return current.access_token ? 'yes' : 'auth';
 }
 
 /** Push the outbox, then pull. Forced runs (Sync now, online) ignore the backoff. */
@@ -468,7 +470,15 @@ export function syncNow({ force = false } = {}) {
   state.running = (async () => {
     emit('sync', { phase: 'start' });
     try {
-      if (!(await canSync())) return;
+      const allowed = await canSync();
+      if (allowed === 'auth') {
+        // The sign-in ended earlier (before a reload, say): nothing can be sent until the
+        // officer signs in again, and Sync now must say so.
+        state.authNeeded = true;
+        state.error = 'auth';
+        return;
+      }
+      if (allowed !== 'yes') return;
       if (!navigator.onLine) {
         state.error = 'offline';
         return;

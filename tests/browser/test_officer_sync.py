@@ -9,8 +9,10 @@ from tests.browser.conftest import (
     open_my_activities,
     screenshot,
     sign_in,
+    wait_offline_ready,
 )
 from tests.browser.test_no_lost_edits import (
+    phone,
     stored,
     wait_until,
 )
@@ -388,6 +390,34 @@ def test_background_sync_after_offline_save_asks_page_to_push_once(new_page, liv
     assert page.evaluate("window.workerSyncMessages") >= 1
     assert [i["category"] for i in server_activities(live, team["officer"])] == ["mediation"]
     assert len(pushes) == 1
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_sync_now_after_a_reload_with_an_ended_session_says_sign_in_again(new_page, live, console):
+    """phone-ux.md: Sync now says how it ended (... sign in again). After a reload with an
+    ended sign-in, nothing can be sent: it must not say 'Sync finished'."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    wait_offline_ready(page)
+    page.context.set_offline(True)
+    log_activity(page, "Emergency response", "90", "300")
+    session = page.evaluate(READ_SESSION)
+    status, _ = live.api("POST", "/auth/logout", token=session["refresh_token"])
+    assert status == 204
+    page.context.set_offline(False)
+    page.get_by_role("heading", name="Sign in again").wait_for()
+    page.goto("/#/log")  # the officer goes back to the form (allowed: signed in on this phone)
+    page.reload()
+    page.get_by_label("Category").wait_for()
+    expect(page.locator("#sync-status")).to_contain_text("sign in again")
+    page.get_by_role("button", name="Sync now").click()
+    said = page.locator("#sync-said")
+    expect(said).not_to_have_text("Syncing…")
+    expect(said).not_to_be_empty()
+    text = said.inner_text()
+    assert "Sign in again" in text, text
+    assert "finished" not in text
+    assert server_activities(live, team["officer"]) == []
     assert console.unexpected(allow_network_noise=True) == []
 
 

@@ -2,7 +2,7 @@
 import * as api from './js/api.js';
 import { clearUserData, draftCount, getMeta, setMeta, setRef } from './js/db.js';
 import * as sync from './js/sync.js';
-import { formatDateTime, h, plural, ROLES } from './js/ui.js';
+import { formatDateTime, formatWait, h, plural, ROLES } from './js/ui.js';
 import * as adminView from './js/views/admin.js';
 import * as dashboardView from './js/views/dashboard.js';
 import * as historyView from './js/views/history.js';
@@ -34,6 +34,7 @@ const statusEl = document.getElementById('sync-status');
 const warningEl = document.getElementById('sync-warning');
 const lastEl = document.getElementById('sync-last');
 const saidEl = document.getElementById('sync-said');
+const AGE_FROM_MS = 3600_000;
 let saidTimer = null;
 let installPrompt = null;
 let firstRender = true;
@@ -217,7 +218,8 @@ function showSignOutWarning(waiting, drafts) {
 }
 
 /**
- * The status line: "Saved on this phone · N waiting to sync", and what sync is doing. With
+ * The status line: "Saved on this phone · N waiting to sync", how long the oldest entry not on
+ * the server has waited ("oldest 3 hours ago", from an hour on), and what sync is doing. With
  * announce (after a save) the polite region speaks even when its words did not change.
  */
 async function updateStatus({ announce = false } = {}) {
@@ -226,20 +228,25 @@ async function updateStatus({ announce = false } = {}) {
   const summary = await sync.outboxSummary();
   const state = sync.syncState();
   const last = await getMeta('last_sync_at');
-  // Each part is [words always shown, words shown only on a wide screen]: a phone shows
-  // "2 waiting · offline" on one line; screen readers hear the whole sentence everywhere.
+  // Each part is [words always shown, words shown only on a wide screen after them, and
+  // before them]: a phone shows "2 waiting · 1 day · offline" on one line; screen readers
+  // hear the whole sentence everywhere ("… · oldest 1 day ago · offline").
   const parts = [[`${summary.waiting} waiting`, ' to sync']];
   if (summary.attention) parts.push([`${summary.attention} need${summary.attention === 1 ? 's' : ''} attention`]);
+  // In hours and days, from an hour on: the words change at most hourly (the region speaks
+  // each change), and what matters is an entry that waits for long.
+  const age = Date.now() - Date.parse(summary.oldest || '');
+  if (age >= AGE_FROM_MS) parts.push([formatWait(age), ' ago', 'oldest ']);
   if (!navigator.onLine) parts.push(['offline']);
   else if (state.authNeeded || current.expired) parts.push(['sign in again to sync']);
   else if (state.error) parts.push(['sync will retry']);
   // Not the word "Synced": that word belongs to each activity's own state.
   else if (!summary.waiting && !summary.attention && last && !state.running) parts.push(['all sent', ' to the server']);
   const lead = 'Saved on this phone · ';
-  const text = lead + parts.map(([shown, wide = '']) => shown + wide).join(' · ');
+  const text = lead + parts.map(([shown, wide = '', before = '']) => before + shown + wide).join(' · ');
   const wideOnly = (words) => h('span', { class: 'wide-only' }, words);
-  const nodes = () => [wideOnly(lead), ...parts.flatMap(([shown, wide], index) => [
-    index ? ' · ' : '', shown, wide ? wideOnly(wide) : '',
+  const nodes = () => [wideOnly(lead), ...parts.flatMap(([shown, wide, before], index) => [
+    index ? ' · ' : '', before ? wideOnly(before) : '', shown, wide ? wideOnly(wide) : '',
   ]).filter(Boolean)];
   if (announce && statusEl.textContent === text) {
     statusEl.textContent = '';
@@ -334,6 +341,7 @@ async function boot() {
     renderNav(await currentUser(), parseHash().name);  // the nav only: never reset a form
   });
   document.getElementById('sync-now').addEventListener('click', syncNowPressed);
+  setInterval(() => updateStatus(), 60_000);  // the oldest entry's age, while nothing else happens
   window.addEventListener('online', () => {
     if (saidEl.dataset.offline) say('');
   });

@@ -171,6 +171,21 @@ export function formatMonth(month) {
   return monthFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1))).replace(' ', '\u00a0');
 }
 
+const unitFormats = Object.fromEntries(['minute', 'hour', 'day'].map((unit) =>
+  [unit, new Intl.NumberFormat(LOCALE, { style: 'unit', unit, unitDisplay: 'long' })]));
+
+/**
+ * How long something has waited, in words and whole units rounded down ("45 minutes",
+ * "3 hours", "1 day", "4 days"); the caller says what waited ("oldest 3 hours ago").
+ */
+export function formatWait(ms) {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return unitFormats.minute.format(minutes);
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return unitFormats.hour.format(hours);
+  return unitFormats.day.format(Math.floor(hours / 24));
+}
+
 /** A Date as the value of a datetime-local input (local time, minutes). */
 export function toLocalInput(date) {
   const pad = (n) => String(n).padStart(2, '0');

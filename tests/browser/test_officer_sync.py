@@ -393,6 +393,32 @@ def test_background_sync_after_offline_save_asks_page_to_push_once(new_page, liv
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def test_status_line_with_an_entry_waiting_a_day_says_how_old_it_is(new_page, live, console):
+    """pwa.md: 'show the count of unsynced entries and the age of the oldest' (from an hour)."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    status = page.locator("#sync-status")
+    page.context.set_offline(True)
+    log_activity(page, "Education", "30", "10")
+    expect(status).to_have_text("Saved on this phone · 1 waiting to sync · offline")
+    page.evaluate(AGE_OUTBOX, 26 * 3600 * 1000)  # logged 26 hours ago
+    page.reload()
+    page.get_by_label("Category").wait_for()
+    expect(status).to_contain_text("oldest 1 day ago")
+    assert status.inner_text() == (
+        "Saved on this phone · 1 waiting to sync · oldest 1 day ago · offline"
+    )
+    assert status.bounding_box()["height"] <= 32, "the sync line is still one short line"
+    page.evaluate(AGE_OUTBOX, 3 * 3600 * 1000 + 60_000)
+    page.reload()
+    page.get_by_label("Category").wait_for()
+    expect(status).to_contain_text("oldest 3 hours ago")
+    page.context.set_offline(False)
+    page.get_by_text("all sent").wait_for()
+    assert "oldest" not in status.text_content()
+    assert console.unexpected(allow_network_noise=True) == []
+
+
 def test_sync_now_after_a_reload_with_an_ended_session_says_sign_in_again(new_page, live, console):
     """phone-ux.md: Sync now says how it ended (... sign in again). After a reload with an
     ended sign-in, nothing can be sent: it must not say 'Sync finished'."""

@@ -260,11 +260,15 @@ export async function localActivities() {
     .sort((a, b) => (b.started_at || '').localeCompare(a.started_at || ''));
 }
 
-/** Counts for the status line: waiting, needing attention, and the oldest waiting entry. */
+/**
+ * Counts for the status line: waiting, needing attention, and the oldest entry not yet on the
+ * server (waiting or needing attention: a conflict left for days is not on the server either).
+ */
 export async function outboxSummary() {
   const entries = await (await db()).getAll('outbox');
   const pending = entries.filter((e) => e.state === 'pending');
-  const oldest = pending.reduce((min, e) => (!min || e.created_at < min ? e.created_at : min), null);
+  const unsent = entries.filter((e) => e.state === 'pending' || e.state === 'attention');
+  const oldest = unsent.reduce((min, e) => (!min || e.created_at < min ? e.created_at : min), null);
   return {
     waiting: new Set(pending.map((e) => e.activity_id)).size,
     attention: entries.filter((e) => e.state === 'attention').length,

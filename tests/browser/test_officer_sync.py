@@ -12,6 +12,8 @@ from tests.browser.conftest import (
     wait_offline_ready,
 )
 from tests.browser.test_no_lost_edits import (
+    edit_on_phone,
+    logged_and_synced,
     phone,
     stored,
     wait_until,
@@ -416,6 +418,31 @@ def test_status_line_with_an_entry_waiting_a_day_says_how_old_it_is(new_page, li
     page.context.set_offline(False)
     page.get_by_text("all sent").wait_for()
     assert "oldest" not in status.text_content()
+    assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_change_needing_attention_for_more_than_three_days_shows_warning(new_page, live, console):
+    """A conflict left for days is still not on the server: the 3-day warning applies."""
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    item = logged_and_synced(page, live, team["officer"], duration="30", participants="10")
+    page.context.set_offline(True)
+    edit_on_phone(page, item["id"], **{"Duration (minutes)": "99"})
+    status, _ = live.api(
+        "PATCH",
+        f"/activities/{item['id']}",
+        token=live.token(team["officer"]),
+        body={"duration_minutes": 11},
+    )
+    assert status == 200
+    page.context.set_offline(False)
+    page.get_by_text("Needs attention", exact=True).wait_for()
+    page.evaluate(AGE_OUTBOX, 4 * 86400 * 1000)  # set aside 4 days ago
+    page.reload()
+    page.get_by_role("heading", name="My activities").wait_for()
+    expect(page.locator("#sync-status")).to_contain_text("1 needs attention")
+    expect(page.locator("#sync-status")).to_contain_text("oldest 4 days ago")
+    page.get_by_text("Something has waited more than 3 days to sync").wait_for(timeout=5000)
     assert console.unexpected(allow_network_noise=True) == []
 
 

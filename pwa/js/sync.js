@@ -1,6 +1,6 @@
 // Offline sync: every save goes to IndexedDB and the outbox first; push, then pull.
 import { ApiError, AuthRequired, NetworkError, get, getAll, post } from './api.js';
-import { db, getMeta, setMeta, setRef } from './db.js';
+import { db, getMeta, getRef, setMeta, setRef } from './db.js';
 import FORM_RULES from './form-rules.json' with { type: 'json' };
 
 const Rules = globalThis.OutboxRules;
@@ -396,8 +396,21 @@ export async function clockOffset() {
   return (await getMeta('clock_offset_ms')) ?? null;
 }
 
-/** Pull changes since the cursor; each page and its cursor are stored in one transaction. */
+/**
+ * Pull changes since the cursor; each page and its cursor are stored in one transaction.
+ * Returns the ids of schools the pulled activities are at that the phone's list lacks (the
+ * officer was given another school since the list was stored).
+ */
 export async function pull() {
+  const known = new Set(((await getRef('schools')) || []).map((school) => school.id));
+  const unknown = new Set();
+  await pullPages((change) => {
+    if (!change.deleted && change.school_id != null && !known.has(change.school_id)) unknown.add(change.school_id);
+  });
+  return { unknownSchools: [...unknown] };
+}
+
+async function pullPages(onChange) {
   const database = await db();
   let cursor = (await getMeta('cursor')) ?? null;
   let resets = 0;
@@ -421,6 +434,7 @@ export async function pull() {
       continue;
     }
     for (const change of body.changes || []) {
+      onChange(change);
       const record = await activities.get(change.id);
       const next = Rules.applyPulled(change, record, pendingIds.has(change.id));
       if (next === null) await activities.delete(change.id);
@@ -488,8 +502,9 @@ export function syncNow({ force = false } = {}) {
         return;
       }
       await pushAll();
-      await pull();
-      await refreshReferenceData();
+      const pulled = await pull();
+      // An activity at a school the phone does not list: its list is out of date, refresh now.
+      await refreshReferenceData({ force: pulled.unknownSchools.length > 0 });
       state.failures = 0;
       state.nextAt = 0;
       state.error = null;

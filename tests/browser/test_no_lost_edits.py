@@ -499,3 +499,86 @@ def test_finding_9_a_clock_far_off_is_pointed_out(new_page, live, console, days,
     log_activity(page, "Education", "30", "10")
     page.get_by_text("This phone's clock is").wait_for()
     assert words in page.locator("#sync-warning").inner_text()
+
+
+def _assign(live, email: str, school_ids: list[int]) -> None:
+    admin = live.token(live.user("admin"))
+    status, users = live.api("GET", "/users?limit=500", token=admin)
+    officer = next(u for u in users["items"] if u["email"] == email)
+    status, _ = live.api(
+        "PATCH", f"/users/{officer['id']}", token=admin, body={"school_ids": school_ids}
+    )
+    assert status == 200
+
+
+def test_edit_of_an_activity_at_a_school_the_phone_does_not_list_keeps_its_school(
+    new_page, live, console
+):
+    """The officer is given a second school; another phone logs there. This phone's school
+    list may lack it when the pull brings the activity (refreshed hourly; here the refresh is
+    held back). Editing only Participants must not move it to the phone's first school."""
+    team = live.team()
+    other = live.team()
+    page = phone(new_page, team["officer"])
+    _assign(live, team["officer"], [team["school_id"], other["school_id"]])
+
+    stale = [True]
+
+    def stale_schools(route):
+        if not stale[0]:
+            route.continue_()
+            return
+        response = route.fetch()
+        body = response.json()
+        body["items"] = [s for s in body["items"] if s["id"] != other["school_id"]]
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/v1/schools?*", stale_schools)
+    token = live.token(team["officer"])
+    status, created = live.api(
+        "POST",
+        "/activities",
+        token=token,
+        body={
+            "school_id": other["school_id"],
+            "category": "education",
+            "started_at": datetime.now(UTC).isoformat(),
+            "duration_minutes": 30,
+            "audience": ["students"],
+            "participant_count": 10,
+        },
+    )
+    assert status == 201, created
+    sync_now(page)
+    wait_until(page, lambda: stored(page, "activities", created["id"]), "pulled")
+    page.goto(f"/#/log/{created['id']}")
+    page.get_by_role("heading", name="Edit activity").wait_for()
+    school = page.get_by_label("School")
+    assert school.input_value() == str(other["school_id"])
+    expect(school.locator("option:checked")).to_have_text(f"School {other['school_id']}")
+    edit_on_phone(page, created["id"], Participants="12")
+    wait_until(page, lambda: stored(page, "outbox") == [], "synced")
+    [item] = [i for i in server_items(live, team["officer"]) if i["id"] == created["id"]]
+    assert item["participant_count"] == 12
+    assert item["school_id"] == other["school_id"]  # not moved to the phone's first school
+
+    # With the school list served in full again, the next pull that brings an activity of a
+    # school the phone does not list refreshes the list at once (not an hour later).
+    stale[0] = False
+    status, _ = live.api(
+        "PATCH", f"/activities/{created['id']}", token=token, body={"duration_minutes": 40}
+    )
+    assert status == 200
+    sync_now(page)
+    wait_until(
+        page,
+        lambda: (
+            other["school_id"] in [s["id"] for s in stored(page, "refdata", "schools")["value"]]
+        ),
+        "the school list was refreshed",
+    )
+    page.goto(f"/#/log/{created['id']}")
+    page.get_by_role("heading", name="Edit activity").wait_for()
+    assert school.input_value() == str(other["school_id"])
+    expect(school.locator("option:checked")).not_to_have_text(f"School {other['school_id']}")
+    assert console.unexpected(allow_network_noise=True) == []

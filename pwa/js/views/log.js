@@ -27,7 +27,8 @@ export async function render(container, { param, navigate }) {
   }
   const draftKey = editing ? `edit:${editing.id}` : 'new';
   const categories = (await getRef('categories')) || CATEGORIES;
-  const schools = ((await getRef('schools')) || []).filter((s) => s.active !== false || s.id === editing?.school_id);
+  const stored = (await getRef('schools')) || [];
+  const schools = stored.filter((s) => s.active !== false || s.id === editing?.school_id);
   const lastSchool = await getMeta('last_school_id');
   const draft = await getDraft(draftKey);
   const defaultSchool = (preferred) => (schools.some((s) => s.id === preferred) ? preferred : schools[0]?.id);
@@ -40,6 +41,17 @@ export async function render(container, { param, navigate }) {
     audience: DEFAULT_AUDIENCE,
     participant_count: '',
   });
+  // An edit always offers the activity's own school (and a restored draft's), even one the
+  // phone's list lacks (an officer given a school since the list was stored): the select
+  // would otherwise show another school, and saving would move the activity there.
+  if (editing) {
+    const me = await getRef('me');
+    for (const id of new Set([editing.school_id, start.school_id])) {
+      if (id == null || schools.some((s) => s.id === id)) continue;
+      const known = stored.find((s) => s.id === id) || me?.schools?.find((s) => s.id === id);
+      schools.push({ id, name: known?.name || `School ${id}` });
+    }
+  }
 
   const c = {
     category: select('category', [['', 'Choose a category'], ...categories.map((x) => [x.key, x.label])], start.category, { required: true }),
@@ -117,7 +129,9 @@ export async function render(container, { param, navigate }) {
 
   // Every keystroke is kept at once (one small IndexedDB write): a phone may be put away,
   // or the page reloaded, a moment after the last one.
-  function onInput() {
+  let schoolChanged = false;
+  function onInput(event) {
+    if (event?.target === c.school) schoolChanged = true;
     updateVisibility();
     savedNote.hidden = true;
     keepDraft();
@@ -187,7 +201,9 @@ export async function render(container, { param, navigate }) {
     }
     problem.hidden = true;
     const content = {
-      school_id: values.school_id,
+      // An edit sends the school only when the officer changed it (changedFields then finds
+      // it differs); otherwise the school the form was opened with.
+      school_id: editing && !schoolChanged ? (start.school_id ?? values.school_id) : values.school_id,
       category: values.category,
       // Unchanged in the form (which shows whole minutes): the opened time, to the second.
       started_at: opened && values.started_local === toLocalInput(new Date(opened.content.started_at))

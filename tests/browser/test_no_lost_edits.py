@@ -582,3 +582,24 @@ def test_edit_of_an_activity_at_a_school_the_phone_does_not_list_keeps_its_schoo
     assert school.input_value() == str(other["school_id"])
     expect(school.locator("option:checked")).not_to_have_text(f"School {other['school_id']}")
     assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_cancel_on_the_edit_form_drops_what_was_typed(new_page, live, console):
+    team = live.team()
+    page = phone(new_page, team["officer"])
+    item = logged_and_synced(page, live, team["officer"], duration="30", participants="10")
+    page.goto(f"/#/log/{item['id']}")
+    page.get_by_role("heading", name="Edit activity").wait_for()
+    page.get_by_label("Participants").fill("99")
+    wait_until(page, lambda: stored(page, "drafts", f"edit:{item['id']}"), "the draft was kept")
+    page.get_by_role("link", name="Cancel").click()
+    page.get_by_role("heading", name="My activities").wait_for()
+    wait_until(page, lambda: stored(page, "drafts") == [], "the draft was dropped")
+    page.get_by_role("button", name="Sign out").click()  # no unsaved form to warn about
+    page.get_by_label("Email").wait_for()
+    sign_in(page, team["officer"])
+    page.goto(f"/#/log/{item['id']}")
+    page.get_by_role("heading", name="Edit activity").wait_for()
+    expect(page.get_by_label("Participants")).to_have_value("10")
+    assert page.get_by_text("A draft you had not saved was restored.").count() == 0
+    assert console.unexpected(allow_network_noise=True) == []

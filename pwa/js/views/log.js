@@ -102,7 +102,7 @@ export async function render(container, { param, navigate }) {
     problem,
     h('div', { class: 'actions primary' },
       h('button', { type: 'submit' }, 'Save'),
-      editing ? h('a', { class: 'button secondary', href: '#/mine' }, 'Cancel') : null),
+      editing ? h('a', { class: 'button secondary', href: '#/mine', onclick: onCancel }, 'Cancel') : null),
   );
   if (!schools.length) {
     problem.textContent = 'No schools are stored on this phone yet. Connect and sign in again to load them.';
@@ -130,11 +130,28 @@ export async function render(container, { param, navigate }) {
   // Every keystroke is kept at once (one small IndexedDB write): a phone may be put away,
   // or the page reloaded, a moment after the last one.
   let schoolChanged = false;
+  let cancelled = false;
+  let keeping = Promise.resolve();
   function onInput(event) {
     if (event?.target === c.school) schoolChanged = true;
     updateVisibility();
     savedNote.hidden = true;
-    keepDraft();
+    if (!cancelled) keeping = keepDraft();
+  }
+
+  // Cancel leaves the edit unmade: what was typed is dropped (the draft, once any write of it
+  // under way has finished), so reopening Edit shows the activity as it is, and signing out
+  // has no unsaved form to warn about.
+  async function onCancel(event) {
+    event.preventDefault();
+    cancelled = true;
+    await keeping;
+    try {
+      await deleteDraft(draftKey);
+    } catch {
+      // Storage refused: the draft stays and is offered again; nothing is lost.
+    }
+    navigate('mine');
   }
 
   async function keepDraft() {

@@ -299,3 +299,29 @@ def test_patch_school_bad_input_returns_422(client, world, body):
     response = client.patch(f"{URL}/{world['north'].id}", json=body, headers=auth(world["admin"]))
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("again", ["rjh", "Rjh", "RJH"])
+def test_create_school_code_taken_in_any_case_returns_409(client, again):
+    admin = make_user("admin")
+    body = {"name": "Riverbend Junior High", "code": "RJH", "level": "junior_high"}
+    assert client.post(URL, json=body, headers=auth(admin)).status_code == 201
+    response = client.post(URL, json=body | {"code": again}, headers=auth(admin))
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "code_taken"
+
+
+def test_patch_school_code_to_another_schools_in_other_case_returns_409(client):
+    admin = make_user("admin")
+    make_school(code="RJH")
+    school = make_school(code="EL01")
+    response = client.patch(f"{URL}/{school.id}", json={"code": "rjh"}, headers=auth(admin))
+    assert response.status_code == 409
+
+
+def test_patch_school_code_own_in_other_case_is_allowed(client):
+    admin = make_user("admin")
+    school = make_school(code="RJH")
+    response = client.patch(f"{URL}/{school.id}", json={"code": "rjh"}, headers=auth(admin))
+    assert response.status_code == 200
+    assert response.json["code"] == "rjh"

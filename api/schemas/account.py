@@ -145,7 +145,10 @@ class SchoolCreateSchema(StrictSchema):
     code = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=32), validate.Regexp(r"^[A-Za-z0-9_.-]+$")],
-        metadata={"description": "Unique short code: letters, digits, . _ -"},
+        metadata={
+            "description": "Unique short code whatever its case (RJH and rjh are one): "
+            "letters, digits, . _ -"
+        },
     )
     level = fields.String(required=True, validate=validate.OneOf(SCHOOL_LEVELS))
     active = fields.Boolean(load_default=True)

@@ -1,6 +1,6 @@
 """Schools: who sees which, and admin changes."""
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 
 from api.errors import Conflict, NotFound
 from api.extensions import db
@@ -40,7 +40,9 @@ def get_visible_school(user: User, school_id: int) -> School:
 
 
 def _code_free(code: str, school_id: int | None = None) -> None:
-    existing = db.session.scalar(select(School.id).where(School.code == code))
+    """Refuse a code another school has, in any case ("rjh" beside "RJH")."""
+    taken = func.lower(School.code) == code.lower()
+    existing = db.session.scalar(select(School.id).where(taken))
     if existing is not None and existing != school_id:
         raise Conflict("A school with this code already exists.", code="code_taken")
 

@@ -12,6 +12,7 @@ from api.services import activities as activity_service
 from api.services import review
 from api.services.activities import encode_cursor
 from tests.factories import (
+    ACTIVITIES,
     activity_body,
     app_context,
     auth,
@@ -844,3 +845,25 @@ def test_list_activities_bad_query_returns_422(client, world, query):
 def test_list_activities_limit_bounds_are_accepted(client, world, limit):
     response = client.get(URL, query_string={"limit": limit}, headers=auth(world["officer"]))
     assert response.status_code == 200
+
+
+def test_history_pages_with_limit_and_cursor_in_version_order(client, team):
+    officer, school = team["officer"], team["school"]
+    activity = post_activity(client, officer, school)
+    for minutes in (30, 31, 32):
+        response = client.patch(
+            f"{ACTIVITIES}/{activity['id']}",
+            json={"duration_minutes": minutes},
+            headers=auth(officer),
+        )
+        assert response.status_code == 200
+    url = f"{ACTIVITIES}/{activity['id']}/history"
+    first = client.get(url, query_string={"limit": 3}, headers=auth(officer))
+    assert first.status_code == 200
+    assert [item["version"] for item in first.json["items"]] == [1, 2, 3]
+    cursor = first.json["next_cursor"]
+    rest = client.get(url, query_string={"limit": 3, "cursor": cursor}, headers=auth(officer))
+    assert [item["version"] for item in rest.json["items"]] == [4]
+    assert rest.json["next_cursor"] is None
+    bad = client.get(url, query_string={"cursor": "nonsense"}, headers=auth(officer))
+    assert bad.status_code == 422

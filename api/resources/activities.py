@@ -4,7 +4,8 @@ from flask.views import MethodView
 
 from api.auth import authenticated, viewer
 from api.extensions import db
-from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag
+from api.models import ActivityRevision
+from api.resources.common import ETAG_HEADERS, IF_MATCH_DOC, check_if_match, etag, id_page
 from api.schemas.activity import (
     ActivityCreateSchema,
     ActivityPageSchema,
@@ -17,6 +18,7 @@ from api.schemas.activity import (
     HistorySchema,
     ReviewSchema,
 )
+from api.schemas.common import PageQuerySchema
 from api.services import activities, review
 from api.web import Blueprint
 
@@ -134,8 +136,11 @@ class BulkReview(MethodView):
 class History(MethodView):
     @authenticated()
     @blp.doc(operationId="getActivityHistory")
+    @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, HistorySchema)
-    def get(self, activity_id):
-        """Every version: who, what, when, and the fields that changed."""
+    def get(self, page, activity_id):
+        """Every version, oldest first, a page at a time: who, what, when, and the fields
+        that changed."""
         activity = activities.get_visible(viewer(), activity_id, include_deleted=True)
-        return {"items": activities.history(activity), "next_cursor": None}
+        query = activities.history(activity)
+        return id_page(query, ActivityRevision, page["limit"], page["cursor"])

@@ -307,11 +307,7 @@ def list_page(user: User, filters: dict, limit: int, cursor: str | None) -> dict
     return {"items": items, "next_cursor": next_cursor}
 
 
-def history(activity: Activity) -> list[ActivityRevision]:
-    return list(
-        db.session.scalars(
-            select(ActivityRevision)
-            .where(ActivityRevision.activity_id == activity.id)
-            .order_by(ActivityRevision.version)
-        )
-    )
+def history(activity: Activity) -> Select:
+    """The activity's versions, oldest first (revision ids rise with the version: an
+    activity's writes are one after another)."""
+    return select(ActivityRevision).where(ActivityRevision.activity_id == activity.id)

@@ -1,5 +1,5 @@
 // The history of one activity: every version, who made it, when, and what changed.
-import { ApiError, get } from '../api.js';
+import { ApiError, get, getAll } from '../api.js';
 import { getRef } from '../db.js';
 import {
   AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, formatDateTime, formatNumber, h,
@@ -60,8 +60,8 @@ export async function render(container, { param, user }) {
     container.append(h('div', { class: 'notice' }, 'History needs a connection. Try again when you are online.'));
     return;
   }
-  const [body, record, categories, schools] = await Promise.all([
-    get(`/activities/${encodeURIComponent(param)}/history`),
+  const [versions, record, categories, schools] = await Promise.all([
+    getAll(`/activities/${encodeURIComponent(param)}/history`),
     activity(param),
     getRef('categories'),
     getRef('schools'),
@@ -81,7 +81,7 @@ export async function render(container, { param, user }) {
   }
   const context = { categories: categories || CATEGORIES, schools: schools || [] };
   const list = h('ol', { class: 'cards' });
-  for (const item of body.items) {
+  for (const item of versions) {
     const changes = Object.entries(item.changes || {});
     list.append(h('li', { class: 'card' },
       h('h2', {}, `Version ${item.version}: ${ACTIONS[item.action] || item.action}`),

@@ -131,7 +131,10 @@ def register_digests_cli(app: Flask) -> None:
         if dry_run:
             for email, waiting in result["would_send"]:
                 click.echo(f"Would remind {email}: {waiting} waiting.")
-            click.echo(f"{len(result['would_send'])} reminders would be sent (dry run).")
+            click.echo(
+                f"{len(result['would_send'])} reminders would be sent (dry run); "
+                f"{result['skipped']} already sent today."
+            )
             return
         click.echo(
             f"Sent {result['sent']} review reminders; {result['skipped']} already sent today; "

@@ -61,7 +61,15 @@ def oidc_providers(env) -> dict[str, dict]:
     for name in _names(env.get("OIDC_PROVIDERS")):
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
             raise RuntimeError(f"OIDC_PROVIDERS: {name!r} is not a valid provider name.")
-        prefix = f"OIDC_{name.upper().replace('-', '_')}_"
+        # OIDC_<NAME upper-cased>_*, or with its dashes as underscores (what a shell can set).
+        prefix = next(
+            (
+                p
+                for p in (f"OIDC_{name.upper()}_", f"OIDC_{name.upper().replace('-', '_')}_")
+                if env.get(p + "ISSUER")
+            ),
+            f"OIDC_{name.upper().replace('-', '_')}_",
+        )
         missing = [k for k in ("ISSUER", "CLIENT_ID") if not env.get(prefix + k)]
         if missing:
             raise RuntimeError(f"Provider {name!r} needs {', '.join(prefix + k for k in missing)}.")
@@ -70,7 +78,7 @@ def oidc_providers(env) -> dict[str, dict]:
             "client_id": env[prefix + "CLIENT_ID"],
             "client_secret": env.get(prefix + "CLIENT_SECRET", ""),
             "label": env.get(prefix + "LABEL") or name.title(),
-            "email_domains": _names(env.get(prefix + "EMAIL_DOMAINS")),
+            "email_domains": [d.lstrip("@") for d in _names(env.get(prefix + "EMAIL_DOMAINS"))],
             "trust_email": _flag(env.get(prefix + "TRUST_EMAIL")),
         }
     return providers
@@ -129,6 +137,8 @@ class Config:
         self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
         self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
         self.SMTP_STARTTLS = _flag(env.get("SMTP_STARTTLS", "false"))
+        # Certificates to trust for STARTTLS besides the system's (a board's own authority).
+        self.SMTP_CA_FILE = env.get("SMTP_CA_FILE", "")
         self.MAIL_FROM = env.get("MAIL_FROM", "sro-activity-log@localhost")
 
     def _tokens_and_document(self) -> None:

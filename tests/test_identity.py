@@ -436,3 +436,37 @@ def test_grant_exchanges_share_the_sign_in_limit_across_workers(sso_app, make_ap
     assert statuses == [401, 401, 401]
     assert refused.status_code == 429
     assert refused.json["error"]["code"] == "rate_limited"
+
+
+# --- settings as identity.md spells them -----------------------------------------------------
+
+
+def _configured(make_app, monkeypatch, settings: dict):
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return make_app()
+
+
+def test_a_dashed_provider_name_reads_its_upper_cased_variables(make_app, monkeypatch, board):
+    """'For each NAME (upper-cased): OIDC_<NAME>_ISSUER': school-board is SCHOOL-BOARD (the
+    underscore spelling a shell can set is read too)."""
+    settings = {"OIDC_PROVIDERS": "school-board", "APP_BASE_URL": "http://localhost"}
+    for key, value in provider_env("x", board, LABEL="School Board").items():
+        settings[key.replace("OIDC_X_", "OIDC_SCHOOL-BOARD_")] = value
+    app = _configured(make_app, monkeypatch, settings)
+    [provider] = app.test_client().get("/api/v1/auth/providers").json
+    assert provider == {
+        "name": "school-board",
+        "label": "School Board",
+        "start_url": "/auth/oidc/school-board/start",
+    }
+
+
+def test_email_domains_written_with_a_leading_at_sign_are_allowed(make_app, monkeypatch, board):
+    settings = {"OIDC_PROVIDERS": "board", "APP_BASE_URL": "http://localhost"}
+    settings |= provider_env("board", board, EMAIL_DOMAINS="@board.test, @Other.Test")
+    app = _configured(make_app, monkeypatch, settings)
+    with app.app_context():
+        make_user("school_leader", [make_school()], email="principal@board.test")
+    board.sign_in_as("principal@board.test")
+    assert grant_of(through_provider(app.test_client(), "board"))

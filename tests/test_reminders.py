@@ -260,3 +260,19 @@ def test_me_accepts_only_email_reminders(mail_app, leaders, body):
 def test_me_needs_a_token(mail_app):
     response = mail_app.test_client().patch("/api/v1/me", json={"email_reminders": False})
     assert response.status_code == 401
+
+
+def test_dry_run_leaves_out_a_leader_already_reminded_today(mail_app, mailbox, leaders):
+    assert "Sent 1 review reminders" in send(mail_app).output
+    dry = send(mail_app, "--dry-run")
+    assert dry.exit_code == 0
+    assert "both@board.test" not in dry.output
+    assert "0 reminders would be sent (dry run); 1 already sent today." in dry.output
+    assert len(mailbox.messages) == 1
+
+
+def test_a_reminder_carries_the_date_and_message_id_rfc_5322_asks_for(mail_app, mailbox, leaders):
+    assert send(mail_app).exit_code == 0
+    message = mailbox.messages[0][1]
+    assert message["Date"] is not None
+    assert message["Message-ID"].endswith(">")

@@ -3,9 +3,11 @@ with counts per school and a link; never a summary, a student or an officer."""
 
 import logging
 import smtplib
+import ssl
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app
 from sqlalchemy import case, delete, func, select, update
@@ -83,6 +85,8 @@ def compose(reminder: Reminder) -> EmailMessage:
     message["Subject"] = f"{count} activities waiting for your review"
     message["From"] = config["MAIL_FROM"]
     message["To"] = reminder.email
+    message["Date"] = formatdate(localtime=False)  # both required by RFC 5322
+    message["Message-ID"] = make_msgid(domain=parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2])
     lines = [f"Waiting for your review: {count} {noun} logged by school resource officers.", ""]
     for school, waiting, overdue in reminder.schools:
         lines.append(f"{school}: {waiting} waiting, {overdue} overdue (more than {days} days)")
@@ -136,7 +140,9 @@ def _smtp() -> smtplib.SMTP:
     config = current_app.config
     connection = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=SMTP_TIMEOUT)
     if config["SMTP_STARTTLS"]:
-        connection.starttls()
+        # The server's certificate is checked (name and trust) before the password goes out.
+        trusted = ssl.create_default_context(cafile=config["SMTP_CA_FILE"] or None)
+        connection.starttls(context=trusted)
     if config["SMTP_USERNAME"]:
         connection.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
     return connection
@@ -148,7 +154,9 @@ def send_all(dry_run: bool = False) -> dict:
     reminders = due()
     db.session.commit()
     if dry_run:
-        result["would_send"] = [(r.email, r.waiting) for r in reminders]
+        done = set(db.session.scalars(select(ReminderSent.user_id).where(ReminderSent.day == day)))
+        result["would_send"] = [(r.email, r.waiting) for r in reminders if r.user_id not in done]
+        result["skipped"] = len(reminders) - len(result["would_send"])
         return result
     connection = None
     for reminder in reminders:

@@ -11,7 +11,7 @@ from api.extensions import db, limiter
 from api.models import AuditEvent, SignInGrant, User
 from api.models.types import utcnow
 from tests.factories import PASSWORD, auth, make_school, make_user
-from tests.oidc_provider import provider_env, running_provider
+from tests.oidc_provider import _json, provider_env, running_provider
 
 
 @pytest.fixture
@@ -470,3 +470,80 @@ def test_email_domains_written_with_a_leading_at_sign_are_allowed(make_app, monk
         make_user("school_leader", [make_school()], email="principal@board.test")
     board.sign_in_as("principal@board.test")
     assert grant_of(through_provider(app.test_client(), "board"))
+
+
+# --- a sign-in belongs to the browser that started it (login CSRF) ----------------------------
+
+
+def _callback_url(client, name: str) -> str:
+    """Start in this browser, pass the provider: the callback link the provider sends back."""
+    start = client.get(f"/auth/oidc/{name}/start")
+    at_provider = requests.get(start.headers["Location"], allow_redirects=False, timeout=10)
+    back = urlsplit(at_provider.headers["Location"])
+    return f"{back.path}?{back.query}"
+
+
+def test_start_ties_the_sign_in_to_the_browser_with_a_cookie_scripts_cannot_read(client, police):
+    start = client.get("/auth/oidc/police/start")
+    cookie = start.headers["Set-Cookie"]
+    assert cookie.startswith("sro_sign_in=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+
+
+def test_a_callback_link_opened_in_another_browser_is_refused(sso_app, people, police):
+    """Someone starts a sign-in with their own account and gets another person's browser to
+    open the callback: that browser is not signed in as them."""
+    with sso_app.app_context():
+        make_user("officer", [make_school()], email="mallory@police.test")
+    mallory, victor = sso_app.test_client(), sso_app.test_client()
+    police.sign_in_as("mallory@police.test")
+    link = _callback_url(mallory, "police")
+    assert refused_with(victor.get(link)) == "sso_failed"
+    assert last_refusal(sso_app)["reason"] == "unknown or reused state"
+    assert grant_of(mallory.get(link))  # the browser that started it can still finish
+
+
+def test_a_grant_exchanged_in_another_browser_is_refused(sso_app, people, police):
+    mallory, victor = sso_app.test_client(), sso_app.test_client()
+    police.sign_in_as("cst.lee@police.test")
+    grant = grant_of(mallory.get(_callback_url(mallory, "police")))
+    refused = victor.post("/api/v1/auth/oidc/exchange", json={"grant": grant})
+    assert refused.status_code == 401
+    assert last_refusal(sso_app)["reason"] == "grant made in another browser"
+    taken = mallory.post("/api/v1/auth/oidc/exchange", json={"grant": grant})
+    assert taken.status_code == 200
+    assert "sro_sign_in=;" in taken.headers["Set-Cookie"]  # forgotten once used
+
+
+# --- whatever a provider answers, the callback ends at the sign-in page ----------------------
+
+
+def test_an_id_token_that_is_not_text_goes_back_to_the_sign_in_page(client, people, police):
+    police.token = lambda request: _json(
+        {"access_token": "a", "token_type": "Bearer", "id_token": {"alg": "none"}}
+    )
+    police.sign_in_as("cst.lee@police.test")
+    assert refused_with(through_provider(client, "police")) == "sso_failed"
+
+
+@pytest.mark.parametrize("method", ["private_key_jwt", "client_secret_jwt", "tls_client_auth"])
+def test_a_provider_without_a_client_secret_method_is_refused_at_start(
+    client, sso_app, police, method
+):
+    police.discovery_odd = {"token_endpoint_auth_methods_supported": [method]}
+    assert refused_with(client.get("/auth/oidc/police/start")) == "sso_failed"
+    assert "token endpoint method" in last_refusal(sso_app)["reason"]
+
+
+def test_an_unforeseen_failure_in_the_callback_goes_back_to_the_sign_in_page(
+    client, sso_app, people, police, monkeypatch
+):
+    police.sign_in_as("cst.lee@police.test")
+    link = _callback_url(client, "police")
+
+    def broken(*args):
+        raise TypeError("an answer in a shape nobody foresaw")
+
+    monkeypatch.setattr("api.services.identity._code_for_claims", broken)
+    assert refused_with(client.get(link)) == "sso_failed"
+    assert last_refusal(sso_app)["reason"] == "unexpected TypeError"

@@ -18,6 +18,8 @@ class OidcLogin(db.Model):
     provider: Mapped[str] = mapped_column(String(40))
     nonce: Mapped[str] = mapped_column(String(64))
     code_verifier: Mapped[str] = mapped_column(String(128))
+    # SHA-256 of the random value in the starting browser's cookie (migration 0010).
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
@@ -31,6 +33,7 @@ class SignInGrant(db.Model):
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     provider: Mapped[str] = mapped_column(String(40))
+    browser_hash: Mapped[str | None] = mapped_column(String(64))  # as the sign-in's
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

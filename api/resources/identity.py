@@ -1,8 +1,9 @@
 """Sign-in through the organisation's identity providers (OpenID Connect)."""
 
+import logging
 from urllib.parse import quote
 
-from flask import redirect, request
+from flask import after_this_request, redirect, request
 from flask.views import MethodView
 
 from api.extensions import limiter
@@ -12,6 +13,7 @@ from api.schemas.identity import GrantSchema, ProviderSchema
 from api.services import identity
 from api.web import Blueprint
 
+log = logging.getLogger(__name__)
 blp = Blueprint(
     "identity", __name__, url_prefix="/api/v1", description="Sign-in through identity providers"
 )
@@ -44,7 +46,15 @@ class Exchange(MethodView):
     @blp.doc(operationId="exchangeSignInGrant")
     def post(self, body):
         """Exchange a one-time grant (from a provider sign-in) for a token pair."""
-        return _token_response(identity.exchange(body["grant"], request.remote_addr))
+        browser = request.cookies.get(identity.BROWSER_COOKIE)
+        result = identity.exchange(body["grant"], request.remote_addr, browser)
+
+        @after_this_request
+        def _forget_browser(response):
+            response.delete_cookie(identity.BROWSER_COOKIE, path="/")  # its sign-in is done
+            return response
+
+        return _token_response(result)
 
 
 @flow.route("/<name>/start")
@@ -57,10 +67,23 @@ class Exchange(MethodView):
 def start(name: str):
     """Off to the provider's sign-in page, with state, nonce and a PKCE challenge."""
     try:
-        return redirect(identity.start(name), 302)
+        url, browser = identity.start(name)
     except identity.SignInRefused as refusal:
         identity.record_refusal(name, refusal)
         return _to_login(refusal.code)
+    response = redirect(url, 302)
+    # Sent back on the provider's redirect to the callback (a top-level GET: SameSite=Lax)
+    # and on the PWA's exchange of the grant; never readable by scripts.
+    response.set_cookie(
+        identity.BROWSER_COOKIE,
+        browser,
+        max_age=int(identity.LOGIN_TTL.total_seconds()),
+        path="/",
+        secure=request.is_secure or identity.base_url().startswith("https:"),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @flow.route("/<name>/callback")
@@ -74,8 +97,13 @@ def start(name: str):
 def callback(name: str):
     """Back from the provider: a one-time grant for the PWA, or the sign-in page with why."""
     try:
-        grant = identity.finish(name, request.args)
+        grant = identity.finish(name, request.args, request.cookies.get(identity.BROWSER_COOKIE))
     except identity.SignInRefused as refusal:
+        identity.record_refusal(name, refusal)
+        return _to_login(refusal.code)
+    except Exception as error:  # an answer no check foresaw: still a failed sign-in, not a 500
+        log.exception("provider sign-in %s failed unexpectedly", name)
+        refusal = identity.SignInRefused("sso_failed", f"unexpected {type(error).__name__}")
         identity.record_refusal(name, refusal)
         return _to_login(refusal.code)
     return redirect(f"/#/sso?grant={quote(grant)}", 302)

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 SCOPES = "openid email profile"
 LOGIN_TTL = timedelta(minutes=10)
+CLIENT_AUTH = ("client_secret_basic", "client_secret_post")  # how we prove who we are
+BROWSER_COOKIE = "sro_sign_in"  # ties a provider sign-in to the browser that started it
 GRANT_TTL = timedelta(seconds=60)
 METADATA_TTL = 3600  # seconds a provider's discovery document and keys are reused
 HTTP_TIMEOUT = 10
@@ -99,20 +101,22 @@ def metadata(settings: dict) -> dict:
     methods = document.get("token_endpoint_auth_methods_supported", [])
     if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
         raise SignInRefused("sso_failed", "discovery lists token endpoint methods oddly")
+    if methods and not set(methods) & set(CLIENT_AUTH):
+        raise SignInRefused("sso_failed", "no token endpoint method we can use (a client secret)")
     return document
 
 
-def _base_url() -> str:
+def base_url() -> str:
     return current_app.config["APP_BASE_URL"] or request.host_url.rstrip("/")
 
 
 def redirect_uri(name: str) -> str:
-    return f"{_base_url()}/auth/oidc/{name}/callback"
+    return f"{base_url()}/auth/oidc/{name}/callback"
 
 
 def _client(name: str, settings: dict, document: dict) -> OAuth2Session:
     methods = document.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-    auth_method = "client_secret_basic" if "client_secret_basic" in methods else methods[0]
+    auth_method = next(method for method in CLIENT_AUTH if method in methods)
     return OAuth2Session(
         settings["client_id"],
         settings["client_secret"],
@@ -123,8 +127,9 @@ def _client(name: str, settings: dict, document: dict) -> OAuth2Session:
     )
 
 
-def start(name: str) -> str:
-    """Remember a new state, nonce and PKCE verifier; the provider's authorization URL."""
+def start(name: str) -> tuple[str, str]:
+    """Remember a new state, nonce and PKCE verifier, tied to this browser: the provider's
+    authorization URL, and the value for the browser's cookie (BROWSER_COOKIE)."""
     settings = provider(name)
     document = metadata(settings)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -133,21 +138,35 @@ def start(name: str) -> str:
         document["authorization_endpoint"], state=state, nonce=nonce, code_verifier=verifier
     )
     db.session.execute(delete(OidcLogin).where(OidcLogin.created_at < utcnow() - LOGIN_TTL))
-    db.session.add(OidcLogin(state=state, provider=name, nonce=nonce, code_verifier=verifier))
+    browser = secrets.token_urlsafe(32)
+    db.session.add(
+        OidcLogin(
+            state=state,
+            provider=name,
+            nonce=nonce,
+            code_verifier=verifier,
+            browser_hash=_digest(browser),
+        )
+    )
     db.session.commit()
-    return url
+    return url, browser
 
 
-def _take_login(name: str, state: str | None) -> tuple:
-    """The sign-in this state started, spent at once (one statement, so two workers cannot
-    both spend it): a state works once, for its own provider, within LOGIN_TTL."""
+def _take_login(name: str, state: str | None, browser: str | None) -> tuple:
+    """The sign-in this state started in this browser, spent at once (one statement, so two
+    workers cannot both spend it): a state works once, for its own provider, in the browser
+    that started it (a link to the callback opened elsewhere finds nothing), within LOGIN_TTL."""
     found = None
-    if state:
+    if state and browser:
         found = db.session.execute(
             delete(OidcLogin)
-            .where(OidcLogin.state == state[:64])
+            .where(OidcLogin.state == state[:64], OidcLogin.browser_hash == _digest(browser))
             .returning(
-                OidcLogin.provider, OidcLogin.nonce, OidcLogin.code_verifier, OidcLogin.created_at
+                OidcLogin.provider,
+                OidcLogin.nonce,
+                OidcLogin.code_verifier,
+                OidcLogin.created_at,
+                OidcLogin.browser_hash,
             )
         ).first()
         db.session.commit()
@@ -226,17 +245,17 @@ def _code_for_claims(name: str, code: str, login) -> dict:
         )
     except (AuthlibBaseError, requests.RequestException, ValueError) as error:
         raise SignInRefused("sso_failed", f"code exchange refused: {error}") from error
-    if not token.get("id_token"):
-        raise SignInRefused("sso_failed", "no id token from the provider")
+    if not isinstance(token.get("id_token"), str) or not token["id_token"]:
+        raise SignInRefused("sso_failed", "no id token (text) from the provider")
     return verify_id_token(token["id_token"], settings, login.nonce)
 
 
-def finish(name: str, args: dict) -> str:
+def finish(name: str, args: dict, browser: str | None) -> str:
     """The callback: spend the state, trade the code, check the id token and the email,
-    find the active user; a one-time grant for the PWA."""
+    find the active user; a one-time grant for the PWA, for this browser only."""
     if name not in providers():
         raise SignInRefused("sso_failed", "unknown provider")
-    login = _take_login(name, args.get("state"))
+    login = _take_login(name, args.get("state"), browser)
     if args.get("error") or not args.get("code"):
         raise SignInRefused("sso_failed", f"provider said {args.get('error', 'no code')!r}")
     claims = _code_for_claims(name, args["code"], login)
@@ -249,7 +268,14 @@ def finish(name: str, args: dict) -> str:
     grant = secrets.token_urlsafe(32)
     # Spent and expired grants are refused alike: none needs keeping past its minute.
     db.session.execute(delete(SignInGrant).where(SignInGrant.created_at < utcnow() - LOGIN_TTL))
-    db.session.add(SignInGrant(grant_hash=_digest(grant), user_id=user_id, provider=name))
+    db.session.add(
+        SignInGrant(
+            grant_hash=_digest(grant),
+            user_id=user_id,
+            provider=name,
+            browser_hash=login.browser_hash,
+        )
+    )
     db.session.commit()
     return grant
 
@@ -271,9 +297,10 @@ def record_refusal(name: str, refusal: SignInRefused) -> None:
     db.session.commit()
 
 
-def exchange(grant: str, remote_addr: str | None) -> dict:
-    """A grant works once, within GRANT_TTL, for a user still active: then as a password
-    sign-in (lockout, a sign-in recorded, audit naming the provider, a token pair)."""
+def exchange(grant: str, remote_addr: str | None, browser: str | None) -> dict:
+    """A grant works once, within GRANT_TTL, in the browser whose sign-in made it, for a
+    user still active: then as a password sign-in (lockout, a sign-in recorded, audit naming
+    the provider, a token pair)."""
     check_address_limit(remote_addr)  # LOGIN_RATE_LIMIT, shared with password sign-ins
     digest = _digest(grant)
     found = db.session.get(SignInGrant, digest)
@@ -283,12 +310,16 @@ def exchange(grant: str, remote_addr: str | None) -> dict:
             SignInGrant.grant_hash == digest,
             SignInGrant.used_at.is_(None),
             SignInGrant.created_at >= utcnow() - GRANT_TTL,
+            SignInGrant.browser_hash == _digest(browser or ""),
         )
         .values(used_at=utcnow())
     ).rowcount
     user = db.session.get(User, found.user_id) if found else None
     if not spent or user is None or not user.active:
-        reason = "grant expired or reused" if found else "unknown grant"
+        reason = "unknown grant"
+        if found:
+            fresh = found.used_at is None and found.created_at >= utcnow() - GRANT_TTL
+            reason = "grant made in another browser" if fresh else "grant expired or reused"
         if found:
             audit.record(
                 "login_failed",

@@ -33,7 +33,7 @@ function timeoutFor(requested) {
   return override > 0 ? override : requested || REQUEST_TIMEOUT_MS;
 }
 
-async function send(method, path, { body, token, accept, timeout, keepalive = false } = {}) {
+async function send(method, path, { body, token, accept, timeout, keepalive = false, cookies = false } = {}) {
   const headers = { Accept: accept || 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -47,7 +47,8 @@ async function send(method, path, { body, token, accept, timeout, keepalive = fa
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
-      credentials: 'omit',
+      // Tokens travel in headers; the one cookie is the provider sign-in's tie to this browser.
+      credentials: cookies ? 'same-origin' : 'omit',
       keepalive, // a sign-out outlives the page that sent it
       signal: controller.signal,
     });
@@ -147,7 +148,7 @@ export async function login(email, password) {
 
 /** Trade a one-time grant from a provider sign-in for the usual token pair. */
 export async function exchangeGrant(grant) {
-  const response = await send('POST', '/auth/oidc/exchange', { body: { grant } });
+  const response = await send('POST', '/auth/oidc/exchange', { body: { grant }, cookies: true });
   return parse(response);
 }
 

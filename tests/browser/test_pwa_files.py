@@ -11,8 +11,10 @@ from api import pwa
 # Raised from 150 KB by issue 16 (phone-first review, admin and history views: ~20 KB, mostly
 # the admin search and school picker); the uncompressed shell still precaches in one go.
 # The whole offline shell (every view, the privacy rules, the vendored idb): about 180 KB
-# uncompressed with the survey, provider sign-in and phone-first admin views.
-SHELL_BUDGET_BYTES = 200 * 1024
+# uncompressed with the survey, provider sign-in and phone-first admin views; 204 KB (73 KB
+# gzipped) after the no-lost-edit fixes of 3 December (the edit form's own school, the age
+# of the oldest waiting change, the ended sign-in on Sync now). Raised to 220 KB for them.
+SHELL_BUDGET_BYTES = 220 * 1024
 
 
 def fetch(client, path: str):

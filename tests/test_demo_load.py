@@ -187,19 +187,7 @@ def test_a_seed_draws_the_same_activities(app, monkeypatch):
 def test_demo_data_after_the_first_admin_was_made_with_a_demo_email(runner):
     """docs/deployment.md makes the first admin admin@example.org: the demo keeps that account
     (its password too) and loads the rest."""
-    made = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "admin@example.org",
-            "--role",
-            "admin",
-            "--password",
-            "a-long-enough-passphrase",
-        ]
-    )
-    assert made.exit_code == 0, made.output
+    _create_user(runner, "admin@example.org", "admin")
     loaded = runner.invoke(args=["demo-data", "--activities", "10"])
     assert loaded.exit_code == 0, repr(loaded.exception)
     assert "Kept existing accounts, passwords unchanged: admin@example.org." in loaded.output
@@ -208,19 +196,7 @@ def test_demo_data_after_the_first_admin_was_made_with_a_demo_email(runner):
 
 def test_demo_data_again_after_an_officer_without_schools_joined_the_demo_domain(runner):
     assert runner.invoke(args=["demo-data", "--activities", "10"]).exit_code == 0
-    made = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "new.officer@example.org",
-            "--role",
-            "officer",
-            "--password",
-            "a-long-enough-passphrase",
-        ]
-    )
-    assert made.exit_code == 0, made.output
+    _create_user(runner, "new.officer@example.org", "officer")
     again = runner.invoke(args=["demo-data", "--activities", "10"])
     assert again.exit_code == 0, repr(again.exception)
     assert count(Activity) == 20
@@ -235,3 +211,9 @@ def test_demo_data_whose_officers_serve_no_school_says_why(runner, app):
     again = runner.invoke(args=["demo-data", "--activities", "10"])
     assert again.exit_code == 1
     assert "serve no school" in again.output
+
+
+def _create_user(runner, email: str, role: str) -> None:
+    args = ["users", "create", "--email", email, "--role", role]
+    made = runner.invoke(args=[*args, "--password", "a-long-enough-passphrase"])
+    assert made.exit_code == 0, made.output

@@ -28,15 +28,21 @@ def tables(draw, dims: int, largest: int = 6):
     return table, k
 
 
-def published_margins(table: dict, grid: list, dims: int, k: int, with_total: bool) -> list:
-    """Every margin a reader may know: sums over any dimensions when >= k, and the total."""
-    margins = []
+def margin_groups(grid: list, dims: int):
+    """For each set of dimensions short of all: the cells of each of its margins."""
     for fixed_size in range(1, dims):
         for fixed in _subsets(dims, fixed_size):
             groups = {}
             for key in grid:
                 groups.setdefault(tuple(key[i] for i in fixed), []).append(key)
-            margins += [g for g in groups.values() if sum(table.get(c, 0) for c in g) >= k]
+            yield list(groups.values())
+
+
+def published_margins(table: dict, grid: list, dims: int, k: int, with_total: bool) -> list:
+    """Every margin a reader may know: sums over any dimensions when >= k, and the total."""
+    margins = []
+    for groups in margin_groups(grid, dims):
+        margins += [g for g in groups if sum(table.get(c, 0) for c in g) >= k]
     if with_total:
         margins.append(list(grid))
     return margins
@@ -117,14 +123,10 @@ def check(table: dict, k: int, dims: int, result=None) -> None:
 def pooled_margins(table: dict, grid: list, dims: int, k: int) -> list:
     """Total minus the published margins of a set of dimensions: the unpublished ones' sum."""
     pooled = []
-    for fixed_size in range(1, dims):
-        for fixed in _subsets(dims, fixed_size):
-            groups = {}
-            for key in grid:
-                groups.setdefault(tuple(key[i] for i in fixed), []).append(key)
-            small = [c for g in groups.values() if sum(table.get(c, 0) for c in g) < k for c in g]
-            if small:
-                pooled.append(small)
+    for groups in margin_groups(grid, dims):
+        small = [c for g in groups if sum(table.get(c, 0) for c in g) < k for c in g]
+        if small:
+            pooled.append(small)
     return pooled
 
 

@@ -71,7 +71,9 @@ class ActivityItem(MethodView):
     @blp.doc(operationId="updateActivity", **IF_MATCH_DOC)
     @blp.arguments(ActivityUpdateSchema)
     @blp.response(200, ActivitySchema, headers=ETAG_HEADERS)
-    @blp.alt_response(409, description="Deleted")
+    @blp.alt_response(
+        409, description="Changed by another request while this one was saved: reload and retry"
+    )
     @blp.alt_response(412, description="Stale If-Match")
     def patch(self, body, activity_id):
         """Edit content (owning officer); a reviewed activity goes back to submitted."""

@@ -733,3 +733,13 @@ def _totals_by_grain(rows: dict) -> dict:
         totals[grain][0] += count
         totals[grain][1] += minutes
     return {grain: tuple(total) for grain, total in totals.items()}
+
+
+@pytest.mark.parametrize(
+    "day", ["20261031", "2026-W44-6", "2026-10-31T00:00", "2026-1-5", "31/10/2026"]
+)
+def test_activity_mix_date_other_than_yyyy_mm_dd_returns_422(client, world, day):
+    headers = world["headers"][world["manager"].id]
+    response = client.get(MIX, query_string={"from": day}, headers=headers)
+    assert response.status_code == 422
+    assert "from" in response.json["error"]["details"]

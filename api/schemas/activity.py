@@ -15,7 +15,13 @@ from marshmallow import (
 )
 
 from api.models.activity import AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES
-from api.schemas.common import ErrorBodySchema, PageQuerySchema, StrictSchema, UtcDateTime
+from api.schemas.common import (
+    CalendarDate,
+    ErrorBodySchema,
+    PageQuerySchema,
+    StrictSchema,
+    UtcDateTime,
+)
 from api.services.privacy import identifier_problems
 
 SERVER_OWNED = (
@@ -215,12 +221,12 @@ class ActivityQuerySchema(PageQuerySchema):
     officer_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    from_ = fields.Date(
+    from_ = CalendarDate(
         data_key="from",
         validate=DATE_RANGE,
         metadata={"description": "On or after this date of started_at, in the program's zone"},
     )
-    to = fields.Date(
+    to = CalendarDate(
         validate=DATE_RANGE,
         metadata={"description": "On or before this date of started_at, in the program's zone"},
     )

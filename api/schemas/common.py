@@ -1,5 +1,6 @@
 """Schemas shared by every resource: the error shape, pagination, versions."""
 
+import re
 from datetime import UTC
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -52,3 +53,15 @@ class UtcDateTime(fields.AwareDateTime):
             return moment.astimezone(UTC)
         except OverflowError as error:
             raise self.make_error("out_of_range") from error
+
+
+class CalendarDate(fields.Date):
+    """A calendar date written YYYY-MM-DD (RFC 3339's full-date) and nothing else: Python's
+    date.fromisoformat, under marshmallow's Date, also takes 20261031 and 2026-W44-6."""
+
+    FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not self.FULL_DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from api.models.activity import CATEGORIES, OUTCOMES, REFERRALS, STATUSES
 from api.models.school import SCHOOL_LEVELS
+from api.schemas.common import CalendarDate
 from api.services.reports import GROUP_KEYS
 
 # What group_by may hold, for the document (repeats are refused by the validator).
@@ -19,7 +20,7 @@ DATE_RANGE = validate.Range(min=EARLIEST_DAY, max=LATEST_DAY)
 
 
 class ReportRangeSchema(Schema):
-    from_ = fields.Date(
+    from_ = CalendarDate(
         data_key="from",
         validate=DATE_RANGE,
         metadata={
@@ -27,7 +28,7 @@ class ReportRangeSchema(Schema):
             "program's time zone (PROGRAM_TIMEZONE), not UTC"
         },
     )
-    to = fields.Date(
+    to = CalendarDate(
         validate=DATE_RANGE,
         metadata={"description": "Last day, inclusive; at most ten years after `from`"},
     )

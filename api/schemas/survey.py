@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.models.survey import AUDIENCES, IDENTITY_KEYS, ITEM_KEYS, PREFER_NOT
-from api.schemas.common import StrictSchema
+from api.schemas.common import CalendarDate, StrictSchema
 from api.schemas.report import DATE_RANGE
 from api.services.surveys import status_of
 
@@ -22,8 +22,8 @@ class BilingualSchema(Schema):
 
 class RoundCreateSchema(StrictSchema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    opens_on = fields.Date(required=True, validate=DATE_RANGE)
-    closes_on = fields.Date(required=True, validate=DATE_RANGE)
+    opens_on = CalendarDate(required=True, validate=DATE_RANGE)
+    closes_on = CalendarDate(required=True, validate=DATE_RANGE)
     school_ids = fields.List(
         fields.Integer(validate=ID), required=True, validate=validate.Length(min=1, max=1000)
     )
@@ -42,8 +42,8 @@ class RoundCreateSchema(StrictSchema):
 
 class RoundUpdateSchema(StrictSchema):
     title = fields.String(validate=validate.Length(min=1, max=200))
-    opens_on = fields.Date(validate=DATE_RANGE)
-    closes_on = fields.Date(validate=DATE_RANGE)
+    opens_on = CalendarDate(validate=DATE_RANGE)
+    closes_on = CalendarDate(validate=DATE_RANGE)
 
 
 class RoundSchema(Schema):

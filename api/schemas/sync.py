@@ -13,9 +13,11 @@ OPS = ("upsert", "delete")
 
 
 class PerItem(fields.Nested):
-    """Documented as the nested schema, but loaded as sent: the service validates each
-    item on its own, so one malformed mutation becomes one `rejected` result instead of
-    a 422 for the whole push."""
+    """Documented as the nested schema, loaded as sent (null too): the service judges each
+    item alone, so a malformed one is its own `rejected` result, not a 422 for the push."""
+
+    def deserialize(self, value, *args, **kwargs):
+        return value if value is None else super().deserialize(value, *args, **kwargs)
 
     def _deserialize(self, value, attr, data, partial=None, **kwargs):
         return value

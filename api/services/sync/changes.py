@@ -66,11 +66,8 @@ def _page(rows: list[tuple[int, object]], limit: int, after: int, scope: str) ->
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1][0] if rows else after
-    return {
-        "changes": [change for _, change in rows],
-        "cursor": encode_cursor(last, scope),
-        "has_more": has_more,
-    }
+    changes = [change for _, change in rows]
+    return {"changes": changes, "cursor": encode_cursor(last, scope), "has_more": has_more}
 
 
 def _tombstone(activity_id, version: int) -> dict:

@@ -167,7 +167,7 @@ def send_all(dry_run: bool = False) -> dict:
             connection = connection or _smtp()
             connection.send_message(compose(reminder))
         except (OSError, smtplib.SMTPException) as error:
-            log.warning("review reminder to user %s not sent: %s", reminder.user_id, error)
+            log.warning("review reminder to user %s not sent: %s", reminder.user_id, _why(error))
             _settle(reminder.user_id, day, sent=False)
             result["failed"] += 1
             connection = _close(connection)
@@ -176,6 +176,19 @@ def send_all(dry_run: bool = False) -> dict:
         result["sent"] += 1
     _close(connection)
     return result
+
+
+def _why(error: Exception) -> str:
+    """A failed send, for the log: what failed and the server's reply codes, never its text
+    (a server's refusal names the recipient's address)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in error.recipients.values()})
+        return f"{type(error).__name__} {', '.join(map(str, codes))}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{type(error).__name__} {error.smtp_code}"
+    if isinstance(error, smtplib.SMTPException):
+        return type(error).__name__
+    return f"{type(error).__name__}: {error}"  # a connection failure names the host only
 
 
 def _close(connection: smtplib.SMTP | None) -> None:

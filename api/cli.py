@@ -74,6 +74,8 @@ def register_audit_cli(app: Flask) -> None:
                 f"Audit chain broken at row id {broken.id} (seq {broken.seq}): {reason}. "
                 f"{checked} rows before it are intact."
             )
+        if reason:  # rows cut off the end of a chain that has no row left
+            raise click.ClickException(f"Audit chain broken: {reason}.")
         click.echo(f"Audit chain intact: {checked} rows verified.")
 
     app.cli.add_command(audit_group)

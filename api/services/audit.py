@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from api.extensions import db
 from api.models import AuditEvent
-from api.models.counter import take_values
+from api.models.counter import SequenceCounter, take_values
 from api.models.types import utcnow
 
 GENESIS = "0" * 64
@@ -87,8 +87,13 @@ def append(events: list[dict]) -> None:
 
 
 def verify_chain(batch: int = 5000) -> tuple[int, AuditEvent | None, str]:
-    """Walk the chain in order; return (rows checked, first broken row, reason)."""
-    prev_hash, checked, expected_seq = GENESIS, 0, 1
+    """Walk the chain in order; return (rows checked, first broken row, reason). Rows cut
+    off its end break no link: the audit counter, which every row took its seq from, says how
+    far the chain was written (the last row left is named, or none when none is)."""
+    prev_hash, checked, expected_seq, last = GENESIS, 0, 1, None
+    written = db.session.scalar(
+        select(SequenceCounter.value).where(SequenceCounter.name == "audit")
+    )
     while True:
         rows = db.session.scalars(
             select(AuditEvent)
@@ -97,6 +102,9 @@ def verify_chain(batch: int = 5000) -> tuple[int, AuditEvent | None, str]:
             .limit(batch)
         ).all()
         if not rows:
+            if written is not None and written >= expected_seq:
+                missing = f"seq {expected_seq} to {written} were written and are missing"
+                return checked - 1 if last else 0, last, f"the chain ends early: {missing}"
             return checked, None, ""
         for event in rows:
             if event.seq != expected_seq:
@@ -105,6 +113,6 @@ def verify_chain(batch: int = 5000) -> tuple[int, AuditEvent | None, str]:
                 return checked, event, "prev_hash does not match the previous row's hash"
             if event.hash != chain_hash(prev_hash, event):
                 return checked, event, "hash does not match the row's content"
-            prev_hash, expected_seq = event.hash, expected_seq + 1
+            prev_hash, expected_seq, last = event.hash, expected_seq + 1, event
             checked += 1
         db.session.expunge_all()

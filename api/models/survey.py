@@ -108,6 +108,8 @@ class SurveyResponse(db.Model):
             for key in ITEM_KEYS
         ),
         Index("ix_survey_response_round_school", "round_id", "school_id"),
+        # Stored by the random key, not by a rowid that counts up: no order of submission.
+        {"sqlite_with_rowid": False},
     )
 
     # Random, so that the key says nothing about the order of the answers.

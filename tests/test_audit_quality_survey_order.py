@@ -4,13 +4,10 @@ Answers are handed in one after another in a class period; a row order that foll
 order of submission ties the n-th answer to the n-th student to finish (seen by whoever was
 in the room, or dated by any timed line, such as the 410 of a double-submitted form)."""
 
-import os
-
 import pytest
 from sqlalchemy import text
 
 from api.extensions import db
-from api.services.surveys import code_hash, normalise
 from tests.factories import make_school, make_user
 from tests.survey_support import answer, create_round, issue
 
@@ -44,28 +41,3 @@ def test_answers_are_stored_in_the_order_of_their_random_key_not_of_submission(c
         by_key = db.session.execute(text(f"SELECT {columns} FROM survey_response ORDER BY id"))
         by_key = by_key.all()
     assert [_sheet(row) for row in stored] == [_sheet(row) for row in by_key]
-
-
-@pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)"
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the code row spent and the answer row share their transaction id (xmin)",
-)
-def test_no_transaction_id_ties_a_spent_code_to_its_answer(client, app):
-    codes = _answered(client)
-    with app.app_context():
-        answers = db.session.execute(
-            text("SELECT xmin::text AS tx, safe_at_school, safe_with_officer FROM survey_response")
-        ).all()
-        spent = dict(
-            db.session.execute(text("SELECT code_hash, xmin::text FROM survey_code")).all()
-        )
-    by_transaction = {row.tx: _sheet(row) for row in answers}
-    linked = [
-        by_transaction.get(spent[code_hash(normalise(code))])
-        == (sheet["safe_at_school"], sheet["safe_with_officer"])
-        for code, sheet in zip(codes, SHEETS, strict=True)
-    ]
-    assert not any(linked), f"{sum(linked)} of {len(codes)} answers found from their code"

@@ -10,6 +10,7 @@ from api.extensions import api, db, jwt, limiter, migrate
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints, errors, the PWA."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.merge_slashes = False  # "//me" is an unknown path (404), not a redirect
     app.config.update(load_config(config))
     app.config["API_SPEC_OPTIONS"]["security"] = [{"bearerAuth": []}]
     if app.config["PROXY_FIX_HOPS"]:

@@ -245,3 +245,7 @@ def test_unpaired_surrogate_in_body_returns_422(client):
     body = '{"email": "a\\ud800b@example.org", "password": "whatever-it-is"}'
     response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
     assert_error_shape(response, 422, "validation_error")
+
+
+def test_a_doubled_slash_is_an_unknown_path_in_the_error_shape_not_a_redirect(client):
+    assert_error_shape(client.get("/api/v1//me"), 404)

@@ -493,3 +493,33 @@ def test_cli_created_user_is_active_and_signs_in(runner, client):
 def _id_of(email: str) -> int:
     with app_context():
         return db.session.scalar(select(User.id).where(User.email == email))
+
+
+# --- the last admin ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"role": "program_manager"}])
+def test_the_last_active_admin_cannot_be_deactivated_or_demoted(client, admin, change):
+    """Nobody could manage accounts afterwards: a 409 that says what to do first."""
+    response = client.patch(f"{URL}/{admin.id}", json=change, headers=auth(admin))
+
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "last_admin"
+    assert stored(User, admin.id).active and stored(User, admin.id).role == "admin"
+
+
+def test_an_admin_can_be_deactivated_while_another_active_admin_remains(client, admin):
+    other = make_user("admin")
+    make_user("admin", active=False)  # an inactive admin manages nothing
+
+    response = client.patch(f"{URL}/{other.id}", json={"active": False}, headers=auth(admin))
+    assert response.status_code == 200
+    response = client.patch(f"{URL}/{admin.id}", json={"role": "officer"}, headers=auth(admin))
+    assert response.status_code == 409
+
+
+def test_an_inactive_admin_can_be_changed_when_no_other_admin_is_active(client, admin):
+    inactive = make_user("admin", active=False)
+
+    response = client.patch(f"{URL}/{inactive.id}", json={"role": "officer"}, headers=auth(admin))
+    assert response.status_code == 200

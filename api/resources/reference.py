@@ -136,7 +136,7 @@ class UserItem(MethodView):
     @blp.doc(operationId="updateUser", **IF_MATCH_DOC)
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema, headers=ETAG_HEADERS)
-    @blp.alt_response(409, description="Email already used")
+    @blp.alt_response(409, description="Email already used, or the last active admin")
     @blp.alt_response(412, description="Stale If-Match")
     def patch(self, body, user_id):
         """Change a user: role, schools, active, or reset the password (admin)."""

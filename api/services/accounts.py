@@ -186,6 +186,17 @@ def _email_free(email: str, user_id: int | None = None) -> None:
         raise Conflict("A user with this email already exists.", code="email_taken")
 
 
+def _admin_remains(user: User) -> None:
+    """Refuse a change that leaves no active admin: nobody could then manage accounts."""
+    if user.role != "admin" or not user.active:
+        return
+    others = select(func.count()).where(User.role == "admin", User.active, User.id != user.id)
+    if not db.session.scalar(others):
+        raise Conflict(
+            "This is the last active admin; make another user an admin first.", code="last_admin"
+        )
+
+
 def create_user(data: dict, actor: User | None) -> User:
     email = normalise_email(data["email"])
     school_ids = sorted(set(data.get("school_ids", [])))
@@ -243,6 +254,8 @@ def update_user(user: User, data: dict, actor: User) -> User:
     role = data.get("role", user.role)
     school_ids = data.get("school_ids", user.school_ids if role in SCOPED_ROLES else [])
     _check_assignment(role, school_ids)
+    if role != "admin" or not data.get("active", user.active):
+        _admin_remains(user)
     if "email" in data and normalise_email(data["email"]) != user.email:
         email = normalise_email(data["email"])
         _email_free(email, user.id)

@@ -2,7 +2,7 @@
 
 gunicorn also reads this file by itself when started from the project folder. Every value
 comes from an environment variable with a safe default; flags on the command line win over
-this file. See the README's "Deploying on PostgreSQL with gunicorn" section.
+this file. See docs/deployment.md.
 """
 
 import gc

@@ -47,7 +47,7 @@ _LOCK_FEED = (
 
 def lock_change_feed() -> None:
     """Take the change-feed counter's row lock before reading for a write (PostgreSQL), so
-    those reads see every earlier commit; record_write takes the same lock anyway, and on
+    those reads see every earlier commit; writes.store takes the same lock anyway, and on
     SQLite a write request's BEGIN IMMEDIATE already serialises writers."""
     db.session.connection().execute(_LOCK_FEED)
 

@@ -204,10 +204,3 @@ _LAST_REVIEW = (
 Activity.reopened_from = column_property(
     case((and_(Activity.status == "submitted", Activity.content_version > 1), _LAST_REVIEW))
 )
-
-# Every column in table order (revisions without their generated id): the bulk writers (the
-# demo loader, sync's runs of creates) write rows in this order.
-ACTIVITY_COLUMNS = tuple(column.key for column in Activity.__table__.columns)
-REVISION_COLUMNS = tuple(
-    column.key for column in ActivityRevision.__table__.columns if column.key != "id"
-)

@@ -5,9 +5,9 @@ import re
 from flask import request
 from sqlalchemy import Select
 
-from api.errors import Invalid, PreconditionFailed
+from api.errors import PreconditionFailed
 from api.extensions import db
-from api.services.activities import decode_cursor, encode_cursor
+from api.services.activities import decode_cursor, encode_cursor, invalid_cursor
 
 IF_MATCH_DOC = {
     "parameters": [
@@ -64,10 +64,6 @@ def check_if_match(current_version: int) -> None:
         )
 
 
-def _bad_cursor() -> Invalid:
-    return Invalid("The cursor is not valid.", details={"cursor": ["Invalid cursor."]})
-
-
 def list_page(items: list[dict], key: str, limit: int, cursor: str | None) -> dict:
     """A page of a short fixed list, in its order, the cursor naming the last key shown."""
     keys = [item[key] for item in items]
@@ -75,7 +71,7 @@ def list_page(items: list[dict], key: str, limit: int, cursor: str | None) -> di
     if cursor:
         (last,) = decode_cursor(cursor, 1)
         if last not in keys:
-            raise _bad_cursor()
+            raise invalid_cursor()
         start = keys.index(last) + 1
     page = items[start : start + limit]
     more = start + limit < len(items)
@@ -87,7 +83,7 @@ def id_page(query: Select, model, limit: int, cursor: str | None) -> dict:
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
         if type(last_id) is not int or not 0 <= last_id < 2**31:
-            raise _bad_cursor()
+            raise invalid_cursor()
         query = query.where(model.id > last_id)
     items = list(db.session.scalars(query.order_by(None).order_by(model.id).limit(limit + 1)))
     next_cursor = encode_cursor([items[limit - 1].id]) if len(items) > limit else None

@@ -256,6 +256,11 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def invalid_cursor() -> Invalid:
+    """The 422 for a cursor this API did not hand out, or one that is out of range."""
+    return Invalid("The cursor is not valid.", details={"cursor": ["Invalid cursor."]})
+
+
 def decode_cursor(cursor: str, size: int) -> list:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
@@ -263,9 +268,7 @@ def decode_cursor(cursor: str, size: int) -> list:
             raise ValueError
         return values
     except ValueError as error:
-        raise Invalid(
-            "The cursor is not valid.", details={"cursor": ["Invalid cursor."]}
-        ) from error
+        raise invalid_cursor() from error
 
 
 def list_page(user: User, filters: dict, limit: int, cursor: str | None) -> dict:
@@ -288,9 +291,7 @@ def list_page(user: User, filters: dict, limit: int, cursor: str | None) -> dict
                 raise ValueError("cursor time without offset")
             started = started.astimezone(UTC)
         except (TypeError, ValueError, OverflowError) as error:
-            raise Invalid(
-                "The cursor is not valid.", details={"cursor": ["Invalid cursor."]}
-            ) from error
+            raise invalid_cursor() from error
         query = query.where(
             or_(
                 Activity.started_at < started,

@@ -1,11 +1,8 @@
 """Categories, schools and users: reference data and its administration."""
 
 from flask.views import MethodView
-from sqlalchemy import select
 
 from api.auth import authenticated, viewer
-from api.errors import NotFound
-from api.extensions import db
 from api.models import School, User
 from api.models.activity import CATEGORIES
 from api.resources.common import (
@@ -94,13 +91,6 @@ class SchoolItem(MethodView):
         return school, 200, etag(school.version)
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
-
-
 @blp.route("/users")
 class Users(MethodView):
     @authenticated("admin")
@@ -109,7 +99,7 @@ class Users(MethodView):
     @blp.response(200, UserPageSchema)
     def get(self, page):
         """All users (admin)."""
-        return id_page(select(User), User, page["limit"], page["cursor"])
+        return id_page(accounts.all_users(), User, page["limit"], page["cursor"])
 
     @authenticated("admin")
     @blp.doc(operationId="createUser")
@@ -129,7 +119,7 @@ class UserItem(MethodView):
     @blp.response(200, UserSchema, headers=ETAG_HEADERS)
     def get(self, user_id):
         """One user (admin)."""
-        user = _user_or_404(user_id)
+        user = accounts.get_user(user_id)
         return user, 200, etag(user.version)
 
     @authenticated("admin")
@@ -140,7 +130,7 @@ class UserItem(MethodView):
     @blp.alt_response(412, description="Stale If-Match")
     def patch(self, body, user_id):
         """Change a user: role, schools, active, or reset the password (admin)."""
-        user = _user_or_404(user_id)
+        user = accounts.get_user(user_id)
         check_if_match(user.version)
         user = accounts.update_user(user, body, viewer())
         return user, 200, etag(user.version)

@@ -5,11 +5,11 @@ from datetime import timedelta
 from flask import current_app
 from flask_jwt_extended import get_jwt
 from limits import parse as parse_limit
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from api.auth import issue_tokens, revoke_family, revoke_token
 from api.database import begin_as_reader, start_writing
-from api.errors import ApiError, Conflict, Invalid, Unauthorized
+from api.errors import ApiError, Conflict, Invalid, NotFound, Unauthorized
 from api.extensions import db
 from api.models import LoginAttempt, School, User
 from api.models.types import utcnow
@@ -153,6 +153,19 @@ def logout() -> None:
     revoke_token(payload)
     revoke_family(payload.get("fam"), "logout")
     db.session.commit()
+
+
+def all_users() -> Select:
+    """Every user, for an admin's list."""
+    return select(User)
+
+
+def get_user(user_id: int) -> User:
+    """One user by id; 404 when there is none."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
 
 
 def _schools_for(ids: list[int]) -> list[School]:

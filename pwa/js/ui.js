@@ -196,6 +196,17 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** An activity's duration, participants, audience, referral and outcome, in one line. */
+export function activityDetails(item) {
+  return [
+    plural(item.duration_minutes, 'minute'),
+    plural(item.participant_count ?? 0, 'participant'),
+    (item.audience || []).map((a) => AUDIENCES[a] || a).join(', '),
+    item.referral_to ? `Referred to ${REFERRALS[item.referral_to] || item.referral_to}` : null,
+    item.outcome ? `Outcome: ${OUTCOMES[item.outcome] || item.outcome}` : null,
+  ].filter(Boolean).join(' · ');
+}
+
 export { identifierProblems } from './privacy.js';
 
 const flattenMessages = (value) =>

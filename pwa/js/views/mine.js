@@ -2,8 +2,8 @@
 import { getRef } from '../db.js';
 import { deleteActivity, discard, keepMine, localActivities, syncNow } from '../sync.js';
 import {
-  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, categoryLabel, describeError, formatDateTime, h, plural,
-  stateBadges,
+  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, activityDetails, categoryLabel, describeError, formatDateTime, h,
+  plural, stateBadges,
 } from '../ui.js';
 
 const FIELDS = [
@@ -54,13 +54,7 @@ export async function render(container) {
     const classes = ['card'];
     if (item.sync === 'attention') classes.push('attention');
     else if (item.status === 'disputed') classes.push('disputed');
-    const details = [
-      plural(item.duration_minutes, 'minute'),
-      plural(item.participant_count ?? 0, 'participant'),
-      (item.audience || []).map((a) => AUDIENCES[a] || a).join(', '),
-      item.referral_to ? `Referred to ${REFERRALS[item.referral_to] || item.referral_to}` : null,
-      item.outcome ? `Outcome: ${OUTCOMES[item.outcome] || item.outcome}` : null,
-    ].filter(Boolean).join(' · ');
+    const details = activityDetails(item);
     const actions = h('div', { class: 'actions' });
     const label = `${categoryLabel(item.category, categories)} at ${school}, ${formatDateTime(item.started_at)}`;
     // A delete the server set aside is settled in its box first (keep it, or delete anyway).

@@ -3,8 +3,8 @@ import { getAll, patch, post } from '../api.js';
 import { getMeta, getRef, setMeta } from '../db.js';
 import FORM_RULES from '../form-rules.json' with { type: 'json' };
 import {
-  AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES, categoryLabel, describeError, field, fieldMessages,
-  formatDateTime, h, identifierProblems, plural, select, setFieldError, uid,
+  CATEGORIES, STATUSES, activityDetails, categoryLabel, describeError, field, fieldMessages, formatDateTime, h,
+  identifierProblems, plural, select, setFieldError, uid,
 } from '../ui.js';
 
 const OVERDUE_DAYS = 7;
@@ -153,13 +153,7 @@ export async function render(container, { user } = {}) {
       actions.append(h('button', { type: 'button', class: 'secondary dispute', 'aria-describedby': headingId, onclick: () => askReason(actions, item, said) }, 'Dispute'));
     }
     actions.append(h('a', { class: 'button secondary', href: `#/history/${item.id}`, 'aria-label': `History of ${label}` }, 'History'));
-    const details = [
-      plural(item.duration_minutes, 'minute'),
-      plural(item.participant_count ?? 0, 'participant'),
-      (item.audience || []).map((a) => AUDIENCES[a] || a).join(', '),
-      item.referral_to ? `Referred to ${REFERRALS[item.referral_to] || item.referral_to}` : null,
-      item.outcome ? `Outcome: ${OUTCOMES[item.outcome] || item.outcome}` : null,
-    ].filter(Boolean).join(' · ');
+    const details = activityDetails(item);
     return h('li', { class: `card${item.overdue ? ' overdue' : ''}`, 'data-id': item.id },
       h('h3', { id: headingId }, `${categoryLabel(item.category, categories)} · ${formatDateTime(item.started_at)}`),
       h('p', { class: 'meta' }, `${officerName(item)} · ${details}`),

@@ -14,18 +14,20 @@ from api.web import Blueprint
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and tokens")
 
 
-def _token_response(result: dict) -> dict:
+def token_response(result: dict) -> dict:
+    """A sign-in's tokens as the client gets them (password or provider sign-in)."""
     lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return {**result, "token_type": "Bearer", "expires_in": int(lifetime.total_seconds())}
 
 
-def _login_limit() -> str:
+def login_limit() -> str:
+    """LOGIN_RATE_LIMIT, shared by both ways of signing in."""
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limiter.limit(_login_limit, methods=["POST"])]
+    decorators = [limiter.limit(login_limit, methods=["POST"])]
 
     @blp.doc(security=[], operationId="login")
     @blp.arguments(LoginSchema)
@@ -34,7 +36,7 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many attempts (address or account)")
     def post(self, body):
         """Sign in with email and password."""
-        return _token_response(accounts.login(body["email"], body["password"], request.remote_addr))
+        return token_response(accounts.login(body["email"], body["password"], request.remote_addr))
 
 
 @blp.route("/auth/refresh")
@@ -48,7 +50,7 @@ class Refresh(MethodView):
     @blp.alt_response(401, description="Missing, expired, revoked or reused refresh token")
     def post(self):
         """Exchange a refresh token for a new access token and a rotated refresh token."""
-        return _token_response(accounts.refresh(viewer()))
+        return token_response(accounts.refresh(viewer()))
 
 
 @blp.route("/auth/logout")

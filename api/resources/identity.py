@@ -7,7 +7,7 @@ from flask import after_this_request, redirect, request
 from flask.views import MethodView
 
 from api.extensions import limiter
-from api.resources.auth import _login_limit, _token_response
+from api.resources.auth import login_limit, token_response
 from api.schemas.account import TokenSchema
 from api.schemas.identity import GrantSchema, ProviderSchema
 from api.services import identity
@@ -36,7 +36,7 @@ class Providers(MethodView):
 
 @blp.route("/auth/oidc/exchange")
 class Exchange(MethodView):
-    decorators = [limiter.limit(_login_limit, methods=["POST"])]
+    decorators = [limiter.limit(login_limit, methods=["POST"])]
 
     @blp.doc(security=[])
     @blp.arguments(GrantSchema)
@@ -54,7 +54,7 @@ class Exchange(MethodView):
             response.delete_cookie(identity.BROWSER_COOKIE, path="/")  # its sign-in is done
             return response
 
-        return _token_response(result)
+        return token_response(result)
 
 
 @flow.route("/<name>/start")

@@ -73,8 +73,6 @@ class ActivityMixCsv(MethodView):
 
 
 def _activity_mix(query: dict, as_csv: bool):
-    if query["public"] and query.get("suppress_below") is None:
-        query["suppress_below"] = current_app.config["SUPPRESS_BELOW"]
     report = reports.activity_mix(query)
     reports.record_export(viewer().id, "activity-mix", report["filters"], _kind(as_csv))
     if as_csv:

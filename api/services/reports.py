@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from statistics import median
 
+from flask import current_app
 from sqlalchemy import and_, extract, false, func, or_, select
 
 from api.dates import day_bounds, day_start, local_date
@@ -134,7 +135,10 @@ def _share(part: int | None, whole: int | None) -> float | None:
 
 
 def activity_mix(filters: dict) -> dict:
-    """Counts and minutes per group over the non-deleted activities matching the filters."""
+    """Counts and minutes per group over the non-deleted activities matching the filters;
+    a public report suppresses cells below SUPPRESS_BELOW unless told another threshold."""
+    if filters.get("public") and filters.get("suppress_below") is None:
+        filters = {**filters, "suppress_below": current_app.config["SUPPRESS_BELOW"]}
     group_by = filters["group_by"]
     cells = sorted(_mix_cells(filters), key=lambda c: _sort_key(c, group_by))
     total_count = sum(c["count"] for c in cells)

@@ -97,7 +97,7 @@ def _is_revoked(payload: dict) -> bool:
 
 
 # The signed-in user's row alone: their schools load when a request reads them (most
-# requests that need them ask for the ids only: schools.assigned_ids).
+# requests that need them ask for the ids only: schools.writable_ids).
 _SIGNED_IN_USER = (lazyload(User.schools),)
 
 # The token's sign-in (whose, and whether it was ended) and whether the token itself

@@ -14,17 +14,14 @@ from flask_jwt_extended import (
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import lazyload
 
-from api.errors import Forbidden, error_payload
+from api.errors import Forbidden, error_response
 from api.extensions import db, jwt
 from api.models import RevokedToken, TokenFamily, User
 from api.models.types import utcnow
 
 
 def _unauthorized(message: str, code: str = "unauthorized"):
-    from flask import jsonify
-
-    response = jsonify(error_payload(code, message))
-    response.status_code = 401
+    response = error_response(401, code, message)
     response.headers["WWW-Authenticate"] = "Bearer"
     return response
 

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -91,6 +91,13 @@ def error_payload(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> Response:
+    """The one error body as a response with this status."""
+    response = jsonify(error_payload(code, message, details))
+    response.status_code = status
+    return response
+
+
 def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
     """Flatten webargs/marshmallow messages into field → list of messages."""
     flat: dict[str, list[str]] = {}
@@ -136,8 +143,7 @@ def http_error_response(error: HTTPException):
     if status >= 500:
         code = DEFAULT_CODES.get(status, "internal_error")
         message = DEFAULT_MESSAGES.get(status, DEFAULT_MESSAGES[500])
-    response = jsonify(error_payload(code, message, details))
-    response.status_code = status
+    response = error_response(status, code, message, details)
     for key, value in (data.get("headers") or {}).items():
         response.headers[key] = value
     if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
@@ -149,16 +155,13 @@ def http_error_response(error: HTTPException):
 
 def _api_error(error: ApiError):
     db.session.rollback()
-    response = jsonify({"error": error.to_dict()})
-    response.status_code = error.status
-    return response
+    return error_response(error.status, error.code, error.message, error.details)
 
 
 def _database_unavailable(error: OperationalError):
     log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
     db.session.rollback()
-    response = jsonify(error_payload("service_unavailable", DEFAULT_MESSAGES[503]))
-    response.status_code = 503
+    response = error_response(503, "service_unavailable", DEFAULT_MESSAGES[503])
     response.headers["Retry-After"] = "5"
     return response
 
@@ -175,17 +178,13 @@ def _integrity(error: IntegrityError):
     log.warning("unique constraint conflict: %s", type(error.orig).__name__)
     db.session.rollback()
     message = "This conflicts with a change saved at the same moment; reload and try again."
-    response = jsonify(error_payload("conflict", message))
-    response.status_code = 409
-    return response
+    return error_response(409, "conflict", message)
 
 
 def _unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
-    response = jsonify(error_payload("internal_error", DEFAULT_MESSAGES[500]))
-    response.status_code = 500
-    return response
+    return error_response(500, "internal_error", DEFAULT_MESSAGES[500])
 
 
 def register_error_handlers(app: Flask) -> None:

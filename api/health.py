@@ -5,12 +5,11 @@ from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from flask import jsonify
 from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.errors import error_payload
+from api.errors import error_response
 from api.extensions import db
 from api.web import Blueprint
 
@@ -61,6 +60,4 @@ def readyz():
 
 
 def _not_ready(code: str, message: str):
-    response = jsonify(error_payload(code, message))
-    response.status_code = 503
-    return response
+    return error_response(503, code, message)

@@ -12,9 +12,10 @@ number of activities and their minutes, at three grains kept side by side:
 A report over a date range reads month rows for the whole months inside the range and day rows
 for the partial months at its edges, so its cost depends on the number of cells, not activities.
 
-Maintained in the same transaction as every activity write (api.services.writes.store, also
-for the demo loader, which recounts it once after a large load: rollup.rebuild); deleted activities are not counted. ``outcome`` and ``referral_to`` use
-``""`` for "not recorded" so the key has no NULLs (NULLs never conflict in a unique key).
+Maintained in the same transaction as every activity write (api.services.writes.store; a
+large demo load recounts it once at the end: rollup.rebuild); deleted activities are not
+counted. ``outcome`` and ``referral_to`` use ``""`` for "not recorded" so the key has no NULLs
+(NULLs never conflict in a unique key).
 After a change of ``PROGRAM_TIMEZONE`` it is recounted with ``flask --app wsgi reports rebuild``.
 """
 

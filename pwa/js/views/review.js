@@ -6,11 +6,24 @@ import {
   CATEGORIES, STATUSES, activityDetails, categoryLabel, describeError, field, fieldMessages, formatDateTime, h,
   identifierProblems, plural, select, setFieldError, uid,
 } from '../ui.js';
+import { dateIn } from './dashboard.js';
 
 const OVERDUE_DAYS = 7;
+const DAY_MS = 86400000;
 const CHANGED_AFTER = { confirmed: 'Changed after you confirmed', disputed: 'Changed after you disputed' };
 // The API's field names, in the words this view uses.
 const REVIEW_FIELDS = { reason: 'Reason', note: 'Reason' };
+
+/**
+ * Overdue as the server counts it (the confirmation report, the reminders): submitted more than
+ * OVERDUE_DAYS calendar days ago in the program's time zone, so on 9 October what was submitted
+ * on 1 October or before; never a rolling 7 x 24 hours.
+ */
+function isOverdue(submittedAt, now, zone) {
+  if (Number.isNaN(Date.parse(submittedAt ?? ''))) return false;
+  const days = (Date.parse(dateIn(zone, now)) - Date.parse(dateIn(zone, new Date(submittedAt)))) / DAY_MS;
+  return days > OVERDUE_DAYS;
+}
 
 export function officerName(item) {
   return item.officer_name || `Officer #${item.officer_id}`;
@@ -97,12 +110,12 @@ export async function render(container, { user } = {}) {
     const token = ++loading;
     const found = await getAll(`/activities?${query}`);  // every page: the whole queue
     if (token !== loading) return;  // a newer filter choice is already loading
-    const now = Date.now();
+    const now = new Date();
     // Waiting since it last went to the school (logged, or sent back by an officer's edit),
     // as the confirmation report and the reminders count it; the longest wait first.
     items = found.map((item) => ({
       ...item,
-      overdue: item.status === 'submitted' && now - Date.parse(item.submitted_at) > OVERDUE_DAYS * 86400000,
+      overdue: item.status === 'submitted' && isOverdue(item.submitted_at, now, user?.program_timezone),
     }));
     items.sort((a, b) => (b.overdue - a.overdue) || Date.parse(a.submitted_at) - Date.parse(b.submitted_at));
     bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;

@@ -121,9 +121,9 @@ async function submit(event) {
   render(true);
 }
 
-function errorBox() {
+function errorBox(id = null) {
   if (!state.error) return null;
-  return h('div', { class: 'error-box', role: 'alert' }, t(state.error) || t('failed'));
+  return h('div', { class: 'error-box', role: 'alert', id }, t(state.error) || t('failed'));
 }
 
 function codeForm() {
@@ -140,7 +140,9 @@ function codeForm() {
     oninput: (event) => {
       state.code = event.target.value; // kept when the page is drawn again (a language switch)
     },
-    'aria-describedby': 'survey-code-hint',
+    // A code the server refused: the field says so, its message is part of its description.
+    'aria-invalid': state.error ? 'true' : null,
+    'aria-describedby': state.error ? 'survey-code-hint survey-code-error' : 'survey-code-hint',
   });
   const form = h(
     'form',
@@ -162,7 +164,7 @@ function codeForm() {
     ),
     h('div', { class: 'actions' }, h('button', { type: 'submit', disabled: state.busy }, t('start'))),
   );
-  return [errorBox(), state.busy ? h('p', { role: 'status' }, t('checking')) : null, form];
+  return [errorBox('survey-code-error'), state.busy ? h('p', { role: 'status' }, t('checking')) : null, form];
 }
 
 function question(item, number) {

@@ -4,7 +4,7 @@
 import { exchangeGrant, login, providers } from '../api.js';
 import { getMeta, setMeta } from '../db.js';
 import { outboxSummary } from '../sync.js';
-import { field, h, plural } from '../ui.js';
+import { field, h, plural, setFieldError } from '../ui.js';
 
 const HOME = { officer: 'log', school_leader: 'review', program_manager: 'dashboard', admin: 'admin' };
 // What went wrong at a provider, in words (the callback's error codes).
@@ -130,8 +130,12 @@ async function renderForm(container, { param, query, onSignedIn, navigate }) {
   async function onSubmit(event) {
     event.preventDefault();
     problem.hidden = true;
+    // An empty field says so at the field (aria-invalid, and its message as its description).
+    setFieldError(email, email.value.trim() ? null : 'Enter your email.');
+    setFieldError(password, password.value ? null : 'Enter your password.');
     if (!email.value.trim() || !password.value) {
       showProblem('Enter your email and password.');
+      (email.value.trim() ? password : email).focus();
       return;
     }
     submit.disabled = true;

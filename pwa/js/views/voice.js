@@ -3,7 +3,9 @@
 import { get, getAll, post } from '../api.js';
 import { barChart, figure, table } from '../chart.js';
 import { getRef } from '../db.js';
-import { CATEGORIES, LEVELS, OUTCOMES, describeError, field, h, scrollBox, select } from '../ui.js';
+import {
+  CATEGORIES, LEVELS, OUTCOMES, describeError, field, h, scrollBox, select, setFieldError, uid,
+} from '../ui.js';
 
 export const AUDIENCE_LABELS = {
   students_4_6: 'Students, grades 4-6',
@@ -139,6 +141,24 @@ function roundCard(round, schools) {
     h('p', { class: 'meta' }, `${names.join(', ')} · ${round.audiences.map((a) => AUDIENCE_LABELS[a]).join(', ')}`));
 }
 
+// The new-round form's fields by the API's names, and the words the form gives them.
+const ROUND_LABELS = { title: 'Title', opens_on: 'Opens on', closes_on: 'Closes on', school_ids: 'Schools', audiences: 'Audiences' };
+
+/** A group of checkboxes with its legend and a slot for its error message. */
+function choiceGroup(legend, boxes) {
+  const errorId = uid('group-error');
+  const group = h('fieldset', {}, h('legend', {}, legend), h('div', { class: 'choices' }, boxes),
+    h('span', { class: 'field-error', id: errorId, hidden: true }));
+  group.setError = (message) => {
+    const slot = group.querySelector(`#${errorId}`);
+    slot.textContent = message || '';
+    slot.hidden = !message;
+    if (message) group.setAttribute('aria-describedby', errorId);
+    else group.removeAttribute('aria-describedby');
+  };
+  return group;
+}
+
 function newRoundForm(schools, onMade) {
   const title = h('input', { name: 'title', required: true, maxlength: '200' });
   const opens = h('input', { type: 'date', name: 'opens_on', required: true });
@@ -147,25 +167,60 @@ function newRoundForm(schools, onMade) {
     h('input', { type: 'checkbox', name: 'school_ids', value: String(s.id) }), s.name));
   const audienceBoxes = Object.entries(AUDIENCE_LABELS).map(([key, label]) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', name: 'audiences', value: key }), label));
+  const schoolGroup = choiceGroup('Schools', schoolBoxes);
+  const audienceGroup = choiceGroup('Audiences', audienceBoxes);
+  const controls = { title, opens_on: opens, closes_on: closes };
+  const groups = { school_ids: schoolGroup, audiences: audienceGroup };
   const problem = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const form = h('form', { novalidate: true },
     field('Title', title), field('Opens on', opens), field('Closes on', closes),
-    h('fieldset', {}, h('legend', {}, 'Schools'), h('div', { class: 'choices' }, schoolBoxes)),
-    h('fieldset', {}, h('legend', {}, 'Audiences'), h('div', { class: 'choices' }, audienceBoxes)),
+    schoolGroup, audienceGroup,
     problem, h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Open round')));
+  const checked = (name) => [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+
+  /** Each message at its field (or group); what belongs to none in the box below them. */
+  function showErrors(errors, rest = null) {
+    for (const [key, control] of Object.entries(controls)) setFieldError(control, errors[key] || null);
+    for (const [key, group] of Object.entries(groups)) group.setError(errors[key] || null);
+    problem.textContent = rest || (Object.keys(errors).length ? 'Check the fields marked above.' : '');
+    problem.hidden = !problem.textContent;
+    const first = Object.keys(controls).find((key) => errors[key]);
+    if (first) controls[first].focus();
+    else (Object.entries(groups).find(([key]) => errors[key])?.[1].querySelector('input'))?.focus();
+  }
+
+  function check(body) {
+    const errors = {};
+    if (!body.title) errors.title = 'Give the round a title.';
+    if (!body.opens_on) errors.opens_on = 'Choose the first day of the round.';
+    if (!body.closes_on) errors.closes_on = 'Choose the last day of the round.';
+    else if (body.opens_on && body.closes_on < body.opens_on) errors.closes_on = 'The last day cannot be before the first.';
+    if (!body.school_ids.length) errors.school_ids = 'Choose at least one school.';
+    if (!body.audiences.length) errors.audiences = 'Choose at least one audience.';
+    return errors;
+  }
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const checked = (name) => [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+    const body = {
+      title: title.value.trim(), opens_on: opens.value, closes_on: closes.value,
+      school_ids: checked('school_ids').map(Number), audiences: checked('audiences'),
+    };
+    const errors = check(body);
+    showErrors(errors);
+    if (Object.keys(errors).length) return;
     try {
-      const made = await post('/surveys', {
-        title: title.value.trim(), opens_on: opens.value, closes_on: closes.value,
-        school_ids: checked('school_ids').map(Number), audiences: checked('audiences'),
-      });
-      onMade(made);
+      onMade(await post('/surveys', body));
     } catch (error) {
-      problem.textContent = describeError(error);
-      problem.hidden = false;
-      problem.focus?.();
+      const placed = {};
+      const unplaced = {};
+      for (const [key, messages] of Object.entries(error.details || {})) {
+        if (controls[key] || groups[key]) placed[key] = [messages].flat(Infinity).join(' ');
+        else unplaced[key] = messages;
+      }
+      const rest = Object.keys(unplaced).length || !Object.keys(placed).length
+        ? describeError({ message: error.message, details: unplaced }, ROUND_LABELS) : null;
+      showErrors(placed, rest);
     }
   });
   return h('section', { 'aria-labelledby': 'new-round' }, h('h2', { id: 'new-round' }, 'Open a new round'), form);

@@ -133,12 +133,23 @@ export function trendFigure(rounds, resultsByRound) {
   });
 }
 
+/**
+ * A round's schools in words: the names this user may see (a leader sees only their own
+ * schools), the rest counted ("and 3 other schools"), never a made-up "School 12".
+ */
+export function roundSchools(round, schools) {
+  const names = round.school_ids.map((id) => schools.find((s) => s.id === id)?.name).filter(Boolean);
+  const others = round.school_ids.length - names.length;
+  if (!others) return names.join(', ');
+  const more = `${others} other school${others === 1 ? '' : 's'}`;
+  return names.length ? `${names.join(', ')} and ${more}` : more;
+}
+
 function roundCard(round, schools) {
-  const names = round.school_ids.map((id) => schools.find((s) => s.id === id)?.name || `School ${id}`);
   return h('li', { class: 'card' },
     h('h2', {}, h('a', { class: 'go', href: `#/voice/${round.id}` }, round.title)),
     h('p', {}, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
-    h('p', { class: 'meta' }, `${names.join(', ')} · ${round.audiences.map((a) => AUDIENCE_LABELS[a]).join(', ')}`));
+    h('p', { class: 'meta' }, `${roundSchools(round, schools)} · ${round.audiences.map((a) => AUDIENCE_LABELS[a]).join(', ')}`));
 }
 
 // The new-round form's fields by the API's names, and the words the form gives them.
@@ -260,6 +271,11 @@ function slipsBlock(issued, round) {
 }
 
 function codesForm(round, schools, user, onIssued) {
+  if (round.status === 'closed') {
+    // A code of a closed round can never be used, and would lower its response rate.
+    return [h('h2', { class: 'no-print' }, 'Print codes'),
+      h('p', { class: 'notice no-print' }, 'This round is closed: its codes can no longer be used, so no new ones are made.')];
+  }
   // Leaders issue codes for their own schools only (their school list is just those).
   const mine = user.role === 'school_leader' ? new Set(schools.map((s) => s.id)) : null;
   const options = round.school_ids.filter((id) => !mine || mine.has(id))
@@ -351,12 +367,11 @@ async function activityMix(round) {
 async function renderReport(container, context, schools, roundId) {
   const round = await get(`/surveys/${roundId}`);
   const results = await get(`/surveys/${round.id}/results?group_by=identity`);
-  const names = round.school_ids.map((id) => schools.find((s) => s.id === id)?.name || `School ${id}`);
   container.classList.add('evaluation');
   container.append(
     h('p', { class: 'no-print' }, h('a', { class: 'go', href: `#/voice/${round.id}` }, 'Back to the round')),
     h('h1', {}, `Evaluation: ${round.title}`),
-    h('p', { class: 'lead' }, `${round.opens_on} to ${round.closes_on} · ${names.join(', ')}`),
+    h('p', { class: 'lead' }, `${round.opens_on} to ${round.closes_on} · ${roundSchools(round, schools)}`),
     h('div', { class: 'actions no-print' }, h('button', { type: 'button', onclick: () => window.print() }, 'Print this page')),
     h('h2', {}, 'Community voice'),
     ...participationTable(results, schools),

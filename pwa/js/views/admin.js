@@ -247,9 +247,42 @@ export async function render(container) {
       toggle.setAttribute('aria-expanded', String(!holder.hidden));
       said.textContent = '';
     });
+    // A password reset (api.md: the password is set on create, or to reset), beside Edit.
+    const resetHolder = h('div', { hidden: true });
+    const reset = h('button', {
+      type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Reset password of ${user.display_name}`,
+    }, 'Reset password');
+    reset.addEventListener('click', () => {
+      if (!resetHolder.firstChild) resetHolder.append(passwordForm(user, said));
+      resetHolder.hidden = !resetHolder.hidden;
+      reset.setAttribute('aria-expanded', String(!resetHolder.hidden));
+      said.textContent = '';
+      if (!resetHolder.hidden) resetHolder.querySelector('input').focus();
+    });
     return h('li', { class: 'card', 'data-user': user.id },
       h('h3', {}, `${user.display_name}`), meta, schoolsLine,
-      h('div', { class: 'actions' }, toggle), holder, said);
+      h('div', { class: 'actions' }, toggle, reset), holder, resetHolder, said);
+  }
+
+  /** Set a new password for a user; said in the card's own message line. */
+  function passwordForm(user, said) {
+    const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true });
+    const form = h('form', { novalidate: true },
+      field('New password', password, { hint: 'At least 12 characters. Give it to the user yourself: it is not sent to them.' }),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save password')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (!password.value) {
+        setFieldError(password, 'Enter the new password.');
+        password.focus();
+        return;
+      }
+      const done = await attempt(() => patch(`/users/${user.id}`, { password: password.value }),
+        `New password set for ${user.display_name}.`, said, { password }, false);
+      if (done) password.value = '';
+      else password.focus();
+    });
+    return form;
   }
 
   /** The form stays open where it is after Save; the card's lines and its message update in place. */

@@ -21,6 +21,15 @@ export class AuthRequired extends Error {
   }
 }
 
+/**
+ * The sign-in has ended: the app is told (it shows "Sign in again", whatever the view and
+ * role), and the caller gets the error to stop on.
+ */
+function sessionEnded() {
+  globalThis.dispatchEvent?.(new CustomEvent('sro:auth-required'));
+  return new AuthRequired();
+}
+
 /** The network could not be reached. */
 export class NetworkError extends Error {}
 
@@ -108,15 +117,15 @@ async function refresh(staleAccess) {
 /** Call the API as the signed-in user; one refresh and retry on 401. */
 export async function request(method, path, options = {}) {
   const current = await getMeta('session');
-  if (!current?.access_token) throw new AuthRequired();
+  if (!current?.access_token) throw sessionEnded();
   let response = await send(method, path, { ...options, token: current.access_token });
   if (response.status === 401) {
     const renewed = await refresh(current.access_token);
-    if (!renewed) throw new AuthRequired();
+    if (!renewed) throw sessionEnded();
     response = await send(method, path, { ...options, token: renewed.access_token });
     if (response.status === 401) {
       await setMeta('session', { ...renewed, access_token: null, refresh_token: null, expired: true });
-      throw new AuthRequired();
+      throw sessionEnded();
     }
   }
   return parse(response, options.raw);

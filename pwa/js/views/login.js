@@ -117,7 +117,8 @@ async function renderForm(container, { param, query, onSignedIn, navigate }) {
   const parts = [
     h('h1', {}, again ? 'Sign in again' : 'Sign in'),
     again
-      ? h('div', { class: 'warning' }, 'Your session has ended. Sign in again to sync.',
+      ? h('div', { class: 'warning' },
+          previous?.user?.role === 'officer' ? 'Your session has ended. Sign in again to sync.' : 'Your session has ended. Sign in again.',
           waiting ? ` ${plural(waiting, 'activity', 'activities')} stay saved on this phone until then.` : '')
       : h('p', { class: 'lead' }, 'Log activities on your phone, even with no signal.'),
     failure ? h('div', { class: 'error-box', role: 'alert' }, failure) : null,

@@ -108,7 +108,18 @@ export async function render(container, { user } = {}) {
     const query = new URLSearchParams({ status: statusFilter.value });
     if (schoolFilter.value) query.set('school_id', schoolFilter.value);
     const token = ++loading;
-    const found = await getAll(`/activities?${query}`);  // every page: the whole queue
+    let found;
+    try {
+      found = await getAll(`/activities?${query}`);  // every page: the whole queue
+    } catch (error) {
+      if (token !== loading) return;
+      // Never the previous list under the new filter: what failed is said instead.
+      items = [];
+      bulkBar.hidden = true;
+      sections.replaceChildren(h('div', { class: 'error-box', role: 'alert' },
+        `The queue could not be loaded. ${describeError(error)} Choose a filter again to retry.`));
+      return;
+    }
     if (token !== loading) return;  // a newer filter choice is already loading
     const now = new Date();
     // Waiting since it last went to the school (logged, or sent back by an officer's edit),

@@ -322,7 +322,14 @@ async function renderRound(container, context, schools, roundId) {
     h('div', { class: 'toolbar no-print' }, field('Compare by', groupBy)),
     resultsHere);
   const load = async () => {
-    const results = await get(`/surveys/${round.id}/results?group_by=${groupBy.value}`);
+    let results;
+    try {
+      results = await get(`/surveys/${round.id}/results?group_by=${groupBy.value}`);
+    } catch (error) {
+      resultsHere.replaceChildren(h('div', { class: 'error-box', role: 'alert' },
+        `The results could not be loaded. ${describeError(error)} Choose again to retry.`));
+      return;
+    }
     resultsHere.replaceChildren(h('div', { class: 'no-print' }, ...participationTable(results, schools),
       h('div', { class: 'grid' }, itemFigures(results, schools))));
   };

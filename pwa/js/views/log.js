@@ -16,6 +16,9 @@ const DURATION = RULES.duration_minutes;
 const PARTICIPANTS = RULES.participant_count;
 const REFERRAL_WHEN = RULES.referral_to.required_when;
 const choices = (name, words) => RULES[name].enum.map((key) => [key, words[key] || key]);
+// The server's plausible start (api/schemas/activity.py): from 2000 on, at most 2 days ahead.
+const EARLIEST_START = Date.UTC(2000, 0, 1);
+const FUTURE_SLACK_MS = 2 * 86400000;
 const RECENT = 5;
 const DEFAULT_AUDIENCE = ['students'];
 
@@ -191,7 +194,8 @@ export async function render(container, { param, navigate }) {
     if (!values.school_id) errors.set(c.school, 'Choose a school.');
     const started = values.started_local ? new Date(values.started_local) : null;
     if (!started || Number.isNaN(started.getTime())) errors.set(c.started, 'Enter when it started.');
-    else if (started.getTime() > Date.now() + 2 * 86400000) errors.set(c.started, 'This is too far in the future.');
+    else if (started.getTime() > Date.now() + FUTURE_SLACK_MS) errors.set(c.started, 'This is too far in the future.');
+    else if (started.getTime() < EARLIEST_START) errors.set(c.started, 'This is too far in the past: check the year.');
     const duration = Number(values.duration_minutes);
     if (!within(duration, DURATION)) errors.set(c.duration, `Enter whole minutes from ${DURATION.minimum} to ${DURATION.maximum}.`);
     const count = values.participant_count === '' ? 0 : Number(values.participant_count);

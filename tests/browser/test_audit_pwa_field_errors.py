@@ -57,3 +57,23 @@ def test_new_round_errors_are_said_at_each_field_in_words(new_page, live, consol
     for raw in ("school ids", "closes on", "opens on", "school_ids"):
         assert raw not in text, raw
     assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_a_code_count_out_of_range_is_said_at_its_field(new_page, live, console):
+    from tests.browser.test_survey import open_round
+
+    team = live.team()
+    _manager, made = open_round(live, team)
+    page = new_page()
+    sign_in(page, team["leader"])
+    page.goto(f"/#/voice/{made['id']}")
+    count = page.get_by_label("How many codes")
+    count.fill("5000")
+    page.get_by_role("button", name="Make codes").click()
+    expect(count).to_have_attribute("aria-invalid", "true")
+    assert "1000" in count.evaluate(DESCRIPTION)
+    count.fill("3")
+    page.get_by_role("button", name="Make codes").click()
+    page.get_by_role("heading", name="3 new codes").wait_for()
+    assert count.get_attribute("aria-invalid") is None
+    assert console.unexpected(allow_network_noise=True) == []

@@ -287,15 +287,29 @@ function codesForm(round, schools, user, onIssued) {
   const form = h('form', { class: 'toolbar no-print', novalidate: true },
     field('School', school), field('Audience', audience), field('How many codes', count),
     h('button', { type: 'submit' }, 'Make codes'));
+  const controls = { school_id: school, audience, count };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     problem.hidden = true;
+    for (const control of Object.values(controls)) setFieldError(control, null);
+    const howMany = Number(count.value);
+    if (!Number.isInteger(howMany) || howMany < 1 || howMany > 1000) {
+      setFieldError(count, 'Enter a whole number from 1 to 1000.');
+      count.focus();
+      return;
+    }
     try {
       onIssued(await post(`/surveys/${round.id}/codes`, {
-        school_id: Number(school.value), audience: audience.value, count: Number(count.value),
+        school_id: Number(school.value), audience: audience.value, count: howMany,
       }));
     } catch (error) {
-      problem.textContent = describeError(error);
+      // A message about a field is said at it; the rest below the form.
+      const unplaced = {};
+      for (const [key, messages] of Object.entries(error.details || {})) {
+        if (controls[key]) setFieldError(controls[key], [messages].flat(Infinity).join(' '));
+        else unplaced[key] = messages;
+      }
+      problem.textContent = describeError({ message: error.message, details: unplaced });
       problem.hidden = false;
     }
   });

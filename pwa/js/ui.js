@@ -41,9 +41,12 @@ export function field(label, control, { hint, id } = {}) {
 
 /** Show (or clear, with null) a field's error message next to it. */
 export function setFieldError(control, message) {
-  const errorEl = document.getElementById(`${control.id}-error`);
+  // Found in the control's own field first: a view still being built is not in the document.
+  const scope = control.closest('.field');
+  const find = (id) => scope?.querySelector(`[id="${id}"]`) || document.getElementById(id);
+  const errorEl = find(`${control.id}-error`);
   const hintId = `${control.id}-hint`;
-  const ids = [document.getElementById(hintId) ? hintId : null];
+  const ids = [find(hintId) ? hintId : null];
   if (message) {
     control.setAttribute('aria-invalid', 'true');
     ids.push(errorEl.id);

@@ -77,3 +77,20 @@ def test_a_code_count_out_of_range_is_said_at_its_field(new_page, live, console)
     page.get_by_role("heading", name="3 new codes").wait_for()
     assert count.get_attribute("aria-invalid") is None
     assert console.unexpected(allow_network_noise=True) == []
+
+
+def test_dashboard_dates_the_wrong_way_round_are_said_at_the_field(new_page, live, console):
+    page = new_page(DESKTOP)
+    sign_in(page, live.user("program_manager"))
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.locator("p[role=status]", has_text="in total").wait_for()
+    page.get_by_label("From").fill("2026-12-01")
+    to = page.get_by_role("textbox", name="To", exact=True)
+    to.fill("2026-01-01")
+    page.get_by_role("button", name="Show", exact=True).click()
+    assert_tied(to, "before")
+    text = page.locator("main").inner_text()
+    assert "Invalid input in" not in text
+    # The totals and charts of the previous filters are not left under the refused ones.
+    expect(page.locator("p[role=status]", has_text="in total")).to_have_count(0)
+    assert console.unexpected(allow_network_noise=True) == []

@@ -4,7 +4,7 @@ import { barChart, figure, legend, stackedChart, table } from '../chart.js';
 import { getRef, setRef } from '../db.js';
 import {
   CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, formatMonth, formatNumber, formatPercent, h, scrollBox,
-  select,
+  select, setFieldError,
 } from '../ui.js';
 import { dashboardSection } from './voice.js';
 
@@ -56,6 +56,10 @@ export async function render(container) {
     field('From', from), field('To', to), field('School', school), field('Status', status),
     h('button', { type: 'submit' }, 'Show'),
     h('button', { type: 'button', class: 'secondary', onclick: downloadCsv }, 'Download CSV'));
+  // The filters by the API's names, and the words the form gives them.
+  const controls = { from, to, school_id: school, status };
+  const LABELS = { from: 'From', to: 'To', school_id: 'School', status: 'Status', group_by: 'Grouping' };
+
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     load();
@@ -85,8 +89,31 @@ export async function render(container) {
     return params;
   }
 
+  /** A refused or failed load: said at the filters it concerns, and nothing of the last one left. */
+  function showProblem(error) {
+    const unplaced = {};
+    for (const [key, messages] of Object.entries(error.details || {})) {
+      if (controls[key]) setFieldError(controls[key], [messages].flat(Infinity).join(' '));
+      else unplaced[key] = messages;
+    }
+    const placed = Object.keys(error.details || {}).length - Object.keys(unplaced).length;
+    problem.textContent = placed && !Object.keys(unplaced).length
+      ? 'Check the filters marked above.'
+      : describeError({ message: error.message, details: unplaced }, LABELS);
+    problem.hidden = false;
+    totalsEl.textContent = '';
+    charts.replaceChildren();
+    confirmation.replaceChildren();
+  }
+
   async function load() {
     problem.hidden = true;
+    for (const control of Object.values(controls)) setFieldError(control, null);
+    if (from.value && to.value && to.value < from.value) {
+      showProblem({ details: { to: ['The end date cannot be before the start date.'] } });
+      to.focus();
+      return;
+    }
     try {
       const [byCategory, byLevel, byMonth, byOutcome, review] = await Promise.all([
         get(`/reports/activity-mix?${query('category')}`),
@@ -114,8 +141,7 @@ export async function render(container) {
         mixFigure('By outcome', byOutcome, 'outcome', (k) => OUTCOMES[k] || (k == null || k === 'none_recorded' ? 'Not recorded' : k)),
       );
     } catch (error) {
-      problem.textContent = describeError(error);
-      problem.hidden = false;
+      showProblem(error);
     }
   }
 

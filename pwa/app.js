@@ -171,6 +171,7 @@ async function onSignedIn(result) {
   });
   await setMeta('user_id', result.user.id);
   sync.resetSyncState();
+  say('');  // "Sign in again" is done
   try {
     await navigator.storage?.persist?.();
   } catch {
@@ -297,15 +298,19 @@ async function syncNowPressed() {
   await sync.syncNow({ force: true });
   const state = sync.syncState();
   const { waiting, attention } = await sync.outboxSummary();
-  if (state.authNeeded) say('Sign in again to sync.');
-  else if (state.error) say('The server could not be reached. This phone will try again.');
+  if (state.authNeeded) {
+    // Said with the way there: the sign-in form, which keeps what waits on this phone.
+    say([h('a', { class: 'go', href: '#/login/again' }, 'Sign in again'), ' to sync.']);
+    return;
+  }
+  if (state.error) say('The server could not be reached. This phone will try again.');
   else if (attention) say(`Sync finished. ${plural(attention, 'activity needs', 'activities need')} your attention in My activities.`);
   else say(waiting ? `Sync finished. ${waiting} still waiting.` : 'Sync finished. Everything is on the server.');
   saidTimer = setTimeout(() => say(''), 8000);
 }
 
-function say(text, { offline = false } = {}) {
-  saidEl.textContent = text;  // the region stays rendered (empty, no height) so it is announced
+function say(words, { offline = false } = {}) {
+  saidEl.replaceChildren(...[words].flat().filter((part) => part !== ''));  // the region stays rendered (empty, no height) so it is announced
   if (offline) saidEl.dataset.offline = 'true';
   else delete saidEl.dataset.offline;
 }

@@ -209,8 +209,12 @@ function showSignOutWarning(waiting, drafts) {
   if (drafts) lost.push('a form you have not saved');
   const box = h('div', { id: 'signout-warning', class: 'warning', role: 'alertdialog', 'aria-labelledby': 'signout-text' },
     h('p', { id: 'signout-text' },
-      `This phone holds ${lost.join(' and ')}. If you sign out, they stay on this phone and are sent only when you sign in here again; ` +
-        'another officer cannot sign in on this phone until then.'),
+      `This phone holds ${lost.join(' and ')}. ` + (waiting
+        ? 'If you sign out, they stay on this phone and are sent only when you sign in here again; ' +
+          'another officer cannot sign in on this phone until then.'
+        // Only a form: nothing to send, and another officer may sign in once they agree to delete it.
+        : 'If you sign out, it stays on this phone for when you sign in here again; ' +
+          'if another officer signs in here first, it is deleted.')),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'danger', onclick: signOut }, 'Sign out anyway'),
       h('button', { type: 'button', class: 'secondary', onclick: () => box.remove() }, 'Stay signed in')));

@@ -25,13 +25,14 @@ export async function render(container) {
   let users = [];
   let shown = USERS_PER_PAGE;
   const schoolTable = h('div');
+  const schoolChange = h('div');
   const userList = h('div');
   const search = h('input', { type: 'search', name: 'user-search', autocomplete: 'off' });
   search.addEventListener('input', () => {
     shown = USERS_PER_PAGE;
     drawUsers();
   });
-  schoolsSection.append(h('h2', { id: 'schools-heading' }, 'Schools'), addSchoolForm(), schoolTable);
+  schoolsSection.append(h('h2', { id: 'schools-heading' }, 'Schools'), addSchoolForm(), schoolTable, schoolChange);
   usersSection.append(h('h2', { id: 'users-heading' }, 'Users and assignments'), addUserForm(),
     h('h3', {}, 'Find a user'), field('Search users', search, { hint: 'Name, email or role.' }), userList);
   await load();
@@ -123,11 +124,39 @@ export async function render(container) {
       }
       button.disabled = false;
     });
+    const change = h('button', { type: 'button', class: 'secondary', 'aria-label': `Change ${school.name}`, onclick: () => changeSchoolForm(school) }, 'Change');
     const row = h('tr', {},
       h('th', { scope: 'row' }, school.name), h('td', {}, school.code), h('td', {}, LEVELS[school.level] || school.level),
       h('td', { class: 'active-cell' }, school.active ? 'Yes' : 'No'),
-      h('td', {}, button, said));
+      h('td', {}, h('div', { class: 'actions' }, change, button), said));
     return row;
+  }
+
+  /** Correct a school's name, code or level (PATCH /schools/<id>), in a form below the table. */
+  function changeSchoolForm(school) {
+    const name = h('input', { name: 'name', required: true, autocomplete: 'off', value: school.name });
+    const code = h('input', { name: 'code', required: true, autocomplete: 'off', value: school.code });
+    const level = select('level', Object.entries(LEVELS), school.level);
+    const said = h('p', { role: 'status', class: 'form-status' });
+    const headingId = uid('change-school');
+    const form = h('form', { novalidate: true, class: 'panel', 'aria-labelledby': headingId },
+      h('h3', { id: headingId }, `Change ${school.name}`),
+      h('div', { class: 'row' }, field('School name', name), field('Code', code, { hint: 'Letters, digits, . _ -' })),
+      field('Level', level),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit' }, 'Save changes'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => form.remove() }, 'Close')),
+      said);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const body = { name: name.value.trim(), code: code.value.trim(), level: level.value };
+      await attempt(() => patch(`/schools/${school.id}`, body).catch((error) => {
+        if (error.code === 'code_taken') error.details = { code: [error.message], ...error.details };
+        throw error;
+      }), `School changed: ${body.name}.`, said, { name, code, level });
+    });
+    schoolChange.replaceChildren(form);
+    name.focus();
   }
 
   /** A school picker for hundreds of schools: the selected ones first, then a filter's matches. */

@@ -23,7 +23,9 @@ def test_admin_corrects_a_schools_name_and_level(new_page, live, console):
     form.get_by_role("button", name="Save changes").click()
     expect(form.get_by_role("status")).to_contain_text("School changed: Ridgeview Senior High.")
     page.get_by_role("rowheader", name="Ridgeview Senior High").wait_for()
-    status, body = live.api("GET", f"/schools/{team['school_id']}", token=live.token(team["leader"]))
+    status, body = live.api(
+        "GET", f"/schools/{team['school_id']}", token=live.token(team["leader"])
+    )
     assert status == 200, body
     assert (body["name"], body["level"]) == ("Ridgeview Senior High", "senior_high")
     assert console.unexpected(allow_network_noise=True) == []

@@ -2,6 +2,8 @@
 previous list under the new filter (a leader would read "To review" cards as "Confirmed")
 with an uncaught error."""
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -11,7 +13,9 @@ from tests.browser.test_survey import open_round
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
 
-UNAVAILABLE = '{"error": {"code": "unavailable", "message": "The service is unavailable.", "details": {}}}'
+UNAVAILABLE = json.dumps(
+    {"error": {"code": "unavailable", "message": "The service is unavailable.", "details": {}}}
+)
 
 
 def refuse(route):

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_only]
 PROGRAM = ZoneInfo("America/Edmonton")  # the live server's PROGRAM_TIMEZONE (the default)
 
 
-@pytest.mark.xfail(strict=True, reason="times are shown in the device's zone (see module docstring)")
+@pytest.mark.xfail(strict=True, reason="times are shown in the device's zone (see the docstring)")
 def test_review_card_shows_the_program_day_on_a_device_in_another_zone(browser, live, console):
     team = live.team()
     body = {

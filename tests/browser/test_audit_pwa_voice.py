@@ -20,7 +20,11 @@ def test_a_leader_sees_no_placeholder_names_for_other_schools(new_page, live, co
     team, other = live.team(), live.team()
     admin = live.token(live.user("admin"))
     # Names unlike the factory's "School N", which is what a placeholder looks like.
-    for school_id, name in ((team["school_id"], "Aspen Ridge School"), (other["school_id"], "Birch Hollow School")):
+    renames = (
+        (team["school_id"], "Aspen Ridge School"),
+        (other["school_id"], "Birch Hollow School"),
+    )
+    for school_id, name in renames:
         status, body = live.api("PATCH", f"/schools/{school_id}", token=admin, body={"name": name})
         assert status == 200, body
     manager = live.token(live.user("program_manager"))

@@ -554,3 +554,17 @@ def test_rebuild_makes_concurrent_writers_wait_on_postgresql(make_app):
     finally:
         other.dispose()
     assert_rollup_is_local(world.app, "America/Edmonton")
+
+
+@pytest.mark.parametrize("days", (7, 3))
+def test_me_tells_after_how_many_program_days_a_review_is_overdue(make_app, days):
+    """The review queue on the phone marks overdue as the report and the reminders do."""
+    app = make_app(REVIEW_OVERDUE_DAYS=days)
+    with app.app_context():
+        headers = auth(make_user("school_leader", [make_school()]))
+    client = app.test_client()
+    assert client.get("/api/v1/me", headers=headers).json["review_overdue_days"] == days
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["components"]["schemas"]["Me"]["properties"]["review_overdue_days"]["type"] == (
+        "integer"
+    )

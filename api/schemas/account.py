@@ -67,6 +67,13 @@ class ProgramTodayField(fields.Date):
         return dates.today()
 
 
+class OverdueDaysField(fields.Integer):
+    """After how many program days an unreviewed activity is overdue (REVIEW_OVERDUE_DAYS)."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return current_app.config["REVIEW_OVERDUE_DAYS"]
+
+
 class MeSchema(UserSchema):
     schools = fields.List(fields.Nested(SchoolRefSchema), required=True)
     program_timezone = ProgramZoneField(
@@ -83,6 +90,15 @@ class MeSchema(UserSchema):
         required=True,
         dump_only=True,
         metadata={"description": "Today's date in the program's time zone (YYYY-MM-DD)."},
+    )
+    review_overdue_days = OverdueDaysField(
+        required=True,
+        dump_only=True,
+        metadata={
+            "description": "An activity still submitted (not reviewed) is overdue once it was "
+            "submitted more than this many calendar days ago in the program's time zone, as "
+            "the confirmation report and the review reminders count it."
+        },
     )
     email_reminders = fields.Boolean(required=True)
 

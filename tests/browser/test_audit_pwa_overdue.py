@@ -53,3 +53,28 @@ def test_queue_marks_overdue_by_program_calendar_days(new_page, live, console):
     expect(cards.filter(has_text="Mediation")).not_to_contain_text("Overdue")
     expect(page.locator(".badge.overdue")).to_have_count(1)
     assert console.unexpected() == []
+
+
+def test_queue_counts_overdue_with_the_programs_setting(new_page, live, console):
+    """REVIEW_OVERDUE_DAYS is the program's (sign-in and /me tell it): with 10, what was
+    submitted 8 days ago is not overdue on the phone, as it is not in the report."""
+    team = live.team()
+    now = datetime(2026, 10, 8, 11, 0, tzinfo=PROGRAM)
+    late = post(live, team["officer"], team["school_id"], "counselling")
+    submitted_at(live, late["id"], datetime(2026, 9, 30, 23, 30, tzinfo=PROGRAM))
+
+    def ten_days(route):
+        response = route.fetch()
+        body = response.json()
+        (body.get("user") or body)["review_overdue_days"] = 10
+        route.fulfill(response=response, json=body)
+
+    page = new_page()
+    page.route("**/api/v1/auth/login", ten_days)
+    page.route("**/api/v1/me", ten_days)
+    page.clock.install(time=now)
+    sign_in(page, team["leader"])
+    cards = page.locator(".cards > li")
+    expect(cards.filter(has_text="Counselling")).to_have_count(1)
+    expect(page.locator(".badge.overdue")).to_have_count(0)
+    assert console.unexpected() == []

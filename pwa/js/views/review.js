@@ -8,7 +8,7 @@ import {
 } from '../ui.js';
 import { dateIn } from './dashboard.js';
 
-const OVERDUE_DAYS = 7;
+const OVERDUE_DAYS = 7; // the server's default; a signed-in user has review_overdue_days
 const DAY_MS = 86400000;
 const CHANGED_AFTER = { confirmed: 'Changed after you confirmed', disputed: 'Changed after you disputed' };
 // The API's field names, in the words this view uses.
@@ -19,10 +19,11 @@ const REVIEW_FIELDS = { reason: 'Reason', note: 'Reason' };
  * OVERDUE_DAYS calendar days ago in the program's time zone, so on 9 October what was submitted
  * on 1 October or before; never a rolling 7 x 24 hours.
  */
-function isOverdue(submittedAt, now, zone) {
+function isOverdue(submittedAt, now, user) {
   if (Number.isNaN(Date.parse(submittedAt ?? ''))) return false;
+  const zone = user?.program_timezone;
   const days = (Date.parse(dateIn(zone, now)) - Date.parse(dateIn(zone, new Date(submittedAt)))) / DAY_MS;
-  return days > OVERDUE_DAYS;
+  return days > (user?.review_overdue_days ?? OVERDUE_DAYS);
 }
 
 export function officerName(item) {
@@ -126,7 +127,7 @@ export async function render(container, { user } = {}) {
     // as the confirmation report and the reminders count it; the longest wait first.
     items = found.map((item) => ({
       ...item,
-      overdue: item.status === 'submitted' && isOverdue(item.submitted_at, now, user?.program_timezone),
+      overdue: item.status === 'submitted' && isOverdue(item.submitted_at, now, user),
     }));
     items.sort((a, b) => (b.overdue - a.overdue) || Date.parse(a.submitted_at) - Date.parse(b.submitted_at));
     bulkBar.hidden = statusFilter.value !== 'submitted' || items.length === 0;

@@ -5,6 +5,8 @@ import json
 import os
 import shutil
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,11 +89,12 @@ class Live:
         return body["access_token"]
 
 
-@pytest.fixture(scope="session")
-def live(database_template, tmp_path_factory):
+@contextmanager
+def serving(database_template: Path, directory: Path) -> Iterator[Live]:
+    """A live server (gunicorn, two workers) on a copy of the migrated database."""
     if os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("browser tests run on the SQLite pass only")
-    path = tmp_path_factory.mktemp("browser") / "live.sqlite3"
+    path = directory / "live.sqlite3"
     shutil.copyfile(database_template, path)
     url = f"sqlite:///{path}"
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
@@ -101,6 +104,12 @@ def live(database_template, tmp_path_factory):
         from api.extensions import db
 
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live(database_template, tmp_path_factory):
+    with serving(database_template, tmp_path_factory.mktemp("browser")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ def test_dashboard_defaults_are_program_dates(browser, live, console, device_zon
         page.get_by_role("heading", name="Dashboard").wait_for()
         today = now.astimezone(PROGRAM).date()
         year_ago = today.replace(year=today.year - 1) + timedelta(days=1)
-        assert page.get_by_label("To").input_value() == today.isoformat()
+        assert page.get_by_label("To", exact=True).input_value() == today.isoformat()
         assert page.get_by_label("From").input_value() == year_ago.isoformat()
         # The cases the UTC date (and the device's date) got wrong.
         assert today not in (

@@ -4,7 +4,7 @@ import { get, getAll, post } from '../api.js';
 import { barChart, figure, table } from '../chart.js';
 import { getRef } from '../db.js';
 import {
-  CATEGORIES, LEVELS, OUTCOMES, describeError, field, h, scrollBox, select, setFieldError, uid,
+  CATEGORIES, LEVELS, OUTCOMES, describeError, field, formatDate, h, scrollBox, select, setFieldError, uid,
 } from '../ui.js';
 
 export const AUDIENCE_LABELS = {
@@ -112,7 +112,7 @@ const agreeShare = (results, key) => results?.items.find((i) => i.key === key)?.
 /** The agree share of each item, round by round: the officer item drawn, every item in the table. */
 export function trendFigure(rounds, resultsByRound) {
   const keys = Object.keys(ITEM_SHORT);
-  const label = (round) => `${round.title} (${round.opens_on})`;
+  const label = (round) => `${round.title} (${formatDate(round.opens_on)})`;
   const drawn = rounds.filter((round) => agreeShare(resultsByRound.get(round.id), 'safe_with_officer') != null)
     .map((round) => ({ label: round.title, value: agreeShare(resultsByRound.get(round.id), 'safe_with_officer') }));
   const title = `${ITEM_SHORT.safe_with_officer}: share who agree, round by round`;
@@ -145,10 +145,12 @@ export function roundSchools(round, schools) {
   return names.length ? `${names.join(', ')} and ${more}` : more;
 }
 
+const period = (round) => `${formatDate(round.opens_on)} to ${formatDate(round.closes_on)}`;
+
 function roundCard(round, schools) {
   return h('li', { class: 'card' },
     h('h2', {}, h('a', { class: 'go', href: `#/voice/${round.id}` }, round.title)),
-    h('p', {}, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
+    h('p', {}, `${STATUS_LABELS[round.status]}: ${period(round)}`),
     h('p', { class: 'meta' }, `${roundSchools(round, schools)} · ${round.audiences.map((a) => AUDIENCE_LABELS[a]).join(', ')}`));
 }
 
@@ -325,7 +327,7 @@ async function renderRound(container, context, schools, roundId) {
   container.append(
     h('p', { class: 'no-print' }, h('a', { class: 'go', href: '#/voice' }, 'All rounds')),
     h('h1', {}, round.title),
-    h('p', { class: 'lead' }, `${STATUS_LABELS[round.status]}: ${round.opens_on} to ${round.closes_on}`),
+    h('p', { class: 'lead' }, `${STATUS_LABELS[round.status]}: ${period(round)}`),
     h('p', { class: 'no-print' }, h('a', { class: 'go', href: `#/voice/${round.id}/report` }, 'Printable evaluation page')),
     ...codesForm(round, schools, context.user, (issued) => {
       slipsHere.replaceChildren(slipsBlock(issued, round));
@@ -392,7 +394,7 @@ async function renderReport(container, context, schools, roundId) {
   container.append(
     h('p', { class: 'no-print' }, h('a', { class: 'go', href: `#/voice/${round.id}` }, 'Back to the round')),
     h('h1', {}, `Evaluation: ${round.title}`),
-    h('p', { class: 'lead' }, `${round.opens_on} to ${round.closes_on} · ${roundSchools(round, schools)}`),
+    h('p', { class: 'lead' }, `${period(round)} · ${roundSchools(round, schools)}`),
     h('div', { class: 'actions no-print' }, h('button', { type: 'button', onclick: () => window.print() }, 'Print this page')),
     h('h2', {}, 'Community voice'),
     ...participationTable(results, schools),
@@ -438,10 +440,10 @@ export async function dashboardSection(schools, title = 'Community voice') {
   const results = resultsByRound.get(shown.id);
   section.append(
     ...open.map((round) => h('p', { class: 'notice' }, 'Open now: ',
-      h('a', { class: 'go', href: `#/voice/${round.id}` }, round.title), ` (until ${round.closes_on}): `,
+      h('a', { class: 'go', href: `#/voice/${round.id}` }, round.title), ` (until ${formatDate(round.closes_on)}): `,
       participationText(resultsByRound.get(round.id)))),
     h('p', {}, `${shown.status === 'closed' ? 'Last finished round' : 'Open round'}: `,
-      h('a', { class: 'go', href: `#/voice/${shown.id}` }, shown.title), ` (${shown.opens_on} to ${shown.closes_on}) · `,
+      h('a', { class: 'go', href: `#/voice/${shown.id}` }, shown.title), ` (${period(shown)}) · `,
       h('a', { class: 'go', href: `#/voice/${shown.id}/report` }, 'Printable evaluation page')),
     ...participationTable(results, schools),
     h('div', { class: 'grid' }, itemFigures(results, schools)),

@@ -446,14 +446,14 @@ def test_change_needing_attention_for_more_than_three_days_shows_warning(new_pag
     assert console.unexpected(allow_network_noise=True) == []
 
 
-def test_sync_now_after_a_reload_with_an_ended_session_says_sign_in_again(new_page, live, console):
-    """phone-ux.md: Sync now says how it ended (... sign in again). After a reload with an
-    ended sign-in, nothing can be sent: it must not say 'Sync finished'."""
+def logged_then_signed_out_elsewhere(new_page, live, activity: tuple[str, str, str]):
+    """An officer logs an activity offline, the sign-in ends meanwhile (signed out from another
+    device), and they go back to the form and reload: (team, page)."""
     team = live.team()
     page = phone(new_page, team["officer"])
     wait_offline_ready(page)
     page.context.set_offline(True)
-    log_activity(page, "Emergency response", "90", "300")
+    log_activity(page, *activity)
     session = page.evaluate(READ_SESSION)
     status, _ = live.api("POST", "/auth/logout", token=session["refresh_token"])
     assert status == 204
@@ -462,6 +462,14 @@ def test_sync_now_after_a_reload_with_an_ended_session_says_sign_in_again(new_pa
     page.goto("/#/log")  # the officer goes back to the form (allowed: signed in on this phone)
     page.reload()
     page.get_by_label("Category").wait_for()
+    return team, page
+
+
+def test_sync_now_after_a_reload_with_an_ended_session_says_sign_in_again(new_page, live, console):
+    """phone-ux.md: Sync now says how it ended (... sign in again). After a reload with an
+    ended sign-in, nothing can be sent: it must not say 'Sync finished'."""
+    activity = ("Emergency response", "90", "300")
+    team, page = logged_then_signed_out_elsewhere(new_page, live, activity)
     expect(page.locator("#sync-status")).to_contain_text("sign in again")
     page.get_by_role("button", name="Sync now").click()
     said = page.locator("#sync-said")

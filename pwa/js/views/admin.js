@@ -259,7 +259,6 @@ export async function render(container) {
 
   function userCard(user, names) {
     const said = h('p', { role: 'status', class: 'form-status' });
-    const holder = h('div', { hidden: true });
     const schoolsLine = h('p', {});
     const meta = h('p', { class: 'meta' });
     const describe = () => {
@@ -267,30 +266,65 @@ export async function render(container) {
       schoolsLine.textContent = `Schools: ${(user.school_ids || []).map((id) => names.get(id) || `School ${id}`).join(', ') || 'none'}`;
     };
     describe();
-    const toggle = h('button', {
-      type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Edit ${user.display_name}`,
-    }, 'Edit');
-    toggle.addEventListener('click', () => {
-      if (!holder.firstChild) holder.append(editForm(user, said, describe));
-      holder.hidden = !holder.hidden;
-      toggle.setAttribute('aria-expanded', String(!holder.hidden));
-      said.textContent = '';
-    });
+    const heading = h('h3', {}, user.display_name);
+    const renamed = () => {
+      heading.textContent = user.display_name;
+      describe();
+    };
+    const [edit, editHolder] = disclosure('Edit', `Edit ${user.display_name}`, said,
+      () => editForm(user, said, describe), { focus: false });
+    const [details, detailsHolder] = disclosure('Details', `Change details of ${user.display_name}`, said,
+      () => detailsForm(user, said, renamed));
     // A password reset (api.md: the password is set on create, or to reset), beside Edit.
-    const resetHolder = h('div', { hidden: true });
-    const reset = h('button', {
-      type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Reset password of ${user.display_name}`,
-    }, 'Reset password');
-    reset.addEventListener('click', () => {
-      if (!resetHolder.firstChild) resetHolder.append(passwordForm(user, said));
-      resetHolder.hidden = !resetHolder.hidden;
-      reset.setAttribute('aria-expanded', String(!resetHolder.hidden));
-      said.textContent = '';
-      if (!resetHolder.hidden) resetHolder.querySelector('input').focus();
-    });
+    const [reset, resetHolder] = disclosure('Reset password', `Reset password of ${user.display_name}`, said,
+      () => passwordForm(user, said));
     return h('li', { class: 'card', 'data-user': user.id },
-      h('h3', {}, `${user.display_name}`), meta, schoolsLine,
-      h('div', { class: 'actions' }, toggle, reset), holder, resetHolder, said);
+      heading, meta, schoolsLine,
+      h('div', { class: 'actions' }, edit, details, reset), editHolder, detailsHolder, resetHolder, said);
+  }
+
+  /** A button that shows and hides the form under it (made on first use), focusing its first field. */
+  function disclosure(label, name, said, makeForm, { focus = true } = {}) {
+    const holder = h('div', { hidden: true });
+    const button = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': name }, label);
+    button.addEventListener('click', () => {
+      if (!holder.firstChild) holder.append(makeForm());
+      holder.hidden = !holder.hidden;
+      button.setAttribute('aria-expanded', String(!holder.hidden));
+      said.textContent = '';
+      if (!holder.hidden && focus) holder.querySelector('input')?.focus();
+    });
+    return [button, holder];
+  }
+
+  /** A user's name, email and role (the API's PATCH); the card's lines update in place. */
+  function detailsForm(user, said, renamed) {
+    const email = h('input', { type: 'email', name: 'email', autocomplete: 'off', required: true, value: user.email });
+    const name = h('input', { name: 'display_name', autocomplete: 'off', required: true, value: user.display_name });
+    const role = select('role', Object.entries(ROLES), user.role);
+    const form = h('form', { novalidate: true },
+      h('div', { class: 'row' }, field('User email', email), field('Display name', name)),
+      field('Role', role, { hint: 'An officer or a school leader keeps their schools; other roles have none.' }),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save details')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const wanted = { email: email.value.trim(), display_name: name.value.trim(), role: role.value };
+      const body = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => value !== user[key]));
+      if (!Object.keys(body).length) {
+        said.textContent = 'Nothing to change.';
+        said.className = 'form-status ok';
+        return;
+      }
+      const saved = await attempt(() => patch(`/users/${user.id}`, body).catch((error) => {
+        if (error.code === 'email_taken') error.details = { email: [error.message], ...error.details };
+        throw error;
+      }), `User updated: ${wanted.display_name}.`, said, { email, display_name: name, role }, false);
+      if (saved) {
+        Object.assign(user, typeof saved === 'object' ? saved : body);
+        renamed();
+      }
+    });
+    return form;
   }
 
   /** Set a new password for a user; said in the card's own message line. */

@@ -40,6 +40,16 @@ export function field(label, control, { hint, id } = {}) {
 }
 
 /** Show (or clear, with null) a field's error message next to it. */
+/** Say each of an API error's field messages at its control; returns the details no control takes. */
+export function placeFieldErrors(error, controls) {
+  const unplaced = {};
+  for (const [key, messages] of Object.entries(error.details || {})) {
+    if (controls[key]) setFieldError(controls[key], [messages].flat(Infinity).join(' '));
+    else unplaced[key] = messages;
+  }
+  return unplaced;
+}
+
 export function setFieldError(control, message) {
   // Found in the control's own field first: a view still being built is not in the document.
   const scope = control.closest('.field');

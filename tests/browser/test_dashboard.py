@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 
@@ -94,6 +95,8 @@ def test_dashboard_for_a_school_without_activities_says_so_without_charts(new_pa
     assert page.get_by_text("0 activities, 0 minutes in total.").count() == 1
     # No activity chart (the community voice section below is program-wide, other tests' rounds)
     assert page.locator("figure:not(section[aria-labelledby='voice-heading'] *)").count() == 0
+    review = page.locator("table", has=page.locator("caption", has_text="Review of logged"))
+    expect(review.locator("tbody tr")).to_have_count(1)  # the school's report, not the last one
     assert table_rows(page, "Review of logged activities by school") == {
         team["school_name"]: ["0", "0", "0", "0", "—", "—"]
     }

@@ -3,7 +3,7 @@
 // shown a page at a time, and the school picker is a filter over checkboxes (selected ones first).
 import { getAll, patch, post } from '../api.js';
 import { setRef } from '../db.js';
-import { LEVELS, ROLES, describeError, field, h, scrollBox, select, setFieldError, uid } from '../ui.js';
+import { LEVELS, ROLES, describeError, field, h, placeFieldErrors, scrollBox, select, setFieldError, uid } from '../ui.js';
 
 const USERS_PER_PAGE = 20;
 const SCHOOLS_SHOWN = 8;
@@ -57,11 +57,7 @@ export async function render(container) {
     try {
       result = await action();
     } catch (error) {
-      const unplaced = {};
-      for (const [key, messages] of Object.entries(error.details || {})) {
-        if (controls[key]) setFieldError(controls[key], [messages].flat(Infinity).join(' '));
-        else unplaced[key] = messages;
-      }
+      const unplaced = placeFieldErrors(error, controls);
       said.textContent = describeError({ message: error.message, details: unplaced }, FIELD_LABELS);
       said.className = 'form-status error';
       return null;

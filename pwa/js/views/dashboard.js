@@ -4,7 +4,7 @@ import { barChart, figure, legend, stackedChart, table } from '../chart.js';
 import { getRef, setRef } from '../db.js';
 import {
   CATEGORIES, LEVELS, OUTCOMES, STATUSES, describeError, field, formatMonth, formatNumber, formatPercent, h, scrollBox,
-  select, setFieldError,
+  placeFieldErrors, select, setFieldError,
 } from '../ui.js';
 import { dashboardSection } from './voice.js';
 
@@ -91,11 +91,7 @@ export async function render(container) {
 
   /** A refused or failed load: said at the filters it concerns, and nothing of the last one left. */
   function showProblem(error) {
-    const unplaced = {};
-    for (const [key, messages] of Object.entries(error.details || {})) {
-      if (controls[key]) setFieldError(controls[key], [messages].flat(Infinity).join(' '));
-      else unplaced[key] = messages;
-    }
+    const unplaced = placeFieldErrors(error, controls);
     const placed = Object.keys(error.details || {}).length - Object.keys(unplaced).length;
     problem.textContent = placed && !Object.keys(unplaced).length
       ? 'Check the filters marked above.'

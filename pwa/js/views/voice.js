@@ -4,7 +4,8 @@ import { get, getAll, post } from '../api.js';
 import { barChart, figure, table } from '../chart.js';
 import { getRef } from '../db.js';
 import {
-  CATEGORIES, LEVELS, OUTCOMES, describeError, field, formatDate, h, scrollBox, select, setFieldError, uid,
+  CATEGORIES, LEVELS, OUTCOMES, describeError, field, formatDate, h, placeFieldErrors, scrollBox, select, setFieldError,
+  uid,
 } from '../ui.js';
 
 export const AUDIENCE_LABELS = {
@@ -295,8 +296,8 @@ function codesForm(round, schools, user, onIssued) {
     problem.hidden = true;
     for (const control of Object.values(controls)) setFieldError(control, null);
     const howMany = Number(count.value);
-    if (!Number.isInteger(howMany) || howMany < 1 || howMany > 1000) {
-      setFieldError(count, 'Enter a whole number from 1 to 1000.');
+    if (!Number.isInteger(howMany) || howMany < Number(count.min) || howMany > Number(count.max)) {
+      setFieldError(count, `Enter a whole number from ${count.min} to ${count.max}.`);
       count.focus();
       return;
     }
@@ -306,11 +307,7 @@ function codesForm(round, schools, user, onIssued) {
       }));
     } catch (error) {
       // A message about a field is said at it; the rest below the form.
-      const unplaced = {};
-      for (const [key, messages] of Object.entries(error.details || {})) {
-        if (controls[key]) setFieldError(controls[key], [messages].flat(Infinity).join(' '));
-        else unplaced[key] = messages;
-      }
+      const unplaced = placeFieldErrors(error, controls);
       problem.textContent = describeError({ message: error.message, details: unplaced });
       problem.hidden = false;
     }

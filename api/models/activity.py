@@ -41,6 +41,7 @@ CATEGORIES = {
     ),
 }
 AUDIENCES = ("students", "staff", "families", "community")
+REFERRAL_CATEGORY = "community_referral"  # the category that needs referral_to
 REFERRALS = (
     "mental_health",
     "youth_services",
@@ -88,7 +89,7 @@ class Activity(db.Model):
             name="ck_activity_referral",
         ),
         CheckConstraint(
-            "category <> 'community_referral' OR referral_to IS NOT NULL",
+            f"category <> '{REFERRAL_CATEGORY}' OR referral_to IS NOT NULL",
             name="ck_activity_referral_required",
         ),
         CheckConstraint("duration_minutes BETWEEN 1 AND 720", name="ck_activity_duration"),

@@ -14,7 +14,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from api.models.activity import AUDIENCES, CATEGORIES, OUTCOMES, REFERRALS, STATUSES
+from api.models.activity import (
+    AUDIENCES,
+    CATEGORIES,
+    OUTCOMES,
+    REFERRAL_CATEGORY,
+    REFERRALS,
+    STATUSES,
+)
 from api.schemas.common import (
     CalendarDate,
     ErrorBodySchema,
@@ -42,9 +49,6 @@ FUTURE_SLACK = timedelta(days=2)
 # Filter dates stay inside what date arithmetic and the databases handle.
 DATE_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31))
 FREE_TEXT_HIDDEN_FROM = ("program_manager",)
-# The category that needs referral_to: the validator applies it and the OpenAPI document says
-# it (x-required-when), which is where the PWA's form reads it.
-REFERRAL_CATEGORY = "community_referral"
 
 
 def refuse_server_owned(data):
@@ -90,6 +94,8 @@ class ActivityContentSchema(StrictSchema):
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(REFERRALS),
+        # The form reads the rule from the document (x-required-when); the activity rules
+        # apply it to the content as stored, an edit merged with the stored copy.
         metadata={
             "description": f"Required when category is {REFERRAL_CATEGORY}",
             "x-required-when": {"category": REFERRAL_CATEGORY},
@@ -116,13 +122,6 @@ class ActivityContentSchema(StrictSchema):
     def _unique_audience(self, value, **kwargs):
         if len(set(value)) != len(value):
             raise ValidationError("List each audience once.")
-
-    @validates_schema
-    def _referral_required(self, data, partial=False, **kwargs):
-        if partial:
-            return
-        if data.get("category") == REFERRAL_CATEGORY and not data.get("referral_to"):
-            raise ValidationError("Required for community referrals.", field_name="referral_to")
 
 
 class ActivityCreateSchema(ActivityContentSchema):

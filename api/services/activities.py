@@ -12,7 +12,7 @@ from api.dates import day_bounds
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.extensions import db
 from api.models import Activity, ActivityRevision, User
-from api.models.activity import AUDIENCES, CONTENT_FIELDS
+from api.models.activity import AUDIENCES, CONTENT_FIELDS, REFERRAL_CATEGORY
 from api.models.counter import SequenceCounter
 from api.models.school import school_assignment
 from api.models.types import utcnow
@@ -104,7 +104,7 @@ def _check_school(writable: frozenset[int], school_id: int) -> None:
 
 
 def _check_referral(values: dict) -> None:
-    if values.get("category") == "community_referral" and not values.get("referral_to"):
+    if values.get("category") == REFERRAL_CATEGORY and not values.get("referral_to"):
         raise Invalid(
             "Say where the student or family was referred.",
             details={"referral_to": ["Required for community referrals."]},

@@ -9,6 +9,7 @@ const WORDS = {
     codeIntro: 'Type the code from your paper slip.',
     code: 'Code',
     codeHint: 'It looks like ABCDE-23456.',
+    noCode: 'Type the code from your paper slip first.',
     start: 'Start',
     checking: 'Checking your code…',
     intro: 'There are 5 questions. Pick the answer that fits best. You can skip a question.',
@@ -32,6 +33,7 @@ const WORDS = {
     codeIntro: 'Écris le code de ton billet.',
     code: 'Code',
     codeHint: 'Il ressemble à ABCDE-23456.',
+    noCode: "Écris d'abord le code de ton billet.",
     start: 'Commencer',
     checking: 'Vérification du code…',
     intro: 'Il y a 5 questions. Choisis la réponse qui te va le mieux. Tu peux sauter une question.',
@@ -151,7 +153,7 @@ function codeForm() {
       onsubmit: (event) => {
         event.preventDefault();
         if (input.value.trim()) checkCode(input.value.trim());
-        else input.focus();
+        else sayNoCode();
       },
     },
     h('p', {}, t('codeIntro')),
@@ -165,6 +167,13 @@ function codeForm() {
     h('div', { class: 'actions' }, h('button', { type: 'submit', disabled: state.busy }, t('start'))),
   );
   return [errorBox('survey-code-error'), state.busy ? h('p', { role: 'status' }, t('checking')) : null, form];
+}
+
+/** Start with nothing typed: said in words at the field (WCAG 3.3.1), which keeps focus. */
+function sayNoCode() {
+  state.error = 'noCode';
+  render();
+  document.getElementById('survey-code').focus();
 }
 
 function question(item, number) {
@@ -283,6 +292,19 @@ function codeInLink(fragment) {
   }
 }
 
+/** Open the code in the address's fragment, if any, for a new person: nothing of an
+ * earlier answer sheet is kept (students take turns on one Chromebook, and a second slip's
+ * link opened in this tab changes only the fragment, so the page is not loaded again). */
+function openLink() {
+  const fromLink = codeInLink(location.hash.replace(/^#/, ''));
+  if (!fromLink) return false;
+  // Keep the code out of the history and off the screen's address bar.
+  history.replaceState(null, '', location.pathname);
+  Object.assign(state, { survey: null, answers: {}, identity: new Set(), done: false });
+  checkCode(fromLink);
+  return true;
+}
+
 function start() {
   for (const button of document.querySelectorAll('[data-lang]')) {
     button.addEventListener('click', () => {
@@ -290,14 +312,8 @@ function start() {
       render();
     });
   }
-  const fromLink = codeInLink(location.hash.replace(/^#/, ''));
-  if (fromLink) {
-    // Keep the code out of the history and off the screen's address bar.
-    history.replaceState(null, '', location.pathname);
-    checkCode(fromLink);
-  } else {
-    render();
-  }
+  window.addEventListener('hashchange', openLink);
+  if (!openLink()) render();
 }
 
 start();

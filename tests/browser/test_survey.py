@@ -137,6 +137,42 @@ def test_a_language_switch_keeps_the_typed_code_and_says_the_error_anew(new_page
     assert console.unexpected(allow_network_noise=True) == []
 
 
+def test_open_second_slip_link_in_same_tab_starts_its_survey(new_page, live, console):
+    """Two students take turns on one Chromebook: the second opens their slip's link in the
+    tab that thanked the first. The page answers for the new code and drops it from the
+    address bar, as it does on a first load."""
+    team = live.team()
+    manager, made = open_round(live, team)
+    first, second = issue(live, manager, made["id"], team["school_id"])
+    page = new_page()
+    page.goto(f"/survey#{first}")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Thank you").wait_for()
+    page.goto(f"/survey#{second}")
+    page.get_by_role("radiogroup", name="I feel safe at school.", exact=True).get_by_label(
+        "Agree", exact=True
+    ).check()
+    assert page.evaluate("location.hash") == ""
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Thank you").wait_for()
+    results = live.api("GET", f"/surveys/{made['id']}/results", token=manager)[1]
+    assert results["responses"] == 2
+    assert console.unexpected() == []
+
+
+def test_start_with_an_empty_code_says_to_type_it(new_page, live, console):
+    """WCAG 3.3.1: Start pressed with nothing typed says what is missing, in words, at the
+    field, instead of doing nothing."""
+    page = new_page()
+    page.goto("/survey")
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("alert")).to_contain_text("Type the code from your paper slip")
+    expect(page.get_by_label("Code")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Code")).to_be_focused()
+    assert console.unexpected() == []
+
+
 def test_a_leader_prints_slips(new_page, live, console):
     team = live.team()
     _manager, made = open_round(live, team, audiences=("students_7_9", "families"))

@@ -171,6 +171,22 @@ def test_codes_are_random_shown_once_and_stored_as_hashes(client, world, app):
     )
 
 
+def test_issue_codes_behind_a_proxy_prints_the_public_address_of_app_base_url(client, world, app):
+    """Without SURVEY_BASE_URL, slips carry APP_BASE_URL (the public address, identity.md),
+    not the address the request reached the app by (an internal one behind a proxy)."""
+    app.config.update(APP_BASE_URL="https://sro.example.org", SURVEY_BASE_URL="")
+    made = create_round(client, world["manager"], [world["a"]])
+    response = client.post(
+        f"/api/v1/surveys/{made['id']}/codes",
+        json={"school_id": world["a"].id, "audience": "staff", "count": 1},
+        headers=auth(world["manager"]),
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["address"] == "https://sro.example.org/survey"
+    assert body["slips"][0]["url"] == f"https://sro.example.org/survey#{body['codes'][0]}"
+
+
 def test_leaders_issue_codes_for_their_own_schools_only(client, world):
     made = create_round(client, world["manager"], [world["a"], world["b"]])
     url = f"/api/v1/surveys/{made['id']}/codes"

@@ -92,7 +92,9 @@ class RoundItem(MethodView):
 
 
 def _slips(codes: list[str]) -> tuple[str, list[dict]]:
-    base = current_app.config.get("SURVEY_BASE_URL") or request.url_root
+    # A slip is a printed link: the public address, never an internal one behind a proxy.
+    config = current_app.config
+    base = config.get("SURVEY_BASE_URL") or config.get("APP_BASE_URL") or request.url_root
     address = base.rstrip("/") + "/survey"
     slips = []
     for code in codes:

@@ -173,6 +173,25 @@ def test_start_with_an_empty_code_says_to_type_it(new_page, live, console):
     assert console.unexpected() == []
 
 
+@pytest.mark.parametrize("language", ["English", "Français"])
+def test_open_survey_at_320_px_in_either_language_no_sideways_scroll(
+    new_page, live, console, language
+):
+    """WCAG 2.2 AA reflow (1.4.10) at 320 CSS px: the header's title and language buttons
+    wrap instead of pushing the page wider, also with the longer French title."""
+    team = live.team()
+    manager, made = open_round(live, team)
+    code = issue(live, manager, made["id"], team["school_id"], count=1)[0]
+    page = new_page(viewport={"width": 320, "height": 640})
+    page.goto("/survey")
+    page.get_by_role("button", name=language).click()
+    assert_reflows(page, f"survey-code-320-{language}")
+    page.goto(f"/survey#{code}")
+    page.get_by_role("radiogroup").first.wait_for()
+    assert_reflows(page, f"survey-questions-320-{language}")
+    assert console.unexpected() == []
+
+
 def test_a_leader_prints_slips(new_page, live, console):
     team = live.team()
     _manager, made = open_round(live, team, audiences=("students_7_9", "families"))

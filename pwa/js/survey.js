@@ -54,9 +54,16 @@ const WORDS = {
   },
 };
 
+/** The first of the browser's preferred languages that the survey speaks (English if none). */
+function browserLanguage() {
+  const preferred = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
+  const spoken = preferred.map((tag) => tag.toLowerCase().slice(0, 2)).find((l) => l in WORDS);
+  return spoken || 'en';
+}
+
 const main = document.getElementById('main');
 const state = {
-  lang: (navigator.language || 'en').toLowerCase().startsWith('fr') ? 'fr' : 'en',
+  lang: browserLanguage(),
   code: '',
   survey: null,
   answers: {},

@@ -192,6 +192,22 @@ def test_open_survey_at_320_px_in_either_language_no_sideways_scroll(
     assert console.unexpected() == []
 
 
+def test_open_survey_in_a_browser_preferring_german_then_french_starts_in_french(
+    new_page, live, console
+):
+    """The default language is the browser's first preference the survey speaks, not English
+    whenever the very first one is neither (a family whose browser lists de-DE, then fr-CA)."""
+    page = new_page()
+    page.add_init_script(
+        "Object.defineProperty(navigator, 'language', {get: () => 'de-DE'});"
+        "Object.defineProperty(navigator, 'languages', {get: () => ['de-DE', 'fr-CA', 'en']});"
+    )
+    page.goto("/survey")
+    expect(page.get_by_role("button", name="Commencer")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert console.unexpected() == []
+
+
 def test_a_leader_prints_slips(new_page, live, console):
     team = live.team()
     _manager, made = open_round(live, team, audiences=("students_7_9", "families"))

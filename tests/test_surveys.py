@@ -474,6 +474,22 @@ def test_results_show_shares_means_and_gaps(client, world):
     assert groups["indigenous"]["suppressed"] is True and groups["indigenous"]["n"] is None
 
 
+def test_results_by_audience_list_groups_in_the_audiences_order(client, world):
+    """Grades 4-6 before grades 10-12, students before staff: the vocabulary's order (as a
+    board reads a table), not the alphabet's ("students_10_12" < "students_4_6")."""
+    audiences = ["staff", "students_10_12", "students_4_6"]
+    made = create_round(client, world["manager"], [world["a"]], audiences=audiences)
+    for audience in audiences:
+        sheets = [(ALL_FIVE, []) for _ in range(10)]
+        _answer_many(client, world["manager"], made["id"], world["a"], sheets, audience)
+    response = client.get(
+        f"/api/v1/surveys/{made['id']}/results?group_by=audience", headers=auth(world["manager"])
+    )
+    assert response.status_code == 200
+    groups = [group["group"] for group in response.get_json()["items"][0]["groups"]]
+    assert groups == ["students_4_6", "students_10_12", "staff"]
+
+
 def test_small_selections_are_suppressed_and_no_parameter_turns_it_off(client, world):
     made = create_round(client, world["manager"], [world["a"]])
     _answer_many(client, world["manager"], made["id"], world["a"], [(ALL_FIVE, [])] * 9)

@@ -19,12 +19,22 @@ from sqlalchemy import Text, cast, select
 from api.errors import NotFound
 from api.extensions import db
 from api.models import School, User
-from api.models.survey import IDENTITY_KEYS, ITEM_KEYS, PREFER_NOT, SurveyRound, SurveyTally
+from api.models.school import SCHOOL_LEVELS
+from api.models.survey import (
+    AUDIENCES,
+    IDENTITY_KEYS,
+    ITEM_KEYS,
+    PREFER_NOT,
+    SurveyRound,
+    SurveyTally,
+)
 from api.services import survey_instrument
 from api.services.surveys import ALL_ROUNDS_ROLES
 
 IDENTITY_GROUPS = (*IDENTITY_KEYS, PREFER_NOT)
 PARTITIONS = ("audience", "school_level", "school")
+# Groups listed in their vocabulary's order (grades 4-6 before 10-12), schools by id.
+GROUP_ORDER = {"audience": AUDIENCES, "school_level": SCHOOL_LEVELS}
 
 
 class Tally(NamedTuple):
@@ -159,7 +169,8 @@ def _groups(rows: list, group_by: str) -> dict:
         _add(groups[name[group_by]], tally.counts)
     if group_by == "identity":
         return {name: groups[name] for name in IDENTITY_GROUPS}
-    return dict(sorted(groups.items(), key=lambda item: str(item[0])))
+    order = GROUP_ORDER.get(group_by)
+    return dict(sorted(groups.items(), key=lambda item: order.index(item[0]) if order else item[0]))
 
 
 def _participation(rows: list) -> list[dict]:
